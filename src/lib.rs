@@ -1,0 +1,8 @@
+//! varstream: a streaming germline small-variant caller.
+//!
+//! The pipeline stages are modules named after what they do, in order:
+//! [`regions`] → [`reads`] → [`candidates`] → [`tensors`] → [`inference`] →
+//! [`genotypes`] → [`vcf`], with [`pipeline`] the only module that owns threads and
+//! channels. [`scores`] computes per-sample downstream scores from any VCF.
+pub mod cli;
+pub mod scores;
