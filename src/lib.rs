@@ -5,4 +5,5 @@
 //! [`genotypes`] → [`vcf`], with [`pipeline`] the only module that owns threads and
 //! channels. [`scores`] computes per-sample downstream scores from any VCF.
 pub mod cli;
+pub mod inference;
 pub mod scores;

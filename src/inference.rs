@@ -1,0 +1,199 @@
+//! Stage: inference. Loading ONNX Runtime, opening sessions on CPU or CUDA, running batches.
+//!
+//! ONNX Runtime is loaded at run time (`ort`'s `load-dynamic`), so the binary carries no
+//! native ML library; [`locate_onnxruntime`] finds one the way a user would expect.
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use anyhow::{bail, Context, Result};
+use ort::session::{builder::GraphOptimizationLevel, Session};
+
+/// Where inference runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum Device {
+    /// ONNX Runtime's CPU provider.
+    #[default]
+    Cpu,
+    /// ONNX Runtime's CUDA provider (build with `--features cuda`, install `onnxruntime-gpu`).
+    Cuda,
+}
+
+/// Environment variable naming the libonnxruntime shared library file itself.
+pub const ORT_DYLIB_ENV: &str = "ORT_DYLIB_PATH";
+
+const INSTALL_HINT: &str = "install it with `make venv` (creates .venv with the PyPI `onnxruntime` \
+wheel), or `pip install onnxruntime==1.31.1` and set ORT_DYLIB_PATH to the \
+libonnxruntime.so.1.31.1 inside its onnxruntime/capi/ folder";
+
+/// Find libonnxruntime: `$ORT_DYLIB_PATH`, else a project venv (`.venv` beside the executable's
+/// ancestors or the working directory), else a copy next to the executable.
+pub fn locate_onnxruntime() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os(ORT_DYLIB_ENV) {
+        let p = PathBuf::from(p);
+        if p.is_file() {
+            return Ok(p);
+        }
+        bail!(
+            "{ORT_DYLIB_ENV}={} does not name a file (it must name the library file itself, \
+             not its folder); {INSTALL_HINT}",
+            p.display()
+        );
+    }
+    let exe = std::env::current_exe().ok();
+    let mut roots: Vec<PathBuf> = Vec::new();
+    if let Some(exe) = &exe {
+        roots.extend(exe.ancestors().skip(1).map(Path::to_path_buf));
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        roots.push(cwd);
+    }
+    for root in &roots {
+        if let Some(p) = find_in_venv(&root.join(".venv")) {
+            return Ok(p);
+        }
+    }
+    if let Some(dir) = exe.as_deref().and_then(Path::parent) {
+        if let Some(p) = find_lib_in(dir) {
+            return Ok(p);
+        }
+    }
+    bail!("ONNX Runtime library (libonnxruntime.so) not found; {INSTALL_HINT}")
+}
+
+fn find_in_venv(venv: &Path) -> Option<PathBuf> {
+    let lib = venv.join("lib");
+    let mut pythons: Vec<PathBuf> = std::fs::read_dir(&lib)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("python")))
+        .collect();
+    pythons.sort();
+    pythons
+        .iter()
+        .find_map(|py| find_lib_in(&py.join("site-packages/onnxruntime/capi")))
+}
+
+fn find_lib_in(dir: &Path) -> Option<PathBuf> {
+    let mut libs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy();
+                n.starts_with("libonnxruntime.so") || n == "libonnxruntime.dylib"
+            })
+        })
+        .collect();
+    // Prefer the fully versioned file (libonnxruntime.so.1.31.1) over bare symlinks.
+    libs.sort_by_key(|p| std::cmp::Reverse(p.as_os_str().len()));
+    libs.into_iter().next()
+}
+
+static ENVIRONMENT: OnceLock<std::result::Result<ort::environment::Environment, String>> =
+    OnceLock::new();
+
+/// Load ONNX Runtime once per process and return its environment.
+pub fn environment() -> Result<&'static ort::environment::Environment> {
+    let env = ENVIRONMENT.get_or_init(|| {
+        let lib = locate_onnxruntime().map_err(|e| format!("{e:#}"))?;
+        log::debug!("loading ONNX Runtime from {}", lib.display());
+        let built = ort::init_from(&lib)
+            .map_err(|e| format!("cannot load ONNX Runtime from {}: {e}", lib.display()))?
+            .with_name("varstream")
+            .build()
+            .map_err(|e| format!("cannot start ONNX Runtime from {}: {e}", lib.display()))?;
+        Ok(built)
+    });
+    env.as_ref().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// An ONNX model with one float input and (at least) one float output.
+pub struct OnnxModel {
+    session: Session,
+    input_name: String,
+    output_name: String,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for OnnxModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnnxModel").field("path", &self.path).finish()
+    }
+}
+
+// NB: builder errors in ort are not Send + Sync, so the chain lives in a function returning
+// `ort::Result` and is converted to anyhow once, with the file name attached.
+fn build_session(path: &Path, device: Device, intra_threads: usize) -> ort::Result<Session> {
+    let env = environment().map_err(|e| ort::Error::new(format!("{e:#}")))?;
+    let builder = Session::builder(env)?
+        .with_optimization_level(GraphOptimizationLevel::Level3)?
+        .with_intra_threads(intra_threads.max(1))?
+        .with_inter_threads(1)?;
+    let mut builder = match device {
+        Device::Cpu => builder,
+        Device::Cuda => with_cuda(builder)?,
+    };
+    builder.commit_from_file(path)
+}
+
+#[cfg(feature = "cuda")]
+fn with_cuda(builder: ort::session::builder::SessionBuilder) -> ort::Result<ort::session::builder::SessionBuilder> {
+    // error_on_failure: without it ORT silently falls back to the CPU.
+    Ok(builder.with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])?)
+}
+
+#[cfg(not(feature = "cuda"))]
+fn with_cuda(_builder: ort::session::builder::SessionBuilder) -> ort::Result<ort::session::builder::SessionBuilder> {
+    Err(ort::Error::new(
+        "this varstream was built without CUDA support: rebuild with `cargo build --release \
+         --features cuda` and install the `onnxruntime-gpu` wheel (its libonnxruntime)",
+    ))
+}
+
+impl OnnxModel {
+    /// Open `path` on `device` with `intra_threads` ONNX Runtime threads.
+    pub fn load(path: &Path, device: Device, intra_threads: usize) -> Result<Self> {
+        if !path.is_file() {
+            bail!("model file {} does not exist", path.display());
+        }
+        let session = build_session(path, device, intra_threads).map_err(|e| {
+            anyhow::anyhow!("cannot open model {} on {device:?}: {e}", path.display())
+        })?;
+        let input_name = session
+            .inputs()
+            .first()
+            .map(|o| o.name().to_string())
+            .with_context(|| format!("model {} has no inputs", path.display()))?;
+        let output_name = session
+            .outputs()
+            .first()
+            .map(|o| o.name().to_string())
+            .with_context(|| format!("model {} has no outputs", path.display()))?;
+        Ok(Self { session, input_name, output_name, path: path.to_path_buf() })
+    }
+
+    /// The model file this session was opened from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Run one batch: `input` is row-major with `shape` (first axis = batch). Returns the first
+    /// output's shape and values.
+    pub fn run(&mut self, input: &[f32], shape: &[usize]) -> Result<(Vec<usize>, Vec<f32>)> {
+        let expected: usize = shape.iter().product();
+        if expected != input.len() {
+            bail!("bug: input of {} values does not fill shape {shape:?}", input.len());
+        }
+        let tensor = ort::value::TensorRef::from_array_view((shape.to_vec(), input))
+            .map_err(|e| anyhow::anyhow!("cannot build input tensor {shape:?}: {e}"))?;
+        let outputs = self
+            .session
+            .run(ort::inputs![self.input_name.as_str() => tensor])
+            .map_err(|e| anyhow::anyhow!("inference failed on {}: {e}", self.path.display()))?;
+        let (out_shape, values) = outputs[self.output_name.as_str()]
+            .try_extract_tensor::<f32>()
+            .map_err(|e| anyhow::anyhow!("model {} output is not f32: {e}", self.path.display()))?;
+        let dims = out_shape.iter().map(|&d| d.max(0) as usize).collect();
+        Ok((dims, values.to_vec()))
+    }
+}
