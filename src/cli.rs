@@ -1,5 +1,12 @@
 //! Command-line flags (clap derive). Raw flags only; validation lives with each stage.
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::calling::ShardParams;
+use crate::candidates::CandidateParams;
+use crate::inference::Device;
+use crate::reads::ReadFilter;
 
 /// varstream: streaming germline small-variant caller.
 #[derive(Debug, Parser)]
@@ -18,6 +25,10 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Call small variants: BAM/CRAM to a bgzipped, indexed VCF.
+    Call(CallArgs),
+    /// Write labelled training examples (.npy shards) from reads and a truth VCF.
+    MakeExamples(MakeExamplesArgs),
     /// Per-sample scores from a VCF.
     #[command(subcommand)]
     Score(crate::scores::ScoreCommand),
@@ -27,6 +38,8 @@ impl Command {
     /// Run the subcommand.
     pub fn run(self) -> anyhow::Result<()> {
         match self {
+            Command::Call(a) => a.run(),
+            Command::MakeExamples(a) => a.run(),
             Command::Score(c) => c.run(),
         }
     }
@@ -43,4 +56,176 @@ pub fn init_logging(verbose: u8, quiet: bool) {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
         .format_timestamp_secs()
         .init();
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Read filters and candidate thresholds shared by `call` and `make-examples`.
+#[derive(Debug, Args)]
+pub struct EvidenceArgs {
+    /// Drop reads with mapping quality below this.
+    #[arg(long, default_value_t = ReadFilter::default().min_mapq)]
+    pub min_mapq: u8,
+    /// Do not count bases with quality below this.
+    #[arg(long, default_value_t = ReadFilter::default().min_baseq)]
+    pub min_baseq: u8,
+    /// Most reads over any position; reads past it are dropped deterministically.
+    #[arg(long, default_value_t = ReadFilter::default().max_depth)]
+    pub max_depth: usize,
+}
+
+impl EvidenceArgs {
+    fn params(&self) -> ShardParams {
+        ShardParams {
+            filter: ReadFilter { min_mapq: self.min_mapq, min_baseq: self.min_baseq, max_depth: self.max_depth },
+            candidates: CandidateParams { min_baseq: self.min_baseq, ..CandidateParams::default() },
+        }
+    }
+}
+
+/// `varstream call`.
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// Reference FASTA (plain with .fai, or bgzipped with .fai and .gzi).
+    #[arg(long = "ref")]
+    pub reference: PathBuf,
+    /// Aligned reads: BAM or CRAM, coordinate-sorted and indexed.
+    #[arg(long)]
+    pub reads: PathBuf,
+    /// Output VCF (.vcf.gz, bgzipped, with a .tbi index beside it).
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// Region to call, chr:start-end (1-based, inclusive); repeatable.
+    #[arg(long)]
+    pub region: Vec<String>,
+    /// BED file of regions to call (intersected with --region when both are given).
+    #[arg(long)]
+    pub regions: Option<PathBuf>,
+    /// Worker threads (default: all available cores).
+    #[arg(long, default_value_t = default_threads())]
+    pub threads: usize,
+    /// Genotyping model (.onnx with its .json sidecar); default models/varstream-v1.onnx.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Where inference runs.
+    #[arg(long, value_enum, default_value_t = Device::Cpu)]
+    pub device: Device,
+    /// Sample name in the VCF (default: the reads' @RG SM tag).
+    #[arg(long)]
+    pub sample: Option<String>,
+    /// QUAL below which non-reference calls are LowQual (default: the model's sidecar, else 1).
+    #[arg(long)]
+    pub min_qual: Option<f64>,
+    /// Examples per inference batch.
+    #[arg(long, default_value_t = 512)]
+    pub batch_size: usize,
+    /// Shard length in bp (the unit of parallel work; output does not depend on it).
+    #[arg(long, default_value_t = crate::regions::DEFAULT_SHARD_BP)]
+    pub shard_size: u64,
+    /// PGS Catalog scoring files to score on the finished VCF.
+    #[arg(long)]
+    pub pgs: Vec<PathBuf>,
+    /// PredictDB weight databases to score on the finished VCF.
+    #[arg(long)]
+    pub weights: Vec<PathBuf>,
+    #[command(flatten)]
+    pub evidence: EvidenceArgs,
+}
+
+fn command_line() -> String {
+    std::env::args().collect::<Vec<_>>().join(" ")
+}
+
+impl CallArgs {
+    /// Run the caller, then any requested scores.
+    pub fn run(self) -> anyhow::Result<()> {
+        let cfg = crate::call::CallConfig {
+            reference: self.reference,
+            reads: self.reads,
+            output: self.output.clone(),
+            regions: self.region,
+            bed: self.regions,
+            threads: self.threads,
+            model: self.model,
+            device: self.device,
+            sample: self.sample,
+            shard: self.evidence.params(),
+            min_qual: self.min_qual,
+            batch_size: self.batch_size.max(1),
+            shard_bp: self.shard_size,
+            command_line: command_line(),
+        };
+        crate::call::run(&cfg)?;
+        let prefix = output_prefix(&self.output);
+        crate::scores::score_after_call(
+            &self.output,
+            &prefix,
+            &crate::scores::AfterCall { pgs: self.pgs, weights: self.weights },
+        )
+    }
+}
+
+/// `out.vcf.gz` → `out`, the prefix for files written beside the VCF.
+pub fn output_prefix(vcf: &std::path::Path) -> PathBuf {
+    let s = vcf.display().to_string();
+    let stem = s.strip_suffix(".vcf.gz").or_else(|| s.strip_suffix(".vcf")).unwrap_or(&s);
+    PathBuf::from(stem)
+}
+
+/// `varstream make-examples`.
+#[derive(Debug, Args)]
+pub struct MakeExamplesArgs {
+    /// Reference FASTA.
+    #[arg(long = "ref")]
+    pub reference: PathBuf,
+    /// Aligned reads (BAM/CRAM, indexed).
+    #[arg(long)]
+    pub reads: PathBuf,
+    /// Truth VCF (bgzipped and indexed); its first sample's genotypes are the labels.
+    #[arg(long)]
+    pub truth: PathBuf,
+    /// BED of regions where the truth is complete; only these are used.
+    #[arg(long)]
+    pub confident: PathBuf,
+    /// Output folder for shard-NNNNN.{x,y}.npy, .meta.tsv and examples.json.
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// Restrict further to chr:start-end; repeatable.
+    #[arg(long)]
+    pub region: Vec<String>,
+    /// Name of this data source in the metadata.
+    #[arg(long, default_value = "examples")]
+    pub name: String,
+    /// Worker threads.
+    #[arg(long, default_value_t = default_threads())]
+    pub threads: usize,
+    #[command(flatten)]
+    pub evidence: EvidenceArgs,
+}
+
+impl MakeExamplesArgs {
+    /// Write the examples.
+    pub fn run(self) -> anyhow::Result<()> {
+        let cfg = crate::training::ExamplesConfig {
+            reference: self.reference,
+            reads: self.reads,
+            truth: self.truth,
+            confident: self.confident,
+            output: self.output,
+            regions: self.region,
+            name: self.name,
+            threads: self.threads,
+            shard: self.evidence.params(),
+        };
+        let s = crate::training::run(&cfg)?;
+        log::info!(
+            "examples by label (hom_ref, het, hom_alt): {:?}; skipped near complex truth: {}; truth alleles without a candidate: {}",
+            s.per_label,
+            s.skipped,
+            s.truth_missed
+        );
+        Ok(())
+    }
 }

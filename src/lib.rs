@@ -17,3 +17,5 @@ pub mod vcf;
 pub mod model;
 pub mod calling;
 pub mod pipeline;
+pub mod call;
+pub mod training;

@@ -1,0 +1,181 @@
+//! `varstream call`: validated settings, then the run — shards through the pipeline into the VCF.
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+use crate::calling::{genotype_shard, prepare_shard, ShardParams};
+use crate::inference::{Device, OnnxModel};
+use crate::model;
+use crate::pipeline::{run_ordered, with_inference};
+use crate::reads::ReadSource;
+use crate::reference::Reference;
+use crate::regions;
+use crate::tensors::{N_CHANNELS, WINDOW};
+use crate::vcf::{header, HeaderInfo, VcfWriter};
+
+/// QUAL under which non-reference calls are LowQual when the model's sidecar names none.
+pub const DEFAULT_MIN_QUAL: f64 = 1.0;
+
+/// Settings for one calling run.
+#[derive(Debug, Clone)]
+pub struct CallConfig {
+    /// Reference FASTA.
+    pub reference: PathBuf,
+    /// BAM or CRAM.
+    pub reads: PathBuf,
+    /// Output `.vcf.gz`.
+    pub output: PathBuf,
+    /// `--region` values.
+    pub regions: Vec<String>,
+    /// `--regions` BED.
+    pub bed: Option<PathBuf>,
+    /// Worker threads.
+    pub threads: usize,
+    /// Model file; `None` = the shipped default.
+    pub model: Option<PathBuf>,
+    /// Inference device.
+    pub device: Device,
+    /// Sample name override.
+    pub sample: Option<String>,
+    /// Per-shard settings.
+    pub shard: ShardParams,
+    /// LowQual threshold override.
+    pub min_qual: Option<f64>,
+    /// Examples per inference batch.
+    pub batch_size: usize,
+    /// Shard length.
+    pub shard_bp: u64,
+    /// The command line, for the header.
+    pub command_line: String,
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone, Default)]
+pub struct CallSummary {
+    /// Candidate sites written.
+    pub records: usize,
+    /// Records with FILTER=PASS.
+    pub pass: usize,
+    /// Shards processed.
+    pub shards: usize,
+}
+
+/// Call variants as configured and write the indexed VCF.
+pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
+    let started = Instant::now();
+    let reference = Arc::new(Reference::open(&cfg.reference)?);
+    // Opening one reader up front validates the inputs before any thread starts.
+    let probe = ReadSource::open(&cfg.reads, &cfg.reference)?;
+    let callable = regions::callable_contigs(&probe.contigs(), &reference, &cfg.reads)?;
+    let intervals = regions::resolve(&cfg.regions, cfg.bed.as_deref(), &callable)?;
+    let shards = regions::shard(&intervals, cfg.shard_bp);
+    let total_bp: u64 = intervals.iter().map(|i| i.end - i.start).sum();
+    let sample = cfg.sample.clone().or_else(|| probe.sample_name()).unwrap_or_else(|| "SAMPLE".into());
+    drop(probe);
+
+    let model_path = match &cfg.model {
+        Some(p) => p.clone(),
+        None => model::default_model_path()?,
+    };
+    let info = model::load_info(&model_path)?;
+    let min_qual = cfg.min_qual.or(info.min_qual).unwrap_or(DEFAULT_MIN_QUAL);
+    let workers = cfg.threads.max(1);
+    // ORT gets half the threads: pileup workers and inference overlap in time.
+    let onnx = OnnxModel::load(&model_path, cfg.device, workers.div_ceil(2))?;
+    log::info!(
+        "calling {} shards ({} bp) of {} with model {} on {:?}, {} worker(s)",
+        shards.len(),
+        total_bp,
+        cfg.reads.display(),
+        info.name,
+        cfg.device,
+        workers
+    );
+
+    let head = HeaderInfo {
+        sample,
+        contigs: callable.clone(),
+        reference: std::fs::canonicalize(&cfg.reference).unwrap_or(cfg.reference.clone()).display().to_string(),
+        command: cfg.command_line.clone(),
+        model_name: info.name.clone(),
+        model_sha256: info.sha256.clone(),
+        min_qual,
+    };
+    let mut writer = VcfWriter::create(&cfg.output, &header(&head))?;
+    let progress = Progress::new(shards.len() as u64);
+    let mut summary = CallSummary { shards: shards.len(), ..Default::default() };
+
+    with_inference(onnx, &[WINDOW, N_CHANNELS], cfg.batch_size, |client| {
+        run_ordered(
+            &shards,
+            workers,
+            || ReadSource::open(&cfg.reads, &cfg.reference),
+            |source, shard| {
+                let ex = prepare_shard(shard, source, &reference, &cfg.shard)
+                    .with_context(|| format!("while calling {}", shard.interval))?;
+                let probs = client.infer(ex.tensors.clone())?;
+                let text = genotype_shard(&ex, &probs, min_qual)?;
+                Ok((ex.sites.len(), text))
+            },
+            |shard, (n, text)| {
+                summary.records += n;
+                summary.pass += text.lines().filter(|l| l.split('\t').nth(6) == Some("PASS")).count();
+                writer.write(&text)?;
+                progress.tick(&shard.interval.to_string());
+                Ok(())
+            },
+        )
+    })?;
+    writer.finish()?;
+    progress.finish();
+    log::info!(
+        "wrote {} ({} records, {} PASS) in {:.1}s",
+        cfg.output.display(),
+        summary.records,
+        summary.pass,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(summary)
+}
+
+/// A progress bar on a terminal, periodic log lines otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: u64,
+    done: std::cell::Cell<u64>,
+    last_log: std::cell::Cell<Instant>,
+}
+
+impl Progress {
+    fn new(total: u64) -> Self {
+        let bar = (std::io::stderr().is_terminal() && log::log_enabled!(log::Level::Info)).then(|| {
+            let b = indicatif::ProgressBar::new(total);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} shards {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        Self { bar, total, done: 0.into(), last_log: Instant::now().into() }
+    }
+
+    fn tick(&self, at: &str) {
+        self.done.set(self.done.get() + 1);
+        if let Some(b) = &self.bar {
+            b.inc(1);
+            b.set_message(at.to_string());
+        } else if self.last_log.get().elapsed().as_secs() >= 20 {
+            self.last_log.set(Instant::now());
+            log::info!("{}/{} shards done, at {at}", self.done.get(), self.total);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! `varstream make-examples`: the calling path's own examples, labelled from a truth VCF and
+//! written as `.npy` shards that PyTorch and NumPy read directly.
+//!
+//! A label is the number of copies (0, 1, 2) of the candidate ALT allele in the truth genotype,
+//! matched after both sides are trimmed to minimal, left-aligned alleles.
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use rust_htslib::bcf::{self, Read as _};
+
+use crate::calling::{prepare_shard, ShardParams};
+use crate::pipeline::run_ordered;
+use crate::reads::ReadSource;
+use crate::reference::Reference;
+use crate::regions::{self, Interval};
+use crate::tensors::{self, EXAMPLE_LEN, N_CHANNELS, WINDOW};
+
+/// Examples per `.npy` shard.
+pub const EXAMPLES_PER_SHARD: usize = 50_000;
+
+/// A variant allele in minimal, left-aligned form (0-based position of REF's first base).
+pub type AlleleKey = (String, u64, Vec<u8>, Vec<u8>);
+
+/// Trim shared suffix and prefix (keeping one base each), then shift an indel left while the
+/// reference allows. `ref_at(pos)` gives the reference base at a 0-based position.
+pub fn normalize(contig: &str, mut pos: u64, r: &[u8], a: &[u8], ref_at: &dyn Fn(u64) -> u8) -> AlleleKey {
+    let (mut r, mut a) = (r.to_ascii_uppercase(), a.to_ascii_uppercase());
+    while r.len() > 1 && a.len() > 1 && r.last() == a.last() {
+        r.pop();
+        a.pop();
+    }
+    while r.len() > 1 && a.len() > 1 && r[0] == a[0] {
+        r.remove(0);
+        a.remove(0);
+        pos += 1;
+    }
+    // Pure indel: one side is the anchor base alone.
+    if r.len() != a.len() && (r.len() == 1 || a.len() == 1) && r[0] == a[0] {
+        loop {
+            let long = if r.len() > a.len() { &mut r } else { &mut a };
+            if pos == 0 || *long.last().unwrap() != long[0] {
+                break;
+            }
+            let prev = ref_at(pos - 1);
+            if prev == b'N' {
+                break;
+            }
+            long.pop();
+            long.insert(0, prev);
+            let short = if r.len() > a.len() { &mut a } else { &mut r };
+            short[0] = prev;
+            pos -= 1;
+        }
+    }
+    (contig.to_string(), pos, r, a)
+}
+
+/// Truth alleles with their copy numbers, plus regions where labels cannot be trusted.
+#[derive(Debug, Default)]
+pub struct Truth {
+    /// Copies of each truth allele in the sample.
+    pub alleles: HashMap<AlleleKey, u8>,
+    /// Complex truth records that do not decompose into our candidate alleles.
+    pub unlabelable: Vec<Interval>,
+}
+
+/// Read the first sample's non-reference genotypes from a truth VCF over `intervals`.
+pub fn load_truth(path: &Path, reference: &Reference, intervals: &[Interval]) -> Result<Truth> {
+    let mut reader = bcf::IndexedReader::from_path(path)
+        .map_err(|e| anyhow::anyhow!("cannot open indexed truth VCF {}: {e}", path.display()))?;
+    let mut truth = Truth::default();
+    for iv in intervals {
+        let Ok(rid) = reader.header().name2rid(iv.contig.as_bytes()) else { continue };
+        reader
+            .fetch(rid, iv.start, Some(iv.end))
+            .map_err(|e| anyhow::anyhow!("cannot fetch {iv} from {}: {e}", path.display()))?;
+        let seq = reference.fetch(&iv.contig, iv.start.saturating_sub(2_000), iv.end + 2_000)?;
+        let base0 = iv.start.saturating_sub(2_000);
+        let ref_at = |p: u64| p.checked_sub(base0).and_then(|i| seq.get(i as usize)).copied().unwrap_or(b'N');
+        for rec in reader.records() {
+            let rec = rec.map_err(|e| anyhow::anyhow!("bad record in {}: {e}", path.display()))?;
+            let pos = rec.pos() as u64;
+            let gt = rec.genotypes().map_err(|e| anyhow::anyhow!("{}:{}: no GT: {e}", path.display(), pos + 1))?;
+            let sample_gt = gt.get(0);
+            let alleles: Vec<Vec<u8>> = rec.alleles().iter().map(|a| a.to_vec()).collect();
+            let mut copies = vec![0u8; alleles.len()];
+            for g in sample_gt.iter() {
+                if let Some(i) = g.index() {
+                    if let Some(c) = copies.get_mut(i as usize) {
+                        *c += 1;
+                    }
+                }
+            }
+            let r = &alleles[0];
+            for (i, a) in alleles.iter().enumerate().skip(1) {
+                if copies[i] == 0 || a.starts_with(b"<") || a == b"*" {
+                    continue;
+                }
+                if r.len() == a.len() && r.len() > 1 {
+                    // MNP: one SNV per differing base.
+                    for (k, (x, y)) in r.iter().zip(a).enumerate() {
+                        if x != y {
+                            let key = normalize(&iv.contig, pos + k as u64, &[*x], &[*y], &ref_at);
+                            *truth.alleles.entry(key).or_default() += copies[i];
+                        }
+                    }
+                    continue;
+                }
+                let key = normalize(&iv.contig, pos, r, a, &ref_at);
+                let complex = key.2.len() > 1 && key.3.len() > 1;
+                if complex {
+                    let end = pos + r.len() as u64;
+                    truth.unlabelable.push(Interval { contig: iv.contig.clone(), start: pos.saturating_sub(5), end: end + 5 });
+                } else {
+                    *truth.alleles.entry(key).or_default() += copies[i];
+                }
+            }
+        }
+    }
+    Ok(truth)
+}
+
+/// Write a little-endian `.npy` (format 1.0) of `shape` with dtype `descr` (e.g. `<f4`).
+pub fn write_npy(path: &Path, descr: &str, shape: &[usize], data: &[u8]) -> Result<()> {
+    let shape_txt = match shape.len() {
+        1 => format!("({},)", shape[0]),
+        _ => format!("({})", shape.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")),
+    };
+    let mut head = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_txt}, }}");
+    // Magic (6) + version (2) + length (2) + header, padded with spaces to a multiple of 64.
+    let total = 10 + head.len() + 1;
+    head.push_str(&" ".repeat((64 - total % 64) % 64));
+    head.push('\n');
+    let mut f = std::io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+    );
+    f.write_all(b"\x93NUMPY\x01\x00")?;
+    f.write_all(&(head.len() as u16).to_le_bytes())?;
+    f.write_all(head.as_bytes())?;
+    f.write_all(data)?;
+    f.flush().with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Settings for make-examples.
+#[derive(Debug, Clone)]
+pub struct ExamplesConfig {
+    /// Reference FASTA.
+    pub reference: PathBuf,
+    /// BAM or CRAM.
+    pub reads: PathBuf,
+    /// Truth VCF (bgzipped, indexed).
+    pub truth: PathBuf,
+    /// Regions where the truth is complete.
+    pub confident: PathBuf,
+    /// Output folder.
+    pub output: PathBuf,
+    /// Optional extra `--region` restrictions.
+    pub regions: Vec<String>,
+    /// Source name written in the metadata.
+    pub name: String,
+    /// Worker threads.
+    pub threads: usize,
+    /// Per-shard settings (the same as calling uses).
+    pub shard: ShardParams,
+}
+
+/// Counts of what was written.
+#[derive(Debug, Default, Clone)]
+pub struct ExamplesSummary {
+    /// Examples per label 0, 1, 2.
+    pub per_label: [usize; 3],
+    /// Candidates skipped near complex truth records.
+    pub skipped: usize,
+    /// Truth alleles in the regions that no candidate matched.
+    pub truth_missed: usize,
+}
+
+struct ShardWriter {
+    dir: PathBuf,
+    name: String,
+    index: usize,
+    x: Vec<f32>,
+    y: Vec<i64>,
+    meta: String,
+}
+
+impl ShardWriter {
+    fn flush(&mut self) -> Result<()> {
+        if self.y.is_empty() {
+            return Ok(());
+        }
+        let stem = self.dir.join(format!("shard-{:05}", self.index));
+        let n = self.y.len();
+        let xb: Vec<u8> = self.x.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let yb: Vec<u8> = self.y.iter().flat_map(|v| v.to_le_bytes()).collect();
+        write_npy(&stem.with_extension("x.npy"), "<f4", &[n, WINDOW, N_CHANNELS], &xb)?;
+        write_npy(&stem.with_extension("y.npy"), "<i8", &[n], &yb)?;
+        std::fs::write(stem.with_extension("meta.tsv"), format!("source\tchrom\tpos\tref\talt\tlabel\tdepth\n{}", self.meta))
+            .with_context(|| format!("cannot write {}", stem.display()))?;
+        log::info!("{}: wrote {} examples to {}", self.name, n, stem.display());
+        self.index += 1;
+        self.x.clear();
+        self.y.clear();
+        self.meta.clear();
+        Ok(())
+    }
+}
+
+/// Run make-examples.
+pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
+    std::fs::create_dir_all(&cfg.output).with_context(|| format!("cannot create {}", cfg.output.display()))?;
+    let reference = Arc::new(Reference::open(&cfg.reference)?);
+    let probe = ReadSource::open(&cfg.reads, &cfg.reference)?;
+    let callable = regions::callable_contigs(&probe.contigs(), &reference, &cfg.reads)?;
+    drop(probe);
+    let intervals = regions::resolve(&cfg.regions, Some(&cfg.confident), &callable)?;
+    if intervals.is_empty() {
+        bail!("no confident regions left on contigs shared by {} and the reference", cfg.reads.display());
+    }
+    let truth = load_truth(&cfg.truth, &reference, &intervals)?;
+    log::info!("{}: {} truth alleles in {} confident intervals", cfg.name, truth.alleles.len(), intervals.len());
+    let shards = regions::shard(&intervals, regions::DEFAULT_SHARD_BP);
+    let mut out = ShardWriter { dir: cfg.output.clone(), name: cfg.name.clone(), index: 0, x: Vec::new(), y: Vec::new(), meta: String::new() };
+    let mut summary = ExamplesSummary::default();
+    let mut matched: std::collections::HashSet<AlleleKey> = Default::default();
+    run_ordered(
+        &shards,
+        cfg.threads,
+        || ReadSource::open(&cfg.reads, &cfg.reference),
+        |source, shard| prepare_shard(shard, source, &reference, &cfg.shard).with_context(|| format!("at {}", shard.interval)),
+        |_, ex| {
+            let mut k = 0;
+            for site in &ex.sites {
+                let refseq = reference.fetch(&site.contig, site.pos.saturating_sub(1_000), site.pos + 1_000)?;
+                let base0 = site.pos.saturating_sub(1_000);
+                let ref_at = |p: u64| p.checked_sub(base0).and_then(|i| refseq.get(i as usize)).copied().unwrap_or(b'N');
+                let blocked = truth.unlabelable.iter().any(|iv| {
+                    iv.contig == site.contig && iv.start <= site.pos + site.ref_allele.len() as u64 && site.pos < iv.end
+                });
+                for (a, alt) in site.alt_alleles.iter().enumerate() {
+                    let x = &ex.tensors[(k + a) * EXAMPLE_LEN..(k + a + 1) * EXAMPLE_LEN];
+                    if blocked {
+                        summary.skipped += 1;
+                        continue;
+                    }
+                    let key = normalize(&site.contig, site.pos, &site.ref_allele, alt, &ref_at);
+                    let label = truth.alleles.get(&key).copied().unwrap_or(0).min(2);
+                    if label > 0 {
+                        matched.insert(key);
+                    }
+                    summary.per_label[label as usize] += 1;
+                    out.x.extend_from_slice(x);
+                    out.y.push(label as i64);
+                    out.meta.push_str(&format!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                        cfg.name,
+                        site.contig,
+                        site.pos + 1,
+                        String::from_utf8_lossy(&site.ref_allele),
+                        String::from_utf8_lossy(alt),
+                        label,
+                        site.depth
+                    ));
+                }
+                k += site.alts.len();
+                if out.y.len() >= EXAMPLES_PER_SHARD {
+                    out.flush()?;
+                }
+            }
+            Ok(())
+        },
+    )?;
+    out.flush()?;
+    summary.truth_missed = truth.alleles.keys().filter(|k| !matched.contains(*k)).count();
+    let mut spec = tensors::spec_json();
+    spec["labels"] = serde_json::json!(["hom_ref", "het", "hom_alt"]);
+    spec["sources"] = serde_json::json!([{
+        "name": cfg.name,
+        "bam": cfg.reads.display().to_string(),
+        "reference": cfg.reference.display().to_string(),
+        "truth": cfg.truth.display().to_string(),
+        "regions": cfg.confident.display().to_string(),
+        "extra_regions": cfg.regions,
+        "examples_per_label": summary.per_label,
+        "truth_alleles": truth.alleles.len(),
+        "truth_alleles_without_candidate": summary.truth_missed,
+    }]);
+    std::fs::write(cfg.output.join("examples.json"), serde_json::to_string_pretty(&spec)?)
+        .with_context(|| format!("cannot write {}", cfg.output.display()))?;
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_normalize_left_aligns_deletion() {
+        // ref (0-based): 0 G, 1 A, 2 A, 3 A, 4 T. "AA>A" at pos 2 is the deletion of one A.
+        let seq = b"GAAAT";
+        let ref_at = |p: u64| seq[p as usize];
+        assert_eq!(normalize("c", 2, b"AA", b"A", &ref_at), ("c".into(), 0, b"GA".to_vec(), b"G".to_vec()));
+        // Trimming: GAT>GCT is the SNV A>C at pos 1.
+        assert_eq!(normalize("c", 0, b"GAT", b"GCT", &ref_at), ("c".into(), 1, b"A".to_vec(), b"C".to_vec()));
+        // Padded multi-allelic ALT: REF GT, ALT G (deletion of T at pos 1 relative to anchor 0).
+        let seq2 = b"CGTA";
+        let ref_at2 = |p: u64| seq2[p as usize];
+        assert_eq!(normalize("c", 1, b"GT", b"TT", &ref_at2), ("c".into(), 1, b"G".to_vec(), b"T".to_vec()));
+    }
+
+    #[test]
+    fn test_normalize_insertion_in_repeat() {
+        let seq = b"TCACAG";
+        let ref_at = |p: u64| seq[p as usize];
+        // insertion of CA after pos 4 (A) is the same as after pos 0 (T)
+        assert_eq!(normalize("c", 4, b"A", b"ACA", &ref_at), ("c".into(), 0, b"T".to_vec(), b"TCA".to_vec()));
+    }
+
+    #[test]
+    fn test_write_npy_header_is_aligned() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.npy");
+        write_npy(&p, "<i8", &[3], &[0u8; 24]).unwrap();
+        let b = std::fs::read(&p).unwrap();
+        assert_eq!(&b[..6], b"\x93NUMPY");
+        let hl = u16::from_le_bytes([b[8], b[9]]) as usize;
+        assert_eq!((10 + hl) % 64, 0);
+        assert_eq!(b.len(), 10 + hl + 24);
+        assert!(String::from_utf8_lossy(&b[10..10 + hl]).contains("'shape': (3,)"));
+    }
+}
