@@ -495,8 +495,9 @@ fn effects_match_hand_computed_tracks() {
     assert_eq!(get("11", "plus", "gc"), (4.0, 3.0, -1.0));
     assert_eq!(get("11", "plus", "a_weight"), (10.0, 17.0, 7.0));
     // "minus": centre 8 on '-', window [4,12) reverse-complemented: GGGGTTTT (gc 4, a 0);
-    // A→G at 0-based 5 → AGAACCCC rc = GGGGTTCT: gc 4, a_weight 0
-    assert_eq!(get("6", "minus", "gc"), (4.0, 4.0, 0.0));
+    // A→G at 0-based 5 → AGAACCCC rc = GGGGTTCT: gc 5, and no A on this strand
+    assert_eq!(get("6", "minus", "gc"), (4.0, 5.0, 1.0));
+    assert_eq!(get("6", "minus", "a_weight"), (0.0, 0.0, 0.0));
     // C→A at 0-based 10 → AAAACCAC rc = GTGGTTTT: gc 3, a_weight 0
     assert_eq!(get("11", "minus", "gc"), (4.0, 3.0, -1.0));
     assert_eq!(t.len(), 2 * 2 * 2, "pos 30 lies outside every window");
