@@ -65,7 +65,11 @@ pub fn score_after_call(vcf: &Path, prefix: &Path, req: &AfterCall) -> Result<()
 /// chromosome, and so are `chrM`, `M` and `MT` (scoring files and VCFs disagree on both).
 pub fn chrom_key(name: &str) -> String {
     let s = name.trim();
-    let s = if s.len() > 3 && s[..3].eq_ignore_ascii_case("chr") { &s[3..] } else { s };
+    let s = if s.len() > 3 && s[..3].eq_ignore_ascii_case("chr") {
+        &s[3..]
+    } else {
+        s
+    };
     if s.eq_ignore_ascii_case("M") || s.eq_ignore_ascii_case("MT") {
         "MT".to_string()
     } else {
@@ -90,7 +94,10 @@ pub fn create_output(path: &Path) -> Result<Box<dyn Write>> {
         .with_context(|| format!("cannot create output file {}", path.display()))?;
     let w = std::io::BufWriter::new(f);
     if path.extension().is_some_and(|e| e == "gz") {
-        Ok(Box::new(flate2::write::GzEncoder::new(w, flate2::Compression::default())))
+        Ok(Box::new(flate2::write::GzEncoder::new(
+            w,
+            flate2::Compression::default(),
+        )))
     } else {
         Ok(Box::new(w))
     }
@@ -102,11 +109,15 @@ pub fn open_text(path: &Path) -> Result<Box<dyn std::io::BufRead>> {
     let mut f =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut magic = [0u8; 2];
-    let n = f.read(&mut magic).with_context(|| format!("cannot read {}", path.display()))?;
+    let n = f
+        .read(&mut magic)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     if n == 2 && magic == [0x1f, 0x8b] {
         // MultiGzDecoder: bgzip output is many concatenated gzip members.
-        Ok(Box::new(std::io::BufReader::new(flate2::read::MultiGzDecoder::new(f))))
+        Ok(Box::new(std::io::BufReader::new(
+            flate2::read::MultiGzDecoder::new(f),
+        )))
     } else {
         Ok(Box::new(std::io::BufReader::new(f)))
     }
@@ -136,6 +147,9 @@ mod tests {
 
     #[test]
     fn prefix_keeps_dots() {
-        assert_eq!(prefixed(Path::new("out/s1.v2"), ".prs.tsv"), PathBuf::from("out/s1.v2.prs.tsv"));
+        assert_eq!(
+            prefixed(Path::new("out/s1.v2"), ".prs.tsv"),
+            PathBuf::from("out/s1.v2.prs.tsv")
+        );
     }
 }

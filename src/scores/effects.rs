@@ -115,17 +115,26 @@ fn default_batch() -> usize {
 impl Sidecar {
     /// Read and check a sidecar.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read model sidecar {}", path.display()))?;
-        let s: Sidecar = serde_json::from_str(&text).with_context(|| format!("{}: not a valid model sidecar", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read model sidecar {}", path.display()))?;
+        let s: Sidecar = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a valid model sidecar", path.display()))?;
         if s.window == 0 || s.tracks.is_empty() || s.alphabet.is_empty() || s.batch_size == 0 {
-            bail!("{}: window, tracks, alphabet and batch_size must be non-empty", path.display());
+            bail!(
+                "{}: window, tracks, alphabet and batch_size must be non-empty",
+                path.display()
+            );
         }
         Ok(s)
     }
 
     /// One-hot encode a window into `out` (appended) in the sidecar's layout.
     pub fn encode(&self, seq: &[u8], out: &mut Vec<f32>) {
-        let alpha: Vec<u8> = self.alphabet.bytes().map(|b| b.to_ascii_uppercase()).collect();
+        let alpha: Vec<u8> = self
+            .alphabet
+            .bytes()
+            .map(|b| b.to_ascii_uppercase())
+            .collect();
         let c = alpha.len();
         let base = out.len();
         out.resize(base + seq.len() * c, 0.0);
@@ -175,24 +184,35 @@ impl Genome {
         if !path.is_file() {
             bail!("reference FASTA {} does not exist", path.display());
         }
-        let reader = rust_htslib::faidx::Reader::from_path(path).with_context(|| format!("cannot open reference FASTA {}", path.display()))?;
+        let reader = rust_htslib::faidx::Reader::from_path(path)
+            .with_context(|| format!("cannot open reference FASTA {}", path.display()))?;
         let names = reader
             .seq_names()
             .with_context(|| format!("{}: cannot list sequences", path.display()))?
             .into_iter()
             .map(|n| (chrom_key(&n), n))
             .collect();
-        Ok(Self { reader, names, path: path.to_path_buf() })
+        Ok(Self {
+            reader,
+            names,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Bases `[start, end)` (0-based, may be negative or past the end: padded with N).
     pub fn fetch(&self, chrom: &str, start: i64, end: i64) -> Result<Vec<u8>> {
-        let name = self.names.get(&chrom_key(chrom)).with_context(|| format!("{}: no sequence named {chrom}", self.path.display()))?;
+        let name = self
+            .names
+            .get(&chrom_key(chrom))
+            .with_context(|| format!("{}: no sequence named {chrom}", self.path.display()))?;
         let len = self.reader.fetch_seq_len(name) as i64;
         let (s, e) = (start.max(0), end.min(len));
         let mut out = vec![b'N'; (s - start).max(0) as usize];
         if e > s {
-            let seq = self.reader.fetch_seq(name, s as usize, (e - 1) as usize).with_context(|| format!("{}: cannot fetch {name}:{s}-{e}", self.path.display()))?;
+            let seq = self
+                .reader
+                .fetch_seq(name, s as usize, (e - 1) as usize)
+                .with_context(|| format!("{}: cannot fetch {name}:{s}-{e}", self.path.display()))?;
             out.extend(seq.iter().map(|b| b.to_ascii_uppercase()));
         }
         out.resize((end - start).max(0) as usize, b'N');
@@ -206,7 +226,14 @@ impl Genome {
 /// is kept and the far side is filled from the reference (deletions) or truncated
 /// (insertions). A variant that ends before the target shifts the alternate sequence's
 /// coordinates, so the window is re-centred on the shifted target.
-pub fn windows(genome: &Genome, t: &Target, window: usize, pos0: u64, r: &str, a: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+pub fn windows(
+    genome: &Genome,
+    t: &Target,
+    window: usize,
+    pos0: u64,
+    r: &str,
+    a: &str,
+) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
     let w = window as i64;
     let half = w / 2;
     let shift = a.len() as i64 - r.len() as i64;
@@ -222,7 +249,10 @@ pub fn windows(genome: &Genome, t: &Target, window: usize, pos0: u64, r: &str, a
     alt_ext.extend_from_slice(&ext[vs + r.len()..]);
     let ends_before_target = pos0 as i64 + r.len() as i64 <= t.center as i64;
     let b = if ends_before_target { m + shift } else { m } as usize;
-    Ok(Some((ext[m as usize..(m + w) as usize].to_vec(), alt_ext[b..b + window].to_vec())))
+    Ok(Some((
+        ext[m as usize..(m + w) as usize].to_vec(),
+        alt_ext[b..b + window].to_vec(),
+    )))
 }
 
 /// A window to run through the model.
@@ -252,7 +282,13 @@ pub struct Effect {
     pub dosages: Vec<Option<f64>>,
 }
 
-fn run_jobs(model: &mut OnnxModel, sc: &Sidecar, jobs: &[Job], batch: usize, strand_of: impl Fn(usize) -> char) -> Result<Vec<Vec<f32>>> {
+fn run_jobs(
+    model: &mut OnnxModel,
+    sc: &Sidecar,
+    jobs: &[Job],
+    batch: usize,
+    strand_of: impl Fn(usize) -> char,
+) -> Result<Vec<Vec<f32>>> {
     let t = sc.tracks.len();
     let c = sc.alphabet.len();
     let mut results = Vec::with_capacity(jobs.len());
@@ -298,7 +334,10 @@ fn run_jobs(model: &mut OnnxModel, sc: &Sidecar, jobs: &[Job], batch: usize, str
 
 /// Run `score effects`.
 pub fn run(args: &EffectsArgs) -> Result<()> {
-    let sidecar_path = args.sidecar.clone().unwrap_or_else(|| args.model.with_extension("json"));
+    let sidecar_path = args
+        .sidecar
+        .clone()
+        .unwrap_or_else(|| args.model.with_extension("json"));
     let sc = Sidecar::read(&sidecar_path)?;
     let genome = Genome::open(&args.reference)?;
     let targets = read_targets(&args.targets)?;
@@ -313,17 +352,38 @@ pub fn run(args: &EffectsArgs) -> Result<()> {
                 if alt.is_empty() || !alt.bytes().all(|b| b"ACGTN".contains(&b)) {
                     continue; // symbolic (<DEL>), spanning deletion (*), missing (.)
                 }
-                match windows(&genome, &targets[ti], sc.window, pos0, &site.alleles[0], alt)? {
+                match windows(
+                    &genome,
+                    &targets[ti],
+                    sc.window,
+                    pos0,
+                    &site.alleles[0],
+                    alt,
+                )? {
                     None => {
                         skipped += 1;
-                        log::warn!("{}:{} REF {} does not match {}; skipped", site.chrom, site.pos, site.alleles[0], args.reference.display());
+                        log::warn!(
+                            "{}:{} REF {} does not match {}; skipped",
+                            site.chrom,
+                            site.pos,
+                            site.alleles[0],
+                            args.reference.display()
+                        );
                     }
                     Some((r, a)) => {
                         if !needs_ref[ti] {
                             needs_ref[ti] = true;
-                            jobs.push(Job { seq: r, target: ti, variant: None });
+                            jobs.push(Job {
+                                seq: r,
+                                target: ti,
+                                variant: None,
+                            });
                         }
-                        jobs.push(Job { seq: a, target: ti, variant: Some(effects.len()) });
+                        jobs.push(Job {
+                            seq: a,
+                            target: ti,
+                            variant: Some(effects.len()),
+                        });
                         effects.push(Effect {
                             chrom: site.chrom.clone(),
                             pos: site.pos,
@@ -339,7 +399,11 @@ pub fn run(args: &EffectsArgs) -> Result<()> {
         }
         Ok(())
     })?;
-    log::info!("{} variant-target pairs to score ({skipped} skipped for REF mismatch), {} windows", effects.len(), jobs.len());
+    log::info!(
+        "{} variant-target pairs to score ({skipped} skipped for REF mismatch), {} windows",
+        effects.len(),
+        jobs.len()
+    );
     let mut ref_scores: HashMap<usize, Vec<f32>> = HashMap::new();
     if !jobs.is_empty() {
         let mut model = OnnxModel::load(&args.model, args.device, args.threads)?;
@@ -357,12 +421,23 @@ pub fn run(args: &EffectsArgs) -> Result<()> {
     write_outputs(&args.output, &sc, &targets, &effects, &ref_scores, &samples)
 }
 
-fn write_outputs(prefix: &Path, sc: &Sidecar, targets: &[Target], effects: &[Effect], refs: &HashMap<usize, Vec<f32>>, samples: &[String]) -> Result<()> {
+fn write_outputs(
+    prefix: &Path,
+    sc: &Sidecar,
+    targets: &[Target],
+    effects: &[Effect],
+    refs: &HashMap<usize, Vec<f32>>,
+    samples: &[String],
+) -> Result<()> {
     let path = prefixed(prefix, ".effects.tsv");
     let mut out = create_output(&path)?;
-    writeln!(out, "chrom\tpos\tref\talt\ttarget_id\tstrand\ttrack\tref_score\talt_score\talt_minus_ref")?;
+    writeln!(
+        out,
+        "chrom\tpos\tref\talt\ttarget_id\tstrand\ttrack\tref_score\talt_score\talt_minus_ref"
+    )?;
     // (sample, target, track) → (variants, Σ copies × effect)
-    let mut per_sample: Vec<HashMap<usize, (usize, Vec<f64>)>> = vec![HashMap::new(); samples.len()];
+    let mut per_sample: Vec<HashMap<usize, (usize, Vec<f64>)>> =
+        vec![HashMap::new(); samples.len()];
     for e in effects {
         let t = &targets[e.target];
         let r = &refs[&e.target];
@@ -371,11 +446,21 @@ fn write_outputs(prefix: &Path, sc: &Sidecar, targets: &[Target], effects: &[Eff
             writeln!(
                 out,
                 "{}\t{}\t{}\t{}\t{}\t{}\t{track}\t{}\t{}\t{}",
-                e.chrom, e.pos, e.reference, e.alt, t.id, t.strand, fmt_f64(r[k] as f64), fmt_f64(e.alt_scores[k] as f64), fmt_f64(d)
+                e.chrom,
+                e.pos,
+                e.reference,
+                e.alt,
+                t.id,
+                t.strand,
+                fmt_f64(r[k] as f64),
+                fmt_f64(e.alt_scores[k] as f64),
+                fmt_f64(d)
             )?;
         }
         for (s, dose) in e.dosages.iter().enumerate() {
-            let entry = per_sample[s].entry(e.target).or_insert_with(|| (0, vec![0.0; sc.tracks.len()]));
+            let entry = per_sample[s]
+                .entry(e.target)
+                .or_insert_with(|| (0, vec![0.0; sc.tracks.len()]));
             if let Some(dose) = dose.filter(|d| *d > 0.0) {
                 entry.0 += 1;
                 for k in 0..sc.tracks.len() {
@@ -384,21 +469,31 @@ fn write_outputs(prefix: &Path, sc: &Sidecar, targets: &[Target], effects: &[Eff
             }
         }
     }
-    out.flush().with_context(|| format!("cannot write {}", path.display()))?;
+    out.flush()
+        .with_context(|| format!("cannot write {}", path.display()))?;
     let path = prefixed(prefix, ".effects_samples.tsv");
     let mut out = create_output(&path)?;
-    writeln!(out, "sample\ttarget_id\ttrack\tn_variants_carried\tdosage_weighted_effect")?;
+    writeln!(
+        out,
+        "sample\ttarget_id\ttrack\tn_variants_carried\tdosage_weighted_effect"
+    )?;
     for (s, sample) in samples.iter().enumerate() {
         let mut keys: Vec<&usize> = per_sample[s].keys().collect();
         keys.sort();
         for ti in keys {
             let (n, sums) = &per_sample[s][ti];
             for (k, track) in sc.tracks.iter().enumerate() {
-                writeln!(out, "{sample}\t{}\t{track}\t{n}\t{}", targets[*ti].id, fmt_f64(sums[k]))?;
+                writeln!(
+                    out,
+                    "{sample}\t{}\t{track}\t{n}\t{}",
+                    targets[*ti].id,
+                    fmt_f64(sums[k])
+                )?;
             }
         }
     }
-    out.flush().with_context(|| format!("cannot write {}", path.display()))
+    out.flush()
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 #[cfg(test)]
@@ -437,10 +532,18 @@ mod tests {
         let fa = d.path().join("g.fa");
         std::fs::write(&fa, ">chr1\nACGTACGTACGTACGTACGT\n").unwrap();
         let g = Genome::open(&fa).unwrap();
-        let t = Target { id: "x".into(), chrom: "1".into(), center: 10, strand: '+' };
+        let t = Target {
+            id: "x".into(),
+            chrom: "1".into(),
+            center: 10,
+            strand: '+',
+        };
         // window 6 → [7, 13) = "TACGTA"; index 3 is the centre (pos 10 = 'G')
         let (r, a) = windows(&g, &t, 6, 11, "T", "G").unwrap().unwrap();
-        assert_eq!((r.as_slice(), a.as_slice()), (&b"TACGTA"[..], &b"TACGGA"[..]));
+        assert_eq!(
+            (r.as_slice(), a.as_slice()),
+            (&b"TACGTA"[..], &b"TACGGA"[..])
+        );
         // insertion after the target: right side truncated
         let (_, a) = windows(&g, &t, 6, 11, "T", "TCC").unwrap().unwrap();
         assert_eq!(a, b"TACGTC");
@@ -449,7 +552,10 @@ mod tests {
         assert_eq!(a, b"GTAGTA");
         assert_eq!(a[3], b'G');
         // beyond the chromosome start: N-padded
-        let t0 = Target { center: 1, ..t.clone() };
+        let t0 = Target {
+            center: 1,
+            ..t.clone()
+        };
         let (r, _) = windows(&g, &t0, 6, 0, "A", "C").unwrap().unwrap();
         assert_eq!(r, b"NNACGT");
         assert!(windows(&g, &t, 6, 11, "C", "T").unwrap().is_none());

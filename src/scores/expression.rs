@@ -154,7 +154,10 @@ impl Model {
             .with_context(|| format!("{name_s}: cannot read the extra table's columns"))?;
         if cols.iter().any(|c| c == "gene") {
             let pick = |want: &[&str]| {
-                want.iter().find(|w| cols.iter().any(|c| c == *w)).map(|w| format!("\"{w}\"")).unwrap_or("NULL".into())
+                want.iter()
+                    .find(|w| cols.iter().any(|c| c == *w))
+                    .map(|w| format!("\"{w}\""))
+                    .unwrap_or("NULL".into())
             };
             let sql = format!(
                 "SELECT gene, {}, {}, {} FROM extra",
@@ -162,23 +165,38 @@ impl Model {
                 pick(&["n.snps.in.model", "n_snps_in_model"]),
                 pick(&["pred.perf.R2", "pred_perf_r2", "R2"])
             );
-            let mut s = db.prepare(&sql).with_context(|| format!("{name_s}: cannot query extra"))?;
+            let mut s = db
+                .prepare(&sql)
+                .with_context(|| format!("{name_s}: cannot query extra"))?;
             let rows = s
                 .query_map([], |r| {
                     Ok((
                         text(r, 0)?,
-                        GeneInfo { genename: r.get::<_, Option<String>>(1)?.unwrap_or_default(), n_snps_in_model: r.get(2)?, r2: r.get(3)? },
+                        GeneInfo {
+                            genename: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                            n_snps_in_model: r.get(2)?,
+                            r2: r.get(3)?,
+                        },
                     ))
                 })
                 .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
                 .with_context(|| format!("{name_s}: cannot read the extra table"))?;
             genes.extend(rows);
         } else {
-            log::warn!("{name_s}: no `extra` table; n_snps_in_model counts weight rows and R2 is NA");
+            log::warn!(
+                "{name_s}: no `extra` table; n_snps_in_model counts weight rows and R2 is NA"
+            );
         }
-        let name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let name = name.strip_suffix(".db").unwrap_or(&name).to_string();
-        Ok(Self { name, weights, genes })
+        Ok(Self {
+            name,
+            weights,
+            genes,
+        })
     }
 }
 
@@ -199,9 +217,16 @@ pub struct Prediction {
     pub n_snps_in_model: i64,
 }
 
-fn locate<'a>(w: &Weight, by: MatchBy, by_locus: &'a HashMap<(String, u64), Vec<Site>>, by_id: &'a HashMap<String, Vec<Site>>) -> Option<(&'a Site, usize)> {
+fn locate<'a>(
+    w: &Weight,
+    by: MatchBy,
+    by_locus: &'a HashMap<(String, u64), Vec<Site>>,
+    by_id: &'a HashMap<String, Vec<Site>>,
+) -> Option<(&'a Site, usize)> {
     let cands: &[Site] = match (by, parse_var_id(&w.var_id)) {
-        (MatchBy::Varid | MatchBy::Auto, Some(locus)) => by_locus.get(&locus).map(Vec::as_slice).unwrap_or(&[]),
+        (MatchBy::Varid | MatchBy::Auto, Some(locus)) => {
+            by_locus.get(&locus).map(Vec::as_slice).unwrap_or(&[])
+        }
         (MatchBy::Varid, None) => &[],
         _ => by_id.get(&w.rsid).map(Vec::as_slice).unwrap_or(&[]),
     };
@@ -213,9 +238,23 @@ fn locate<'a>(w: &Weight, by: MatchBy, by_locus: &'a HashMap<(String, u64), Vec<
 }
 
 /// Predict every gene of `models` for every sample of the VCF.
-pub fn predict(vcf: &Path, models: &[Model], missing: Missing, by: MatchBy) -> Result<Vec<Prediction>> {
-    let loci: HashSet<(String, u64)> = models.iter().flat_map(|m| &m.weights).filter_map(|w| parse_var_id(&w.var_id)).collect();
-    let ids: HashSet<&str> = models.iter().flat_map(|m| &m.weights).map(|w| w.rsid.as_str()).filter(|s| !s.is_empty()).collect();
+pub fn predict(
+    vcf: &Path,
+    models: &[Model],
+    missing: Missing,
+    by: MatchBy,
+) -> Result<Vec<Prediction>> {
+    let loci: HashSet<(String, u64)> = models
+        .iter()
+        .flat_map(|m| &m.weights)
+        .filter_map(|w| parse_var_id(&w.var_id))
+        .collect();
+    let ids: HashSet<&str> = models
+        .iter()
+        .flat_map(|m| &m.weights)
+        .map(|w| w.rsid.as_str())
+        .filter(|s| !s.is_empty())
+        .collect();
     let mut by_locus: HashMap<(String, u64), Vec<Site>> = HashMap::new();
     let mut by_id: HashMap<String, Vec<Site>> = HashMap::new();
     let samples = vcf_dosage::for_each_site(vcf, |s| {
@@ -240,7 +279,9 @@ pub fn predict(vcf: &Path, models: &[Model], missing: Missing, by: MatchBy) -> R
                 (vec![0.0; n], vec![0; n], 0)
             });
             e.2 += 1;
-            let Some((site, eff)) = locate(w, by, &by_locus, &by_id) else { continue };
+            let Some((site, eff)) = locate(w, by, &by_locus, &by_id) else {
+                continue;
+            };
             found += 1;
             let doses: Vec<Option<f64>> = site.gts.iter().map(|&g| allele_count(g, eff)).collect();
             let called: Vec<f64> = doses.iter().flatten().copied().collect();
@@ -258,7 +299,12 @@ pub fn predict(vcf: &Path, models: &[Model], missing: Missing, by: MatchBy) -> R
                 }
             }
         }
-        log::info!("{}: {found}/{} model variants found in {}", model.name, model.weights.len(), vcf.display());
+        log::info!(
+            "{}: {found}/{} model variants found in {}",
+            model.name,
+            model.weights.len(),
+            vcf.display()
+        );
         for (i, sample) in samples.iter().enumerate() {
             for gene in &order {
                 let (v, used, rows) = &acc[gene];
@@ -279,14 +325,20 @@ pub fn predict(vcf: &Path, models: &[Model], missing: Missing, by: MatchBy) -> R
 
 /// Run `score expression`: write PREFIX.expression.tsv.
 pub fn run(args: &ExpressionArgs) -> Result<()> {
-    let models: Vec<Model> = args.weights.iter().map(|p| Model::read(p)).collect::<Result<_>>()?;
+    let models: Vec<Model> = args
+        .weights
+        .iter()
+        .map(|p| Model::read(p))
+        .collect::<Result<_>>()?;
     let preds = predict(&args.vcf, &models, args.missing, args.match_by)?;
     let path = prefixed(&args.output, ".expression.tsv");
     let mut out = create_output(&path)?;
     writeln!(out, "sample\tmodel\tgene\tgenename\tpredicted_expression\tn_snps_used\tn_snps_in_model\tpred_perf_R2")?;
     let infos: HashMap<&str, &Model> = models.iter().map(|m| (m.name.as_str(), m)).collect();
     for p in &preds {
-        let info = infos.get(p.model.as_str()).and_then(|m| m.genes.get(&p.gene));
+        let info = infos
+            .get(p.model.as_str())
+            .and_then(|m| m.genes.get(&p.gene));
         writeln!(
             out,
             "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
@@ -297,10 +349,13 @@ pub fn run(args: &ExpressionArgs) -> Result<()> {
             fmt_f64(p.value),
             p.n_snps_used,
             p.n_snps_in_model,
-            info.and_then(|g| g.r2).map(fmt_f64).unwrap_or_else(|| "NA".into())
+            info.and_then(|g| g.r2)
+                .map(fmt_f64)
+                .unwrap_or_else(|| "NA".into())
         )?;
     }
-    out.flush().with_context(|| format!("cannot write {}", path.display()))
+    out.flush()
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 #[cfg(test)]
@@ -309,7 +364,10 @@ mod tests {
 
     #[test]
     fn var_ids_parse() {
-        assert_eq!(parse_var_id("chr1_12345_A_G_b38"), Some(("1".into(), 12345)));
+        assert_eq!(
+            parse_var_id("chr1_12345_A_G_b38"),
+            Some(("1".into(), 12345))
+        );
         assert_eq!(parse_var_id("1_12345_A_G"), Some(("1".into(), 12345)));
         assert_eq!(parse_var_id("rs123"), None);
     }

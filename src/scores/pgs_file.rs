@@ -80,7 +80,10 @@ pub struct ScoringFile {
 }
 
 fn is_true(s: &str) -> bool {
-    matches!(s.trim().to_ascii_lowercase().as_str(), "true" | "1" | "t" | "yes")
+    matches!(
+        s.trim().to_ascii_lowercase().as_str(),
+        "true" | "1" | "t" | "yes"
+    )
 }
 
 fn is_nucleotides(s: &str) -> bool {
@@ -118,24 +121,48 @@ impl ScoringFile {
                 cols = Some(names);
                 continue;
             };
-            rows.push(idx.row(&fields).with_context(|| format!("{name}: line {lineno}"))?.at(lineno));
+            rows.push(
+                idx.row(&fields)
+                    .with_context(|| format!("{name}: line {lineno}"))?
+                    .at(lineno),
+            );
         }
         if cols.is_none() {
             bail!("{name}: no column header line (is this a PGS Catalog scoring file?)");
         }
-        let id = header.get("pgs_id").cloned().filter(|s| !s.is_empty()).unwrap_or_else(|| {
-            let f = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-            f.split('.').next().unwrap_or("score").to_string()
-        });
+        let id = header
+            .get("pgs_id")
+            .cloned()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| {
+                let f = path
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                f.split('.').next().unwrap_or("score").to_string()
+            });
         let build = if idx.harmonized {
-            header.get("HmPOS_build").cloned().unwrap_or_else(|| "NR".into())
+            header
+                .get("HmPOS_build")
+                .cloned()
+                .unwrap_or_else(|| "NR".into())
         } else {
-            header.get("genome_build").cloned().unwrap_or_else(|| "NR".into())
+            header
+                .get("genome_build")
+                .cloned()
+                .unwrap_or_else(|| "NR".into())
         };
         if rows.is_empty() {
             bail!("{name}: no variant rows");
         }
-        Ok(Self { path: path.to_path_buf(), id, header, build, harmonized: idx.harmonized, rows })
+        Ok(Self {
+            path: path.to_path_buf(),
+            id,
+            header,
+            build,
+            harmonized: idx.harmonized,
+            rows,
+        })
     }
 }
 
@@ -172,7 +199,10 @@ impl Cols {
             "no effect_allele column (rsID-only or non-additive files cannot be scored)",
         )?;
         let Some(weight) = col("effect_weight") else {
-            if names.iter().any(|c| c.starts_with("dosage_") && c.ends_with("_weight")) {
+            if names
+                .iter()
+                .any(|c| c.starts_with("dosage_") && c.ends_with("_weight"))
+            {
                 bail!(
                     "only dosage_0/1/2_weight columns and no effect_weight: genotype-specific \
                      weights cannot be expressed as additive/dominant/recessive and are not \
@@ -181,7 +211,12 @@ impl Cols {
             }
             bail!("no effect_weight column");
         };
-        let (chr, pos, harmonized) = match (col("hm_chr"), col("hm_pos"), col("chr_name"), col("chr_position")) {
+        let (chr, pos, harmonized) = match (
+            col("hm_chr"),
+            col("hm_pos"),
+            col("chr_name"),
+            col("chr_position"),
+        ) {
             (Some(c), Some(p), _, _) => (c, p, true),
             (_, _, Some(c), Some(p)) => (c, p, false),
             _ => bail!(
@@ -220,7 +255,9 @@ impl Cols {
             );
         }
         let w = get(self.weight);
-        let weight: f64 = w.parse().with_context(|| format!("effect_weight {w:?} is not a number"))?;
+        let weight: f64 = w
+            .parse()
+            .with_context(|| format!("effect_weight {w:?} is not a number"))?;
         let other = opt(self.other).to_ascii_uppercase();
         let inferred = opt(self.infer_other).to_ascii_uppercase();
         // hm_inferOtherAllele lists every candidate as "A/G" when ambiguous; only a single
@@ -242,7 +279,10 @@ impl Cols {
         let pos = if p.is_empty() || p.eq_ignore_ascii_case("NA") {
             None
         } else {
-            Some(p.parse().with_context(|| format!("position {p:?} is not a number"))?)
+            Some(
+                p.parse()
+                    .with_context(|| format!("position {p:?} is not a number"))?,
+            )
         };
         Ok(Partial(ScoreRow {
             line: 0,
@@ -328,7 +368,10 @@ mod tests {
         );
         let e = format!("{:#}", ScoringFile::read(&p).unwrap_err());
         assert!(e.contains("line 4") && e.contains("haplotype"), "{e}");
-        let p = write(d.path(), "#pgs_id=X\nrsID\teffect_allele\teffect_weight\nrs1\tA\t1\n");
+        let p = write(
+            d.path(),
+            "#pgs_id=X\nrsID\teffect_allele\teffect_weight\nrs1\tA\t1\n",
+        );
         let e = format!("{:#}", ScoringFile::read(&p).unwrap_err());
         assert!(e.contains("hmPOS"), "{e}");
     }

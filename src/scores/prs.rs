@@ -113,12 +113,18 @@ impl MatchType {
     fn flipped(self) -> bool {
         matches!(
             self,
-            MatchType::RefAltFlip | MatchType::AltRefFlip | MatchType::NoOaRefFlip | MatchType::NoOaAltFlip
+            MatchType::RefAltFlip
+                | MatchType::AltRefFlip
+                | MatchType::NoOaRefFlip
+                | MatchType::NoOaAltFlip
         )
     }
 
     fn effect_is_ref(self) -> bool {
-        matches!(self, MatchType::RefAlt | MatchType::RefAltFlip | MatchType::NoOaRef | MatchType::NoOaRefFlip)
+        matches!(
+            self,
+            MatchType::RefAlt | MatchType::RefAltFlip | MatchType::NoOaRef | MatchType::NoOaRefFlip
+        )
     }
 }
 
@@ -178,7 +184,9 @@ fn is_ambiguous(r: &str, a: &str) -> bool {
 }
 
 fn usable_allele(a: &str) -> bool {
-    !a.is_empty() && a.bytes().all(|b| matches!(b, b'A' | b'C' | b'G' | b'T' | b'N'))
+    !a.is_empty()
+        && a.bytes()
+            .all(|b| matches!(b, b'A' | b'C' | b'G' | b'T' | b'N'))
 }
 
 /// Best match of one row against the records at its locus (filters applied later).
@@ -267,7 +275,12 @@ fn match_row(row: &ScoreRow, sites: &[Site]) -> RowMatch {
 }
 
 /// Match every row of a scoring file and apply pgsc_calc's default filters.
-pub fn match_score(file: &ScoringFile, vcf: &VcfSites, keep_ambiguous: bool, keep_multiallelic: bool) -> Vec<RowMatch> {
+pub fn match_score(
+    file: &ScoringFile,
+    vcf: &VcfSites,
+    keep_ambiguous: bool,
+    keep_multiallelic: bool,
+) -> Vec<RowMatch> {
     let empty: Vec<Site> = Vec::new();
     let mut out: Vec<RowMatch> = file
         .rows
@@ -301,7 +314,10 @@ pub fn match_score(file: &ScoringFile, vcf: &VcfSites, keep_ambiguous: bool, kee
     let mut by_target: HashMap<(String, String), Vec<usize>> = HashMap::new();
     for (i, m) in out.iter().enumerate() {
         if m.status == Status::Matched {
-            by_target.entry((m.target_variant.clone(), m.target_effect_allele.clone())).or_default().push(i);
+            by_target
+                .entry((m.target_variant.clone(), m.target_effect_allele.clone()))
+                .or_default()
+                .push(i);
         }
     }
     for idx in by_target.values().filter(|v| v.len() > 1) {
@@ -309,7 +325,10 @@ pub fn match_score(file: &ScoringFile, vcf: &VcfSites, keep_ambiguous: bool, kee
         for &i in idx {
             out[i].status = Status::Excluded;
             out[i].duplicate_id = true;
-            out[i].reason = format!("duplicate_ID: lines {} match the same VCF allele", lines.join(","));
+            out[i].reason = format!(
+                "duplicate_ID: lines {} match the same VCF allele",
+                lines.join(",")
+            );
         }
     }
     out
@@ -343,7 +362,12 @@ pub struct ScoreResult {
     pub samples: Vec<SampleScore>,
 }
 
-fn compute(file: &ScoringFile, matches: &[RowMatch], vcf: &VcfSites, mean_impute: bool) -> Vec<SampleScore> {
+fn compute(
+    file: &ScoringFile,
+    matches: &[RowMatch],
+    vcf: &VcfSites,
+    mean_impute: bool,
+) -> Vec<SampleScore> {
     let n = vcf.samples.len();
     let mut sums = vec![0.0; n];
     let mut denoms = vec![0.0; n];
@@ -352,11 +376,21 @@ fn compute(file: &ScoringFile, matches: &[RowMatch], vcf: &VcfSites, mean_impute
             continue;
         }
         let (si, _) = m.site.expect("matched rows have a site");
-        let site = &vcf.by_locus[&(chrom_key(&row.chrom), row.pos.expect("matched rows have a position"))][si];
-        let doses: Vec<Option<f64>> =
-            site.gts.iter().map(|&g| allele_count(g, m.effect_index).map(|d| row.effect_type.transform(d))).collect();
+        let site = &vcf.by_locus[&(
+            chrom_key(&row.chrom),
+            row.pos.expect("matched rows have a position"),
+        )][si];
+        let doses: Vec<Option<f64>> = site
+            .gts
+            .iter()
+            .map(|&g| allele_count(g, m.effect_index).map(|d| row.effect_type.transform(d)))
+            .collect();
         let called: Vec<f64> = doses.iter().flatten().copied().collect();
-        let mean = if called.is_empty() { 0.0 } else { called.iter().sum::<f64>() / called.len() as f64 };
+        let mean = if called.is_empty() {
+            0.0
+        } else {
+            called.iter().sum::<f64>() / called.len() as f64
+        };
         for (i, d) in doses.iter().enumerate() {
             match d {
                 Some(d) => {
@@ -371,21 +405,37 @@ fn compute(file: &ScoringFile, matches: &[RowMatch], vcf: &VcfSites, mean_impute
             }
         }
     }
-    (0..n).map(|i| SampleScore { sample: vcf.samples[i].clone(), sum: sums[i], denom: denoms[i] }).collect()
+    (0..n)
+        .map(|i| SampleScore {
+            sample: vcf.samples[i].clone(),
+            sum: sums[i],
+            denom: denoms[i],
+        })
+        .collect()
 }
 
 /// Run `score prs`: write PREFIX.prs.tsv and PREFIX.prs_matches.tsv.gz, return the scores.
 pub fn run(args: &PrsArgs) -> Result<Vec<ScoreResult>> {
     if !(0.0..=1.0).contains(&args.min_overlap) {
-        bail!("--min-overlap must be between 0 and 1, got {}", args.min_overlap);
+        bail!(
+            "--min-overlap must be between 0 and 1, got {}",
+            args.min_overlap
+        );
     }
-    let files: Vec<ScoringFile> = args.pgs.iter().map(|p| ScoringFile::read(p)).collect::<Result<_>>()?;
+    let files: Vec<ScoringFile> = args
+        .pgs
+        .iter()
+        .map(|p| ScoringFile::read(p))
+        .collect::<Result<_>>()?;
     let reference = match &args.reference_distribution {
         Some(p) => Some(Reference::read(p)?),
         None => None,
     };
-    let wanted: HashSet<(String, u64)> =
-        files.iter().flat_map(|f| f.rows.iter()).filter_map(|r| Some((chrom_key(&r.chrom), r.pos?))).collect();
+    let wanted: HashSet<(String, u64)> = files
+        .iter()
+        .flat_map(|f| f.rows.iter())
+        .filter_map(|r| Some((chrom_key(&r.chrom), r.pos?)))
+        .collect();
     let vcf = vcf_dosage::load_sites(&args.vcf, |c, p| wanted.contains(&(c.to_string(), p)))?;
     let mean_impute = match args.imputation {
         Imputation::Auto => vcf.samples.len() >= MIN_SAMPLES_FOR_MEAN_IMPUTATION,
@@ -397,7 +447,11 @@ pub fn run(args: &PrsArgs) -> Result<Vec<ScoreResult>> {
         vcf.samples.len(),
         args.vcf.display(),
         files.len(),
-        if mean_impute { "mean-imputed" } else { "contribute 0 (no mean imputation)" }
+        if mean_impute {
+            "mean-imputed"
+        } else {
+            "contribute 0 (no mean imputation)"
+        }
     );
     let matches_path = prefixed(&args.output, ".prs_matches.tsv.gz");
     let mut log_out = create_output(&matches_path)?;
@@ -411,7 +465,10 @@ pub fn run(args: &PrsArgs) -> Result<Vec<ScoreResult>> {
     for file in &files {
         let matches = match_score(file, &vcf, args.keep_ambiguous, args.keep_multiallelic);
         write_matches(&mut log_out, file, &matches)?;
-        let matched = matches.iter().filter(|m| m.status == Status::Matched).count();
+        let matched = matches
+            .iter()
+            .filter(|m| m.status == Status::Matched)
+            .count();
         let total = file.rows.len();
         let pass = matched as f64 / total as f64 >= args.min_overlap;
         if !pass {
@@ -421,12 +478,30 @@ pub fn run(args: &PrsArgs) -> Result<Vec<ScoreResult>> {
                 args.min_overlap
             );
         }
-        let samples = if pass { compute(file, &matches, &vcf, mean_impute) } else { Vec::new() };
-        results.push(ScoreResult { id: file.id.clone(), build: file.build.clone(), matched, total, pass, samples });
+        let samples = if pass {
+            compute(file, &matches, &vcf, mean_impute)
+        } else {
+            Vec::new()
+        };
+        results.push(ScoreResult {
+            id: file.id.clone(),
+            build: file.build.clone(),
+            matched,
+            total,
+            pass,
+            samples,
+        });
     }
-    log_out.flush().with_context(|| format!("cannot write {}", matches_path.display()))?;
+    log_out
+        .flush()
+        .with_context(|| format!("cannot write {}", matches_path.display()))?;
     drop(log_out);
-    write_scores(&prefixed(&args.output, ".prs.tsv"), &results, &vcf.samples, reference.as_ref())?;
+    write_scores(
+        &prefixed(&args.output, ".prs.tsv"),
+        &results,
+        &vcf.samples,
+        reference.as_ref(),
+    )?;
     Ok(results)
 }
 
@@ -465,7 +540,12 @@ fn write_matches(out: &mut dyn Write, file: &ScoringFile, matches: &[RowMatch]) 
     Ok(())
 }
 
-fn write_scores(path: &Path, results: &[ScoreResult], samples: &[String], reference: Option<&Reference>) -> Result<()> {
+fn write_scores(
+    path: &Path,
+    results: &[ScoreResult],
+    samples: &[String],
+    reference: Option<&Reference>,
+) -> Result<()> {
     let mut out = create_output(path)?;
     write!(out, "sample\tscore_id\tSUM\tDENOM\tAVG\tvariants_matched\tvariants_total\tmatch_rate\tstatus\tbuild")?;
     if reference.is_some() {
@@ -495,13 +575,18 @@ fn write_scores(path: &Path, results: &[ScoreResult], samples: &[String], refere
                         let (z, pct) = d.place(s.sum);
                         write!(out, "\t{}\t{}\t{}", fmt_f64(z), fmt_f64(pct), d.population)?;
                     }
-                    (_, d) => write!(out, "\tNA\tNA\t{}", d.map(|d| d.population.as_str()).unwrap_or("NA"))?,
+                    (_, d) => write!(
+                        out,
+                        "\tNA\tNA\t{}",
+                        d.map(|d| d.population.as_str()).unwrap_or("NA")
+                    )?,
                 }
             }
             writeln!(out)?;
         }
     }
-    out.flush().with_context(|| format!("cannot write {}", path.display()))
+    out.flush()
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// A reference distribution of SUM for one score.
@@ -519,7 +604,10 @@ impl Distribution {
     /// (Z, percentile) of a SUM: Z from mean/sd; percentile from the quantiles when given
     /// (linear interpolation, clamped to the ends), else from the normal CDF of Z.
     pub fn place(&self, sum: f64) -> (f64, f64) {
-        let z = self.mean_sd.map(|(m, sd)| (sum - m) / sd).unwrap_or(f64::NAN);
+        let z = self
+            .mean_sd
+            .map(|(m, sd)| (sum - m) / sd)
+            .unwrap_or(f64::NAN);
         let q = &self.quantiles;
         let pct = if q.len() >= 2 {
             if sum <= q[0].1 {
@@ -527,7 +615,10 @@ impl Distribution {
             } else if sum >= q[q.len() - 1].1 {
                 q[q.len() - 1].0
             } else {
-                let i = q.windows(2).position(|w| sum >= w[0].1 && sum <= w[1].1).unwrap_or(0);
+                let i = q
+                    .windows(2)
+                    .position(|w| sum >= w[0].1 && sum <= w[1].1)
+                    .unwrap_or(0);
                 let (a, b) = (q[i], q[i + 1]);
                 if b.1 > a.1 {
                     a.0 + (b.0 - a.0) * (sum - a.1) / (b.1 - a.1)
@@ -545,11 +636,19 @@ impl Distribution {
 /// Standard normal CDF (Abramowitz & Stegun 7.1.26; |error| < 1.5e-7).
 pub fn normal_cdf(z: f64) -> f64 {
     if !z.is_finite() {
-        return if z.is_nan() { f64::NAN } else if z > 0.0 { 1.0 } else { 0.0 };
+        return if z.is_nan() {
+            f64::NAN
+        } else if z > 0.0 {
+            1.0
+        } else {
+            0.0
+        };
     }
     let x = z.abs() / std::f64::consts::SQRT_2;
     let t = 1.0 / (1.0 + 0.3275911 * x);
-    let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+    let poly = t
+        * (0.254829592
+            + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
     let erf = 1.0 - poly * (-x * x).exp();
     if z >= 0.0 {
         0.5 * (1.0 + erf)
@@ -580,11 +679,16 @@ impl Reference {
                 None => bail!("{name}: empty reference distribution"),
             }
         };
-        let cols: Vec<String> = header.trim_start_matches('#').split('\t').map(|s| s.trim().to_string()).collect();
+        let cols: Vec<String> = header
+            .trim_start_matches('#')
+            .split('\t')
+            .map(|s| s.trim().to_string())
+            .collect();
         let col = |n: &str| cols.iter().position(|c| c == n);
         let id_c = col("score_id").with_context(|| format!("{name}: no score_id column"))?;
         let pop_c = col("population").with_context(|| format!("{name}: no population column"))?;
-        let (mean_c, sd_c, pct_c, val_c) = (col("mean"), col("sd"), col("percentile"), col("value"));
+        let (mean_c, sd_c, pct_c, val_c) =
+            (col("mean"), col("sd"), col("percentile"), col("value"));
         if (mean_c.is_none() || sd_c.is_none()) && (pct_c.is_none() || val_c.is_none()) {
             bail!("{name}: needs columns mean and sd, or percentile and value");
         }
@@ -596,12 +700,19 @@ impl Reference {
             }
             let f: Vec<&str> = l.split('\t').map(str::trim).collect();
             let num = |c: Option<usize>| -> Result<Option<f64>> {
-                match c.and_then(|c| f.get(c)).filter(|s| !s.is_empty() && **s != "NA") {
-                    Some(s) => Ok(Some(s.parse().with_context(|| format!("{name}: line {}: {s:?} is not a number", i + 1))?)),
+                match c
+                    .and_then(|c| f.get(c))
+                    .filter(|s| !s.is_empty() && **s != "NA")
+                {
+                    Some(s) => Ok(Some(s.parse().with_context(|| {
+                        format!("{name}: line {}: {s:?} is not a number", i + 1)
+                    })?)),
                     None => Ok(None),
                 }
             };
-            let id = f.get(id_c).with_context(|| format!("{name}: line {}: too few columns", i + 1))?;
+            let id = f
+                .get(id_c)
+                .with_context(|| format!("{name}: line {}: too few columns", i + 1))?;
             let d = map.entry(id.to_string()).or_default();
             d.population = f.get(pop_c).unwrap_or(&"").to_string();
             if let (Some(m), Some(sd)) = (num(mean_c)?, num(sd_c)?) {
@@ -691,7 +802,11 @@ mod tests {
 
     #[test]
     fn quantile_placement_interpolates() {
-        let d = Distribution { population: "X".into(), mean_sd: Some((0.0, 2.0)), quantiles: vec![(0.0, -1.0), (50.0, 0.0), (100.0, 1.0)] };
+        let d = Distribution {
+            population: "X".into(),
+            mean_sd: Some((0.0, 2.0)),
+            quantiles: vec![(0.0, -1.0), (50.0, 0.0), (100.0, 1.0)],
+        };
         let (z, p) = d.place(0.5);
         assert_eq!(z, 0.25);
         assert_eq!(p, 75.0);

@@ -44,7 +44,11 @@ pub fn read_targets(path: &Path) -> Result<Vec<Target>> {
     let mut transcripts = Vec::new();
     for (i, line) in super::open_text(path)?.lines().enumerate() {
         let line = line.with_context(|| format!("{name}: cannot read line {}", i + 1))?;
-        if line.starts_with('#') || line.starts_with("track") || line.starts_with("browser") || line.trim().is_empty() {
+        if line.starts_with('#')
+            || line.starts_with("track")
+            || line.starts_with("browser")
+            || line.trim().is_empty()
+        {
             continue;
         }
         let f: Vec<&str> = line.split('\t').collect();
@@ -53,8 +57,12 @@ pub fn read_targets(path: &Path) -> Result<Vec<Target>> {
             if f.len() < 9 {
                 bail!("{}: a GTF line needs 9 tab-separated columns", at());
             }
-            let start: u64 = f[3].parse().with_context(|| format!("{}: bad start {:?}", at(), f[3]))?;
-            let end: u64 = f[4].parse().with_context(|| format!("{}: bad end {:?}", at(), f[4]))?;
+            let start: u64 = f[3]
+                .parse()
+                .with_context(|| format!("{}: bad start {:?}", at(), f[3]))?;
+            let end: u64 = f[4]
+                .parse()
+                .with_context(|| format!("{}: bad end {:?}", at(), f[4]))?;
             let strand = strand_of(f[6]);
             let attr = |key: &str| {
                 f[8].split(';').map(str::trim).find_map(|kv| {
@@ -62,9 +70,17 @@ pub fn read_targets(path: &Path) -> Result<Vec<Target>> {
                     (k == key).then(|| v.trim().trim_matches('"').to_string())
                 })
             };
-            let id = attr("gene_id").or_else(|| attr("ID")).or_else(|| attr("gene_name")).unwrap_or_else(|| format!("{}:{start}", f[0]));
+            let id = attr("gene_id")
+                .or_else(|| attr("ID"))
+                .or_else(|| attr("gene_name"))
+                .unwrap_or_else(|| format!("{}:{start}", f[0]));
             let center = if strand == '-' { end - 1 } else { start - 1 };
-            let t = Target { id, chrom: f[0].to_string(), center, strand };
+            let t = Target {
+                id,
+                chrom: f[0].to_string(),
+                center,
+                strand,
+            };
             match f[2] {
                 "gene" => genes.push(t),
                 "transcript" | "mRNA" => transcripts.push(t),
@@ -74,14 +90,29 @@ pub fn read_targets(path: &Path) -> Result<Vec<Target>> {
             if f.len() < 3 {
                 bail!("{}: a BED line needs chrom, start, end", at());
             }
-            let start: u64 = f[1].trim().parse().with_context(|| format!("{}: bad start {:?}", at(), f[1]))?;
-            let end: u64 = f[2].trim().parse().with_context(|| format!("{}: bad end {:?}", at(), f[2]))?;
+            let start: u64 = f[1]
+                .trim()
+                .parse()
+                .with_context(|| format!("{}: bad start {:?}", at(), f[1]))?;
+            let end: u64 = f[2]
+                .trim()
+                .parse()
+                .with_context(|| format!("{}: bad end {:?}", at(), f[2]))?;
             if end <= start {
                 bail!("{}: end {end} is not after start {start}", at());
             }
             let strand = f.get(5).map(|s| strand_of(s.trim())).unwrap_or('.');
-            let id = f.get(3).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).unwrap_or_else(|| format!("{}:{}", f[0], start + 1));
-            genes.push(Target { id, chrom: f[0].to_string(), center: if strand == '-' { end - 1 } else { start }, strand });
+            let id = f
+                .get(3)
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| format!("{}:{}", f[0], start + 1));
+            genes.push(Target {
+                id,
+                chrom: f[0].to_string(),
+                center: if strand == '-' { end - 1 } else { start },
+                strand,
+            });
         }
     }
     let out = if genes.is_empty() { transcripts } else { genes };
@@ -110,13 +141,19 @@ impl TargetIndex {
 
     /// Targets whose window `[center − w/2, center − w/2 + w)` contains 0-based `pos`.
     pub fn covering(&self, targets: &[Target], chrom: &str, pos: u64, window: u64) -> Vec<usize> {
-        let Some(v) = self.0.get(&chrom_key(chrom)) else { return Vec::new() };
+        let Some(v) = self.0.get(&chrom_key(chrom)) else {
+            return Vec::new();
+        };
         let half = window / 2;
         // center ∈ [pos + half + 1 − window, pos + half]
         let lo = (pos + half + 1).saturating_sub(window);
         let hi = pos + half;
         let first = v.partition_point(|&i| targets[i].center < lo);
-        v[first..].iter().copied().take_while(|&i| targets[i].center <= hi).collect()
+        v[first..]
+            .iter()
+            .copied()
+            .take_while(|&i| targets[i].center <= hi)
+            .collect()
     }
 }
 

@@ -39,7 +39,10 @@ impl Site {
 
     /// `chrom:pos:ref:alt` for ALT number `alt` (1-based allele index).
     pub fn variant_id(&self, allele: usize) -> String {
-        format!("{}:{}:{}:{}", self.chrom, self.pos, self.alleles[0], self.alleles[allele])
+        format!(
+            "{}:{}:{}:{}",
+            self.chrom, self.pos, self.alleles[0], self.alleles[allele]
+        )
     }
 }
 
@@ -62,7 +65,12 @@ fn open(path: &Path) -> Result<bcf::Reader> {
 }
 
 fn header_samples(reader: &bcf::Reader) -> Vec<String> {
-    reader.header().samples().iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect()
+    reader
+        .header()
+        .samples()
+        .iter()
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect()
 }
 
 /// Stream every record of `path` to `f` (with the sample names), in file order.
@@ -98,7 +106,9 @@ pub fn for_each_site(path: &Path, mut f: impl FnMut(&Site) -> Result<()>) -> Res
 
 fn genotypes(rec: &bcf::Record, n: usize) -> Vec<Gt> {
     // A record without GT (sites-only VCF) has every sample uncalled.
-    let Ok(gts) = rec.genotypes() else { return vec![None; n] };
+    let Ok(gts) = rec.genotypes() else {
+        return vec![None; n];
+    };
     (0..n)
         .map(|i| {
             let g = gts.get(i);
@@ -127,7 +137,10 @@ pub fn load_sites(path: &Path, wanted: impl Fn(&str, u64) -> bool) -> Result<Vcf
     let samples = for_each_site(path, |site| {
         let key = chrom_key(&site.chrom);
         if wanted(&key, site.pos) {
-            by_locus.entry((key, site.pos)).or_default().push(site.clone());
+            by_locus
+                .entry((key, site.pos))
+                .or_default()
+                .push(site.clone());
         }
         Ok(())
     })?;
