@@ -463,8 +463,8 @@ fn write_outputs(
                 .or_insert_with(|| (0, vec![0.0; sc.tracks.len()]));
             if let Some(dose) = dose.filter(|d| *d > 0.0) {
                 entry.0 += 1;
-                for k in 0..sc.tracks.len() {
-                    entry.1[k] += dose * (e.alt_scores[k] as f64 - r[k] as f64);
+                for ((acc, alt), rf) in entry.1.iter_mut().zip(&e.alt_scores).zip(r) {
+                    *acc += dose * (*alt as f64 - *rf as f64);
                 }
             }
         }
