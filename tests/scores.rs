@@ -260,6 +260,7 @@ fn plink2_sums(
     log: &Path,
     score_id: &str,
     dir: &Path,
+    mean_impute: bool,
 ) -> Option<HashMap<String, (f64, f64, f64)>> {
     if Command::new("plink2").arg("--version").output().is_err() {
         eprintln!("SKIPPED plink2 comparison: no plink2 on PATH (Debian package `plink2`)");
@@ -305,14 +306,10 @@ fn plink2_sums(
                 "--score",
             ])
             .arg(&sf);
-        cmd.args([
-            "1",
-            "2",
-            "3",
-            "header-read",
-            "cols=+scoresums,+denom",
-            "no-mean-imputation",
-        ]);
+        cmd.args(["1", "2", "3", "header-read", "cols=+scoresums,+denom"]);
+        if !mean_impute {
+            cmd.arg("no-mean-imputation");
+        }
         if model != "additive" {
             cmd.arg(model);
         }
@@ -371,7 +368,7 @@ fn prs_edge_cases_equal_plink2() {
     let res = prs::run(&args).unwrap();
     let log = d.path().join("e.prs_matches.tsv.gz");
     for r in &res {
-        let Some(p) = plink2_sums(&vcf, &log, &r.id, d.path()) else {
+        let Some(p) = plink2_sums(&vcf, &log, &r.id, d.path(), false) else {
             return;
         };
         let max = compare_with_plink2(r, &p);
@@ -474,6 +471,7 @@ fn prs_pgs000001_equals_plink2() {
         &d.path().join("p.prs_matches.tsv.gz"),
         "PGS000001",
         d.path(),
+        false,
     ) else {
         return;
     };
@@ -750,4 +748,67 @@ fn effects_match_hand_computed_tracks() {
     // S1: 1 copy of pos 6 (missing at 11); S2: 2 copies of pos 6 + 1 of pos 11
     assert_eq!(w("S1", "plus", "a_weight"), -2.0);
     assert_eq!(w("S2", "plus", "a_weight"), -4.0 + 7.0);
+}
+
+#[test]
+fn prs_mean_imputation_with_50_samples_equals_plink2() {
+    let d = tempfile::tempdir().unwrap();
+    let mut state: u64 = 42;
+    let mut rand = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as usize
+    };
+    let samples: Vec<String> = (0..60).map(|i| format!("M{i}")).collect();
+    let names: Vec<&str> = samples.iter().map(String::as_str).collect();
+    let gts: Vec<String> = (0..10)
+        .map(|_| {
+            (0..60)
+                .map(|_| ["0/0", "0/1", "1/1", "./."][rand() % 4])
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    let recs: Vec<(&str, u64, &str, &str, &str)> = gts
+        .iter()
+        .enumerate()
+        .map(|(k, g)| ("1", 100 * (k as u64 + 1), "A", "G", g.as_str()))
+        .collect();
+    let vcf = d.path().join("mi.vcf");
+    std::fs::write(&vcf, vcf_text(&names, &recs)).unwrap();
+    let rows: String = (0..10)
+        .map(|k| {
+            let (e, o) = if k % 2 == 1 { ("G", "A") } else { ("A", "G") };
+            format!(
+                "r{k}\t1\t{}\t{e}\t{o}\t{}\tFalse\tFalse\n",
+                100 * (k + 1),
+                0.1 * (k + 1) as f64
+            )
+        })
+        .collect();
+    let score = d.path().join("MI.txt");
+    std::fs::write(
+        &score,
+        format!("{}{rows}", SCORE_HEAD.replace("EDGE1", "MI")),
+    )
+    .unwrap();
+    let res = prs::run(&prs_args(&vcf, &[score], &d.path().join("mi"))).unwrap();
+    assert!(
+        res[0].samples.iter().all(|s| s.denom == 20.0),
+        "imputed variants count in DENOM"
+    );
+    let Some(p) = plink2_sums(
+        &vcf,
+        &d.path().join("mi.prs_matches.tsv.gz"),
+        "MI",
+        d.path(),
+        true,
+    ) else {
+        return;
+    };
+    let max = compare_with_plink2(&res[0], &p);
+    eprintln!(
+        "plink2 comparison MI (mean imputation): 60 samples, 10 rows, max |SUM diff| = {max:e}"
+    );
 }
