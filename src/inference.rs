@@ -128,7 +128,9 @@ fn build_session(path: &Path, device: Device, intra_threads: usize) -> ort::Resu
     let builder = Session::builder(env)?
         .with_optimization_level(GraphOptimizationLevel::Level3)?
         .with_intra_threads(intra_threads.max(1))?
-        .with_inter_threads(1)?;
+        .with_inter_threads(1)?
+        // Spinning ORT threads would compete with the pileup workers for the same cores.
+        .with_intra_op_spinning(false)?;
     let mut builder = match device {
         Device::Cpu => builder,
         Device::Cuda => with_cuda(builder)?,

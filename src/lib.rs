@@ -7,3 +7,13 @@
 pub mod cli;
 pub mod inference;
 pub mod scores;
+pub mod candidates;
+pub mod reads;
+pub mod reference;
+pub mod regions;
+pub mod tensors;
+pub mod genotypes;
+pub mod vcf;
+pub mod model;
+pub mod calling;
+pub mod pipeline;

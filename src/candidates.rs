@@ -1,0 +1,338 @@
+//! Stage: candidates. A per-position pileup of one shard's reads, the candidate variant sites
+//! found in it, and which allele each read carries at each site.
+use crate::reads::{base_code, AlignedRead, Indel, DEL};
+
+/// Thresholds for proposing an allele (DeepVariant's published defaults: 0.12 for SNVs,
+/// 0.06 for indels, at least 2 reads).
+#[derive(Debug, Clone)]
+pub struct CandidateParams {
+    /// Minimum reads carrying the allele.
+    pub min_count: u32,
+    /// Minimum fraction of reads at the site for an SNV allele.
+    pub min_snv_fraction: f32,
+    /// Minimum fraction for an insertion or deletion.
+    pub min_indel_fraction: f32,
+    /// Alleles kept per site, most supported first.
+    pub max_alts: usize,
+    /// Base quality floor for counting a base.
+    pub min_baseq: u8,
+}
+
+impl Default for CandidateParams {
+    fn default() -> Self {
+        Self { min_count: 2, min_snv_fraction: 0.12, min_indel_fraction: 0.06, max_alts: 3, min_baseq: 10 }
+    }
+}
+
+/// Per-position, per-strand counts over a window of the reference.
+#[derive(Debug, Clone)]
+pub struct Pileup {
+    /// 0-based reference position of index 0.
+    pub start: u64,
+    /// Reference bases (upper case) of the window.
+    pub ref_seq: Vec<u8>,
+    /// `[pos][strand][A, C, G, T, ins-after, del]`, bases only at or above the quality floor.
+    pub counts: Vec<[[u16; 6]; 2]>,
+    /// Reads spanning each position (including deletions), after filters.
+    pub depth: Vec<u16>,
+    /// Sum of min(BQ, 40) over aligned bases.
+    pub bq_sum: Vec<u32>,
+    /// Aligned bases counted in `bq_sum`.
+    pub bq_n: Vec<u16>,
+    /// Sum of min(MAPQ, 60) over reads spanning.
+    pub mq_sum: Vec<u32>,
+}
+
+impl Pileup {
+    /// Count `reads` over the window `[start, start + ref_seq.len())`.
+    pub fn build(start: u64, ref_seq: Vec<u8>, reads: &[AlignedRead], min_baseq: u8) -> Self {
+        let n = ref_seq.len();
+        let mut p = Pileup {
+            start,
+            ref_seq,
+            counts: vec![[[0; 6]; 2]; n],
+            depth: vec![0; n],
+            bq_sum: vec![0; n],
+            bq_n: vec![0; n],
+            mq_sum: vec![0; n],
+        };
+        for r in reads {
+            let s = r.reverse as usize;
+            for (k, (&b, &q)) in r.bases.iter().zip(&r.quals).enumerate() {
+                let Some(i) = p.index(r.start + k as u64) else { continue };
+                if b > DEL {
+                    continue;
+                }
+                p.depth[i] = p.depth[i].saturating_add(1);
+                p.mq_sum[i] += r.mapq.min(60) as u32;
+                if b == DEL {
+                    p.counts[i][s][5] = p.counts[i][s][5].saturating_add(1);
+                    continue;
+                }
+                p.bq_sum[i] += q.min(40) as u32;
+                p.bq_n[i] = p.bq_n[i].saturating_add(1);
+                if b < 4 && q >= min_baseq {
+                    p.counts[i][s][b as usize] = p.counts[i][s][b as usize].saturating_add(1);
+                }
+            }
+            for ev in &r.indels {
+                if let (Indel::Ins { anchor, .. }, Some(i)) = (ev, p.index(ev.anchor())) {
+                    let _ = anchor;
+                    p.counts[i][s][4] = p.counts[i][s][4].saturating_add(1);
+                }
+            }
+        }
+        p
+    }
+
+    /// Window index of reference position `pos`.
+    pub fn index(&self, pos: u64) -> Option<usize> {
+        let i = pos.checked_sub(self.start)? as usize;
+        (i < self.ref_seq.len()).then_some(i)
+    }
+
+    /// Reference base at `pos` (`N` outside the window).
+    pub fn ref_base(&self, pos: u64) -> u8 {
+        self.index(pos).map_or(b'N', |i| self.ref_seq[i])
+    }
+}
+
+/// An alternate allele at a site, relative to the anchor base.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AltKind {
+    /// Single-base substitution at the anchor.
+    Snv(u8),
+    /// Deletion of this many bases after the anchor.
+    Del(u32),
+    /// Insertion of these bases after the anchor.
+    Ins(Vec<u8>),
+}
+
+/// Which allele a read carries at a site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadAllele {
+    /// The reference allele.
+    Ref,
+    /// The site's alt allele with this index.
+    Alt(usize),
+    /// A non-reference allele not among the site's alts.
+    Other,
+}
+
+/// A candidate variant site.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// Contig name.
+    pub contig: String,
+    /// 0-based anchor position (VCF POS - 1).
+    pub pos: u64,
+    /// VCF REF (spans the longest deletion).
+    pub ref_allele: Vec<u8>,
+    /// Alternate alleles, most supported first.
+    pub alts: Vec<AltKind>,
+    /// VCF ALT strings, aligned with `alts`.
+    pub alt_alleles: Vec<Vec<u8>>,
+    /// Reads spanning the anchor.
+    pub depth: u32,
+    /// Reads supporting REF, then each alt.
+    pub allele_depths: Vec<u32>,
+}
+
+impl Site {
+    /// Is alt `k` an SNV (after the shared-REF padding is removed)?
+    pub fn is_snv(&self, k: usize) -> bool {
+        matches!(self.alts[k], AltKind::Snv(_))
+    }
+}
+
+/// Allele carried by `read` at anchor `pos` among `alts`, or `None` when the read is
+/// uninformative there (not spanning, low-quality or unknown base).
+pub fn read_allele(read: &AlignedRead, pos: u64, ref_base: u8, alts: &[AltKind], min_baseq: u8) -> Option<ReadAllele> {
+    let (b, q) = read.base_at(pos)?;
+    // Reads must also span the base after the anchor to show an indel or its absence.
+    read.base_at(pos + 1)?;
+    let event = read.indels.iter().find(|e| e.anchor() == pos);
+    let kind = match event {
+        Some(Indel::Del { len, .. }) => AltKind::Del(*len),
+        Some(Indel::Ins { seq, .. }) => AltKind::Ins(seq.to_ascii_uppercase()),
+        None => {
+            if b == DEL {
+                return Some(ReadAllele::Other);
+            }
+            if b > 3 || q < min_baseq {
+                return None;
+            }
+            if b == base_code(ref_base) {
+                return Some(ReadAllele::Ref);
+            }
+            AltKind::Snv(b"ACGT"[b as usize])
+        }
+    };
+    Some(alts.iter().position(|a| *a == kind).map_or(ReadAllele::Other, ReadAllele::Alt))
+}
+
+/// Find candidate sites with anchors in `[from, to)`.
+pub fn find_sites(
+    contig: &str,
+    pileup: &Pileup,
+    reads: &[AlignedRead],
+    from: u64,
+    to: u64,
+    params: &CandidateParams,
+) -> Vec<Site> {
+    use std::collections::BTreeMap;
+    // Indel observations by anchor: (kind -> count).
+    let mut indels: BTreeMap<u64, BTreeMap<AltKind, u32>> = BTreeMap::new();
+    for r in reads {
+        for ev in &r.indels {
+            let a = ev.anchor();
+            if a < from || a >= to {
+                continue;
+            }
+            let kind = match ev {
+                Indel::Del { len, .. } => AltKind::Del(*len),
+                Indel::Ins { seq, .. } => {
+                    if seq.iter().any(|&c| base_code(c) > 3) {
+                        continue;
+                    }
+                    AltKind::Ins(seq.to_ascii_uppercase())
+                }
+            };
+            *indels.entry(a).or_default().entry(kind).or_default() += 1;
+        }
+    }
+    let mut sites = Vec::new();
+    for pos in from..to {
+        let Some(i) = pileup.index(pos) else { continue };
+        let ref_base = pileup.ref_seq[i];
+        let rc = base_code(ref_base);
+        if rc > 3 {
+            continue;
+        }
+        let depth = pileup.depth[i] as u32;
+        if depth == 0 {
+            continue;
+        }
+        let mut alts: Vec<(u32, AltKind)> = Vec::new();
+        for b in 0..4u8 {
+            if b == rc {
+                continue;
+            }
+            let c = pileup.counts[i][0][b as usize] as u32 + pileup.counts[i][1][b as usize] as u32;
+            if c >= params.min_count && c as f32 >= params.min_snv_fraction * depth as f32 {
+                alts.push((c, AltKind::Snv(b"ACGT"[b as usize])));
+            }
+        }
+        if let Some(m) = indels.get(&pos) {
+            for (kind, &c) in m {
+                if let AltKind::Del(len) = kind {
+                    // A deletion over unknown reference cannot be written as a VCF allele.
+                    if (1..=*len as u64).any(|d| base_code(pileup.ref_base(pos + d)) > 3) {
+                        continue;
+                    }
+                }
+                if c >= params.min_count && c as f32 >= params.min_indel_fraction * depth as f32 {
+                    alts.push((c, kind.clone()));
+                }
+            }
+        }
+        if alts.is_empty() {
+            continue;
+        }
+        alts.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        alts.truncate(params.max_alts);
+        let kinds: Vec<AltKind> = alts.into_iter().map(|(_, k)| k).collect();
+        sites.push(make_site(contig, pos, pileup, reads, kinds, params.min_baseq));
+    }
+    sites
+}
+
+/// Build the VCF alleles of a site and count each read's allele.
+pub fn make_site(contig: &str, pos: u64, pileup: &Pileup, reads: &[AlignedRead], alts: Vec<AltKind>, min_baseq: u8) -> Site {
+    let max_del = alts.iter().map(|a| if let AltKind::Del(l) = a { *l } else { 0 }).max().unwrap_or(0) as u64;
+    let ref_allele: Vec<u8> = (pos..=pos + max_del).map(|p| pileup.ref_base(p)).collect();
+    let tail = &ref_allele[1..];
+    let alt_alleles = alts
+        .iter()
+        .map(|a| match a {
+            AltKind::Snv(b) => [&[*b][..], tail].concat(),
+            AltKind::Del(l) => [&ref_allele[..1], &ref_allele[1 + *l as usize..]].concat(),
+            AltKind::Ins(s) => [&ref_allele[..1], s, tail].concat(),
+        })
+        .collect();
+    let mut allele_depths = vec![0u32; alts.len() + 1];
+    let ref_base = ref_allele[0];
+    for r in reads {
+        match read_allele(r, pos, ref_base, &alts, min_baseq) {
+            Some(ReadAllele::Ref) => allele_depths[0] += 1,
+            Some(ReadAllele::Alt(k)) => allele_depths[k + 1] += 1,
+            _ => {}
+        }
+    }
+    let depth = pileup.index(pos).map_or(0, |i| pileup.depth[i] as u32);
+    Site { contig: contig.to_string(), pos, ref_allele, alts, alt_alleles, depth, allele_depths }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reads::AlignedRead;
+
+    fn read(start: u64, seq: &str, indels: Vec<Indel>, reverse: bool) -> AlignedRead {
+        let bases: Vec<u8> = seq.bytes().map(|b| if b == b'-' { DEL } else { base_code(b) }).collect();
+        let quals = bases.iter().map(|&b| if b == DEL { 0 } else { 30 }).collect();
+        AlignedRead { start, reverse, mapq: 60, bases, quals, indels }
+    }
+
+    #[test]
+    fn test_find_snv_and_deletion_share_anchor() {
+        // ref ACGTACGT; 3 reads carry G>T at pos 2, 2 reads delete pos 3 (anchor 2), 3 are ref.
+        let refseq = b"ACGTACGT".to_vec();
+        let mut reads = Vec::new();
+        for _ in 0..3 {
+            reads.push(read(0, "ACTTACGT", vec![], false));
+        }
+        for _ in 0..2 {
+            reads.push(read(0, "ACG-ACGT", vec![Indel::Del { anchor: 2, len: 1 }], true));
+        }
+        for _ in 0..3 {
+            reads.push(read(0, "ACGTACGT", vec![], true));
+        }
+        let p = Pileup::build(0, refseq, &reads, 10);
+        assert_eq!(p.depth[3], 8);
+        assert_eq!(p.counts[3][1][5], 2);
+        let sites = find_sites("c", &p, &reads, 0, 8, &CandidateParams::default());
+        assert_eq!(sites.len(), 1);
+        let s = &sites[0];
+        assert_eq!(s.pos, 2);
+        assert_eq!(s.ref_allele, b"GT");
+        assert_eq!(s.alts, vec![AltKind::Snv(b'T'), AltKind::Del(1)]);
+        assert_eq!(s.alt_alleles, vec![b"TT".to_vec(), b"G".to_vec()]);
+        assert_eq!(s.allele_depths, vec![3, 3, 2]);
+    }
+
+    #[test]
+    fn test_low_fraction_snv_is_not_a_candidate() {
+        let refseq = b"AAAAAAAAAA".to_vec();
+        let mut reads: Vec<_> = (0..20).map(|_| read(0, "AAAAAAAAAA", vec![], false)).collect();
+        reads.push(read(0, "AAAAACAAAA", vec![], false));
+        reads.push(read(0, "AAAAACAAAA", vec![], false));
+        let p = Pileup::build(0, refseq, &reads, 10);
+        // 2 of 22 = 0.09 < 0.12
+        assert!(find_sites("c", &p, &reads, 0, 10, &CandidateParams::default()).is_empty());
+    }
+
+    #[test]
+    fn test_insertion_alleles() {
+        let refseq = b"ACGTACGT".to_vec();
+        let reads: Vec<_> = (0..4)
+            .map(|_| read(0, "ACGTACGT", vec![Indel::Ins { anchor: 4, seq: b"GG".to_vec() }], false))
+            .collect();
+        let p = Pileup::build(0, refseq, &reads, 10);
+        let sites = find_sites("c", &p, &reads, 0, 8, &CandidateParams::default());
+        assert_eq!(sites.len(), 1);
+        assert_eq!(sites[0].ref_allele, b"A");
+        assert_eq!(sites[0].alt_alleles, vec![b"AGG".to_vec()]);
+        assert_eq!(sites[0].allele_depths, vec![0, 4]);
+    }
+}

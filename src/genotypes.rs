@@ -1,0 +1,173 @@
+//! Stage: genotypes. Model probabilities per (site, alt) → diploid genotype posteriors, GT, GQ,
+//! QUAL, PL and FILTER, as small pure functions.
+//!
+//! The model answers, for one alt allele, how many copies of it the sample carries
+//! (0, 1 or 2). For a site with alts 1..=n, a genotype j/k (j ≤ k) implies a copy number for each
+//! alt; its unnormalised posterior is the product over alts of the model's probability of that
+//! copy number. Genotypes that need three copies are impossible and never formed.
+
+/// Genotype probabilities are floored here so that Phred values stay finite.
+pub const MIN_PROB: f64 = 1e-10;
+/// Largest GQ written (VCF convention, as in DeepVariant).
+pub const MAX_GQ: u32 = 99;
+
+/// Index of diploid genotype j/k (j ≤ k) in VCF order: F(j/k) = k(k+1)/2 + j.
+pub fn genotype_index(j: usize, k: usize) -> usize {
+    let (j, k) = if j <= k { (j, k) } else { (k, j) };
+    k * (k + 1) / 2 + j
+}
+
+/// Diploid genotypes over `n_alleles` alleles (REF included) in VCF order.
+pub fn genotypes(n_alleles: usize) -> Vec<(usize, usize)> {
+    let mut v = Vec::new();
+    for k in 0..n_alleles {
+        for j in 0..=k {
+            v.push((j, k));
+        }
+    }
+    v
+}
+
+/// Posterior of each genotype (VCF order) from per-alt copy-number probabilities
+/// `per_alt[a] = [P(0 copies), P(1), P(2)]` of alt `a + 1`.
+pub fn genotype_posteriors(per_alt: &[[f32; 3]]) -> Vec<f64> {
+    let n_alleles = per_alt.len() + 1;
+    let mut post: Vec<f64> = genotypes(n_alleles)
+        .into_iter()
+        .map(|(j, k)| {
+            per_alt
+                .iter()
+                .enumerate()
+                .map(|(a, p)| {
+                    let copies = (j == a + 1) as usize + (k == a + 1) as usize;
+                    (p[copies] as f64).max(MIN_PROB)
+                })
+                .product()
+        })
+        .collect();
+    let total: f64 = post.iter().sum();
+    for p in &mut post {
+        *p = (*p / total).max(MIN_PROB);
+    }
+    post
+}
+
+/// Phred-scale a probability.
+pub fn phred(p: f64) -> f64 {
+    -10.0 * p.max(MIN_PROB).log10()
+}
+
+/// The called genotype and its qualities.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    /// Alleles of the most likely genotype (j ≤ k).
+    pub gt: (usize, usize),
+    /// Phred probability that the genotype is wrong, capped at [`MAX_GQ`].
+    pub gq: u32,
+    /// Phred probability that the site is homozygous reference.
+    pub qual: f64,
+    /// Phred-scaled genotype likelihoods, normalised so the best is 0.
+    pub pl: Vec<u32>,
+}
+
+/// Pick the most likely genotype (ties go to the earlier one in VCF order) and its qualities.
+pub fn call(posteriors: &[f64]) -> Call {
+    let n_alleles = {
+        // n(n+1)/2 = len
+        let mut n = 1;
+        while n * (n + 1) / 2 < posteriors.len() {
+            n += 1;
+        }
+        n
+    };
+    let gts = genotypes(n_alleles);
+    let best = (0..posteriors.len()).fold(0, |b, i| if posteriors[i] > posteriors[b] { i } else { b });
+    let gq = phred(1.0 - posteriors[best]).round().min(MAX_GQ as f64) as u32;
+    let qual = phred(posteriors[0]);
+    let raw: Vec<f64> = posteriors.iter().map(|&p| phred(p)).collect();
+    let min = raw.iter().cloned().fold(f64::INFINITY, f64::min);
+    let pl = raw.iter().map(|&x| (x - min).round() as u32).collect();
+    Call { gt: gts[best], gq, qual, pl }
+}
+
+/// FILTER values written by the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filter {
+    /// A confident non-reference call.
+    Pass,
+    /// The best genotype is homozygous reference.
+    RefCall,
+    /// Non-reference, but QUAL is under the threshold.
+    LowQual,
+}
+
+impl Filter {
+    /// VCF text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Filter::Pass => "PASS",
+            Filter::RefCall => "RefCall",
+            Filter::LowQual => "LowQual",
+        }
+    }
+}
+
+/// FILTER for a call, as DeepVariant's postprocessing does: RefCall for 0/0, LowQual below
+/// `min_qual`.
+pub fn filter(c: &Call, min_qual: f64) -> Filter {
+    if c.gt == (0, 0) {
+        Filter::RefCall
+    } else if c.qual < min_qual {
+        Filter::LowQual
+    } else {
+        Filter::Pass
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_genotype_index_matches_vcf_spec() {
+        // VCF 4.2 §1.6.2: 0/0, 0/1, 1/1, 0/2, 1/2, 2/2
+        assert_eq!(genotypes(3), vec![(0, 0), (0, 1), (1, 1), (0, 2), (1, 2), (2, 2)]);
+        assert_eq!(genotype_index(1, 2), 4);
+        assert_eq!(genotype_index(2, 1), 4);
+        assert_eq!(genotype_index(0, 0), 0);
+    }
+
+    #[test]
+    fn test_biallelic_posteriors_are_model_probabilities() {
+        let post = genotype_posteriors(&[[0.1, 0.7, 0.2]]);
+        assert!((post[0] - 0.1).abs() < 1e-6);
+        assert!((post[1] - 0.7).abs() < 1e-6);
+        assert!((post[2] - 0.2).abs() < 1e-6);
+        let c = call(&post);
+        assert_eq!(c.gt, (0, 1));
+        // GQ = -10 log10(0.3) = 5.23 -> 5; QUAL = -10 log10(0.1) = 10
+        assert_eq!(c.gq, 5);
+        assert!((c.qual - 10.0).abs() < 1e-6);
+        // PL: -10log10(.1)=10, -10log10(.7)=1.549, -10log10(.2)=6.99 -> minus 1.549 -> 8, 0, 5
+        assert_eq!(c.pl, vec![8, 0, 5]);
+        assert_eq!(filter(&c, 1.0), Filter::Pass);
+        assert_eq!(filter(&c, 20.0), Filter::LowQual);
+    }
+
+    #[test]
+    fn test_multiallelic_het_het() {
+        // Each alt looks heterozygous: 1/2 is the product 0.8 * 0.8.
+        let post = genotype_posteriors(&[[0.1, 0.8, 0.1], [0.1, 0.8, 0.1]]);
+        // unnormalised: 0/0 .01, 0/1 .08, 1/1 .01, 0/2 .08, 1/2 .64, 2/2 .01 ; total .83
+        assert!((post[4] - 0.64 / 0.83).abs() < 1e-6);
+        assert_eq!(call(&post).gt, (1, 2));
+    }
+
+    #[test]
+    fn test_hom_ref_is_refcall_and_gq_capped() {
+        let c = call(&genotype_posteriors(&[[0.999_999_9, 1e-8, 1e-8]]));
+        assert_eq!(c.gt, (0, 0));
+        assert!(c.gq <= MAX_GQ);
+        assert_eq!(filter(&c, 1.0), Filter::RefCall);
+    }
+}

@@ -1,0 +1,331 @@
+//! Stage: reads. Opening BAM/CRAM, filtering records, and turning each kept alignment into a
+//! compact per-reference-position view that the candidate and tensor stages share.
+use std::collections::BinaryHeap;
+use std::cmp::Reverse;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use rust_htslib::bam::{self, record::Cigar, Read as _};
+
+/// Code in [`AlignedRead::bases`] for a reference position the read deletes.
+pub const DEL: u8 = 5;
+/// Code for an `N` (skipped) reference position or an unknown base.
+pub const GAP: u8 = 6;
+/// Base quality assumed for reads stored without qualities (`*` in SAM).
+pub const MISSING_BASEQ: u8 = 20;
+
+/// Read filters and the depth cap.
+#[derive(Debug, Clone)]
+pub struct ReadFilter {
+    /// Drop reads with mapping quality below this.
+    pub min_mapq: u8,
+    /// Bases below this quality are not counted as evidence.
+    pub min_baseq: u8,
+    /// Most reads kept over any position; later-starting reads past it are dropped.
+    pub max_depth: usize,
+}
+
+impl Default for ReadFilter {
+    fn default() -> Self {
+        Self { min_mapq: 5, min_baseq: 10, max_depth: 250 }
+    }
+}
+
+/// Flags that remove a read from calling: unmapped, secondary, QC-fail, duplicate, supplementary.
+pub const EXCLUDE_FLAGS: u16 = 0x4 | 0x100 | 0x200 | 0x400 | 0x800;
+
+/// An indel in a read, anchored at the reference base before it (VCF convention, 0-based).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Indel {
+    /// `len` reference bases after `anchor` are deleted.
+    Del { anchor: u64, len: u32 },
+    /// `seq` is inserted after `anchor`.
+    Ins { anchor: u64, seq: Vec<u8> },
+}
+
+impl Indel {
+    /// The anchor position (0-based).
+    pub fn anchor(&self) -> u64 {
+        match self {
+            Indel::Del { anchor, .. } | Indel::Ins { anchor, .. } => *anchor,
+        }
+    }
+}
+
+/// One kept alignment, reduced to what calling needs.
+#[derive(Debug, Clone)]
+pub struct AlignedRead {
+    /// First aligned reference position (0-based).
+    pub start: u64,
+    /// Reverse strand.
+    pub reverse: bool,
+    /// Mapping quality.
+    pub mapq: u8,
+    /// Per reference position from `start`: 0-3 = A,C,G,T; 4 = N; [`DEL`]; [`GAP`].
+    pub bases: Vec<u8>,
+    /// Base quality per reference position (0 where deleted).
+    pub quals: Vec<u8>,
+    /// Indels in reference order.
+    pub indels: Vec<Indel>,
+}
+
+impl AlignedRead {
+    /// Exclusive end on the reference.
+    pub fn end(&self) -> u64 {
+        self.start + self.bases.len() as u64
+    }
+
+    /// Base code at reference position `pos`, if the read spans it.
+    pub fn base_at(&self, pos: u64) -> Option<(u8, u8)> {
+        let i = pos.checked_sub(self.start)? as usize;
+        Some((*self.bases.get(i)?, self.quals[i]))
+    }
+}
+
+/// Map an ASCII base to 0-3 (A,C,G,T) or 4.
+pub fn base_code(b: u8) -> u8 {
+    match b {
+        b'A' | b'a' => 0,
+        b'C' | b'c' => 1,
+        b'G' | b'g' => 2,
+        b'T' | b't' => 3,
+        _ => 4,
+    }
+}
+
+/// Build an [`AlignedRead`] from a record; `None` when it has no aligned bases.
+pub fn from_record(rec: &bam::Record) -> Option<AlignedRead> {
+    let seq = rec.seq();
+    let qual = rec.qual();
+    let no_qual = qual.first().is_none_or(|&q| q == 255);
+    let start = rec.pos().max(0) as u64;
+    let mut bases = Vec::with_capacity(seq.len() + 8);
+    let mut quals = Vec::with_capacity(seq.len() + 8);
+    let mut indels = Vec::new();
+    let mut qpos = 0usize;
+    let q_at = |i: usize| if no_qual { MISSING_BASEQ } else { qual[i] };
+    for op in rec.cigar().iter() {
+        match *op {
+            Cigar::Match(n) | Cigar::Equal(n) | Cigar::Diff(n) => {
+                for _ in 0..n {
+                    bases.push(base_code(seq[qpos]));
+                    quals.push(q_at(qpos));
+                    qpos += 1;
+                }
+            }
+            Cigar::Ins(n) => {
+                // An insertion before any aligned base has no anchor on the reference.
+                if !bases.is_empty() {
+                    let s: Vec<u8> = (qpos..qpos + n as usize).map(|i| seq[i]).collect();
+                    indels.push(Indel::Ins { anchor: start + bases.len() as u64 - 1, seq: s });
+                }
+                qpos += n as usize;
+            }
+            Cigar::Del(n) => {
+                if !bases.is_empty() {
+                    indels.push(Indel::Del { anchor: start + bases.len() as u64 - 1, len: n });
+                }
+                for _ in 0..n {
+                    bases.push(DEL);
+                    quals.push(0);
+                }
+            }
+            Cigar::RefSkip(n) => {
+                for _ in 0..n {
+                    bases.push(GAP);
+                    quals.push(0);
+                }
+            }
+            Cigar::SoftClip(n) => qpos += n as usize,
+            Cigar::HardClip(_) | Cigar::Pad(_) => {}
+        }
+    }
+    if bases.is_empty() {
+        return None;
+    }
+    Some(AlignedRead { start, reverse: rec.is_reverse(), mapq: rec.mapq(), bases, quals, indels })
+}
+
+/// Shift each indel to its leftmost equivalent position, so that reads aligned with the same
+/// event in different places of a repeat agree. `ref_seq` starts at `ref_start`.
+pub fn left_align(read: &mut AlignedRead, ref_seq: &[u8], ref_start: u64) {
+    let ref_at = |pos: u64| -> Option<u8> {
+        pos.checked_sub(ref_start).and_then(|i| ref_seq.get(i as usize)).map(|&b| base_code(b))
+    };
+    let other_anchors: Vec<u64> = read.indels.iter().map(Indel::anchor).collect();
+    for k in 0..read.indels.len() {
+        match read.indels[k].clone() {
+            Indel::Del { mut anchor, len } => {
+                let len64 = len as u64;
+                loop {
+                    // Shifting moves the read base at `anchor` to the deletion's last position.
+                    if anchor <= read.start || other_anchors.iter().enumerate().any(|(j, &a)| j != k && a == anchor - 1) {
+                        break;
+                    }
+                    let i = (anchor - read.start) as usize;
+                    let b = read.bases[i];
+                    if b > 3 || Some(b) != ref_at(anchor + len64) {
+                        break;
+                    }
+                    let q = read.quals[i];
+                    let last = i + len as usize;
+                    read.bases[last] = b;
+                    read.quals[last] = q;
+                    read.bases[i] = DEL;
+                    read.quals[i] = 0;
+                    anchor -= 1;
+                }
+                read.indels[k] = Indel::Del { anchor, len };
+            }
+            Indel::Ins { mut anchor, mut seq } => {
+                loop {
+                    if anchor <= read.start || other_anchors.iter().enumerate().any(|(j, &a)| j != k && a == anchor - 1) {
+                        break;
+                    }
+                    let i = (anchor - read.start) as usize;
+                    let b = read.bases[i];
+                    let last = *seq.last().expect("bug: empty insertion");
+                    if b > 3 || b != base_code(last) {
+                        break;
+                    }
+                    // Rotating the inserted sequence leaves the aligned bases unchanged.
+                    seq.rotate_right(1);
+                    anchor -= 1;
+                }
+                read.indels[k] = Indel::Ins { anchor, seq };
+            }
+        }
+    }
+    read.indels.sort();
+}
+
+/// An open, indexed BAM or CRAM.
+pub struct ReadSource {
+    reader: bam::IndexedReader,
+    path: PathBuf,
+}
+
+/// Contig names and lengths from a BAM/CRAM header.
+pub fn header_contigs(header: &bam::HeaderView) -> Vec<(String, u64)> {
+    (0..header.target_count())
+        .map(|tid| {
+            (
+                String::from_utf8_lossy(header.tid2name(tid)).into_owned(),
+                header.target_len(tid).unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+impl ReadSource {
+    /// Open `path` (BAM or CRAM, with its index). CRAM is decoded against `reference`, never a
+    /// network reference server.
+    pub fn open(path: &Path, reference: &Path) -> Result<Self> {
+        let mut reader = bam::IndexedReader::from_path(path).map_err(|e| {
+            anyhow::anyhow!("cannot open indexed BAM/CRAM {} (is there a .bai/.crai index?): {e}", path.display())
+        })?;
+        // NB: without an explicit reference htslib fetches CRAM references over the network.
+        reader
+            .set_reference(reference)
+            .map_err(|e| anyhow::anyhow!("cannot set reference {} for {}: {e}", reference.display(), path.display()))?;
+        Ok(Self { reader, path: path.to_path_buf() })
+    }
+
+    /// Contigs of the header.
+    pub fn contigs(&self) -> Vec<(String, u64)> {
+        header_contigs(self.reader.header())
+    }
+
+    /// Sample name from the first @RG SM tag, if any.
+    pub fn sample_name(&self) -> Option<String> {
+        let text = String::from_utf8_lossy(self.reader.header().as_bytes()).into_owned();
+        text.lines()
+            .filter(|l| l.starts_with("@RG"))
+            .flat_map(|l| l.split('\t'))
+            .find_map(|f| f.strip_prefix("SM:").map(str::to_string))
+    }
+
+    /// The file path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Kept reads overlapping `contig:[start, end)`, in alignment order, after filters and the
+    /// depth cap.
+    pub fn fetch(&mut self, contig: &str, start: u64, end: u64, filter: &ReadFilter) -> Result<Vec<AlignedRead>> {
+        let tid = self
+            .reader
+            .header()
+            .tid(contig.as_bytes())
+            .with_context(|| format!("contig {contig} not in {}", self.path.display()))?;
+        self.reader
+            .fetch((tid as i32, start as i64, end as i64))
+            .map_err(|e| anyhow::anyhow!("cannot fetch {contig}:{start}-{end} from {}: {e}", self.path.display()))?;
+        let mut out = Vec::new();
+        let mut ends: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
+        let mut rec = bam::Record::new();
+        while let Some(r) = self.reader.read(&mut rec) {
+            r.map_err(|e| {
+                anyhow::anyhow!("corrupt record in {} near {contig}:{}: {e}", self.path.display(), start + 1)
+            })?;
+            if rec.flags() & EXCLUDE_FLAGS != 0 || rec.mapq() < filter.min_mapq || rec.mapq() == 255 {
+                continue;
+            }
+            let Some(read) = from_record(&rec) else { continue };
+            while ends.peek().is_some_and(|Reverse(e)| *e <= read.start) {
+                ends.pop();
+            }
+            // Deterministic cap, like samtools' max-depth: reads arriving over a full position
+            // are dropped.
+            if ends.len() >= filter.max_depth {
+                continue;
+            }
+            ends.push(Reverse(read.end()));
+            out.push(read);
+        }
+        if out.is_empty() && start > end {
+            bail!("bug: empty interval {contig}:{start}-{end}");
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(start: u64, seq: &str, indels: Vec<Indel>) -> AlignedRead {
+        let bases: Vec<u8> = seq.bytes().map(|b| if b == b'-' { DEL } else { base_code(b) }).collect();
+        let quals = bases.iter().map(|&b| if b == DEL { 0 } else { 30 }).collect();
+        AlignedRead { start, reverse: false, mapq: 60, bases, quals, indels }
+    }
+
+    #[test]
+    fn test_left_align_deletion_in_repeat() {
+        // ref: G A A A T, read deletes the third A (pos 3): G A A - T
+        let refseq = b"GAAAT";
+        let mut r = read(0, "GAA-T", vec![Indel::Del { anchor: 2, len: 1 }]);
+        left_align(&mut r, refseq, 0);
+        assert_eq!(r.indels, vec![Indel::Del { anchor: 0, len: 1 }]);
+        assert_eq!(r.bases, vec![2, DEL, 0, 0, 3]);
+    }
+
+    #[test]
+    fn test_left_align_insertion_in_repeat() {
+        // ref: G C A C A T ; read inserts "CA" after pos 4 (A) -> shifts left to after pos 0.
+        let refseq = b"GCACAT";
+        let mut r = read(0, "GCACAT", vec![Indel::Ins { anchor: 4, seq: b"CA".to_vec() }]);
+        left_align(&mut r, refseq, 0);
+        assert_eq!(r.indels, vec![Indel::Ins { anchor: 0, seq: b"CA".to_vec() }]);
+    }
+
+    #[test]
+    fn test_left_align_stops_at_mismatch() {
+        let refseq = b"GATAT";
+        let mut r = read(0, "GAT-T", vec![Indel::Del { anchor: 2, len: 1 }]);
+        left_align(&mut r, refseq, 0);
+        // Deleting the A at pos 3: shift while read base at anchor == ref[anchor + len]:
+        // anchor 2 is T, ref[3] is A -> stays.
+        assert_eq!(r.indels, vec![Indel::Del { anchor: 2, len: 1 }]);
+    }
+}

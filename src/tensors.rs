@@ -1,0 +1,150 @@
+//! Stage: tensors. One fixed-size window of pileup features per (site, alt allele); the layout
+//! is versioned and written into each model's sidecar, which is checked when a model loads.
+use crate::candidates::{read_allele, AltKind, Pileup, ReadAllele, Site};
+use crate::reads::{base_code, AlignedRead};
+
+/// Layout version; bump whenever channels, their order or their scaling change.
+pub const TENSOR_VERSION: u32 = 1;
+/// Positions per window: the anchor and 16 on each side.
+pub const WINDOW: usize = 33;
+/// Index of the anchor within the window.
+pub const CENTER: usize = WINDOW / 2;
+
+/// Channel names, in order. Per-strand counts are divided by the depth at the anchor.
+pub const CHANNELS: [&str; 25] = [
+    "fwd_A", "fwd_C", "fwd_G", "fwd_T", "fwd_ins", "fwd_del", "fwd_support_alt", "fwd_support_other",
+    "rev_A", "rev_C", "rev_G", "rev_T", "rev_ins", "rev_del", "rev_support_alt", "rev_support_other",
+    "ref_A", "ref_C", "ref_G", "ref_T",
+    "mean_baseq", "mean_mapq", "alt_span", "depth", "indel_length",
+];
+/// Channels per position.
+pub const N_CHANNELS: usize = CHANNELS.len();
+/// Values in one example.
+pub const EXAMPLE_LEN: usize = WINDOW * N_CHANNELS;
+
+/// How the channels are scaled, for the model sidecar.
+pub const ENCODING: &str = "per-strand counts (A,C,G,T with BQ >= min-baseq, insertion after, deletion, \
+reads supporting this alt, reads supporting another non-ref allele) divided by the read depth at the \
+anchor; ref one-hot; mean min(BQ,40)/40; mean min(MAPQ,60)/60; 1 over the positions the alt changes; \
+depth/100; (len(ALT)-len(REF))/10 clamped to [-2,2]; window of 33 reference positions centred on the VCF anchor";
+
+/// Write the example for alt `k` of `site` into `out` (length [`EXAMPLE_LEN`], row-major
+/// `[position][channel]`).
+pub fn encode(site: &Site, k: usize, pileup: &Pileup, reads: &[AlignedRead], min_baseq: u8, out: &mut [f32]) {
+    debug_assert_eq!(out.len(), EXAMPLE_LEN);
+    out.fill(0.0);
+    let lo = site.pos as i64 - CENTER as i64;
+    let center_depth = pileup.index(site.pos).map_or(0, |i| pileup.depth[i]).max(1) as f32;
+    let norm = 1.0 / center_depth;
+    for w in 0..WINDOW {
+        let pos = lo + w as i64;
+        if pos < 0 {
+            continue;
+        }
+        let row = &mut out[w * N_CHANNELS..(w + 1) * N_CHANNELS];
+        let Some(i) = pileup.index(pos as u64) else { continue };
+        for s in 0..2 {
+            for c in 0..6 {
+                row[s * 8 + c] = pileup.counts[i][s][c] as f32 * norm;
+            }
+        }
+        let rb = base_code(pileup.ref_seq[i]);
+        if rb < 4 {
+            row[16 + rb as usize] = 1.0;
+        }
+        if pileup.bq_n[i] > 0 {
+            row[20] = pileup.bq_sum[i] as f32 / pileup.bq_n[i] as f32 / 40.0;
+        }
+        if pileup.depth[i] > 0 {
+            row[21] = pileup.mq_sum[i] as f32 / pileup.depth[i] as f32 / 60.0;
+        }
+        row[23] = pileup.depth[i] as f32 / 100.0;
+    }
+    // Reads carrying this alt / another non-ref allele, spread over the positions they cover.
+    let ref_base = site.ref_allele[0];
+    for r in reads {
+        let ch = match read_allele(r, site.pos, ref_base, &site.alts, min_baseq) {
+            Some(ReadAllele::Alt(j)) if j == k => 6,
+            Some(ReadAllele::Alt(_)) | Some(ReadAllele::Other) => 7,
+            _ => continue,
+        };
+        let s = r.reverse as usize;
+        let a = (r.start as i64 - lo).max(0);
+        let b = (r.end() as i64 - lo).min(WINDOW as i64);
+        for w in a..b {
+            out[w as usize * N_CHANNELS + s * 8 + ch] += norm;
+        }
+    }
+    let (span_from, span_to, len_diff) = match &site.alts[k] {
+        AltKind::Snv(_) => (CENTER, CENTER + 1, 0i64),
+        AltKind::Del(l) => (CENTER + 1, (CENTER + 1 + *l as usize).min(WINDOW), -(*l as i64)),
+        AltKind::Ins(s) => (CENTER, CENTER + 2, s.len() as i64),
+    };
+    let len_feature = (len_diff as f32 / 10.0).clamp(-2.0, 2.0);
+    for w in 0..WINDOW {
+        out[w * N_CHANNELS + 24] = len_feature;
+        if (span_from..span_to).contains(&w) {
+            out[w * N_CHANNELS + 22] = 1.0;
+        }
+    }
+}
+
+/// The tensor spec as JSON, for make-examples output and model sidecars.
+pub fn spec_json() -> serde_json::Value {
+    serde_json::json!({
+        "tensor_version": TENSOR_VERSION,
+        "window": WINDOW,
+        "channels": CHANNELS,
+        "shape": [WINDOW, N_CHANNELS],
+        "encoding": ENCODING,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::candidates::{find_sites, CandidateParams};
+    use crate::reads::{Indel, DEL};
+
+    fn read(start: u64, seq: &str, indels: Vec<Indel>, reverse: bool) -> AlignedRead {
+        let bases: Vec<u8> = seq.bytes().map(|b| if b == b'-' { DEL } else { base_code(b) }).collect();
+        let quals = bases.iter().map(|&b| if b == DEL { 0 } else { 30 }).collect();
+        AlignedRead { start, reverse, mapq: 60, bases, quals, indels }
+    }
+
+    #[test]
+    fn test_encode_het_snv() {
+        // 40 bp reference; SNV A>G at pos 20 on 2 forward reads; 2 reverse reads are ref.
+        let mut refseq = vec![b'A'; 40];
+        refseq[21] = b'C';
+        let mut alt = String::from_utf8(refseq.clone()).unwrap();
+        alt.replace_range(20..21, "G");
+        let refs = String::from_utf8(refseq.clone()).unwrap();
+        let reads = vec![
+            read(0, &alt, vec![], false),
+            read(0, &alt, vec![], false),
+            read(0, &refs, vec![], true),
+            read(0, &refs, vec![], true),
+        ];
+        let p = Pileup::build(0, refseq, &reads, 10);
+        let sites = find_sites("c", &p, &reads, 0, 40, &CandidateParams::default());
+        assert_eq!(sites.len(), 1);
+        let mut x = vec![0f32; EXAMPLE_LEN];
+        encode(&sites[0], 0, &p, &reads, 10, &mut x);
+        let at = |w: usize, c: &str| x[w * N_CHANNELS + CHANNELS.iter().position(|n| *n == c).unwrap()];
+        assert_eq!(at(CENTER, "fwd_G"), 0.5);
+        assert_eq!(at(CENTER, "rev_A"), 0.5);
+        assert_eq!(at(CENTER, "fwd_support_alt"), 0.5);
+        assert_eq!(at(0, "fwd_support_alt"), 0.5);
+        assert_eq!(at(CENTER, "rev_support_alt"), 0.0);
+        assert_eq!(at(CENTER, "ref_A"), 1.0);
+        assert_eq!(at(CENTER + 1, "ref_C"), 1.0);
+        assert_eq!(at(CENTER, "alt_span"), 1.0);
+        assert_eq!(at(CENTER + 1, "alt_span"), 0.0);
+        assert!((at(CENTER, "mean_baseq") - 0.75).abs() < 1e-6);
+        assert_eq!(at(CENTER, "mean_mapq"), 1.0);
+        assert!((at(CENTER, "depth") - 0.04).abs() < 1e-6);
+        // window positions 21.. from the left edge: pos 20-16 = 4 >= 0 so all rows are filled
+        assert_eq!(at(WINDOW - 1, "depth"), 0.04);
+    }
+}

@@ -1,0 +1,180 @@
+//! Stage: VCF. Header, record text, and a bgzipped writer that indexes with tabix and only
+//! renames the file into place once it is complete.
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::candidates::Site;
+use crate::genotypes::{Call, Filter};
+
+/// What the header records about the run.
+#[derive(Debug, Clone)]
+pub struct HeaderInfo {
+    /// Sample column name.
+    pub sample: String,
+    /// Contigs (name, length) in reference order.
+    pub contigs: Vec<(String, u64)>,
+    /// Reference path.
+    pub reference: String,
+    /// The command line.
+    pub command: String,
+    /// Model name.
+    pub model_name: String,
+    /// SHA-256 of the model file.
+    pub model_sha256: String,
+    /// QUAL threshold for LowQual.
+    pub min_qual: f64,
+}
+
+/// Full VCF header text.
+pub fn header(h: &HeaderInfo) -> String {
+    let mut s = String::new();
+    s.push_str("##fileformat=VCFv4.2\n");
+    s.push_str(&format!("##source=varstream {}\n", env!("CARGO_PKG_VERSION")));
+    s.push_str(&format!("##varstream_command={}\n", h.command));
+    s.push_str(&format!("##varstream_model=<Name={},SHA256={}>\n", h.model_name, h.model_sha256));
+    s.push_str(&format!("##reference=file://{}\n", h.reference));
+    s.push_str("##FILTER=<ID=PASS,Description=\"All filters passed\">\n");
+    s.push_str("##FILTER=<ID=RefCall,Description=\"Genotyping model thinks this site is reference\">\n");
+    s.push_str(&format!(
+        "##FILTER=<ID=LowQual,Description=\"Non-reference call with QUAL < {}\">\n",
+        h.min_qual
+    ));
+    s.push_str("##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n");
+    s.push_str("##FORMAT=<ID=GQ,Number=1,Type=Integer,Description=\"Conditional genotype quality (Phred)\">\n");
+    s.push_str("##FORMAT=<ID=DP,Number=1,Type=Integer,Description=\"Read depth after filters\">\n");
+    s.push_str("##FORMAT=<ID=AD,Number=R,Type=Integer,Description=\"Reads supporting each allele\">\n");
+    s.push_str("##FORMAT=<ID=VAF,Number=A,Type=Float,Description=\"Fraction of DP supporting each ALT\">\n");
+    s.push_str("##FORMAT=<ID=PL,Number=G,Type=Integer,Description=\"Phred-scaled genotype likelihoods, normalised\">\n");
+    for (name, len) in &h.contigs {
+        s.push_str(&format!("##contig=<ID={name},length={len}>\n"));
+    }
+    s.push_str(&format!("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{}\n", h.sample));
+    s
+}
+
+/// One VCF data line (with trailing newline).
+pub fn record(site: &Site, call: &Call, filter: Filter) -> String {
+    let alts: Vec<String> = site.alt_alleles.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+    let ad: Vec<String> = site.allele_depths.iter().map(u32::to_string).collect();
+    let dp = site.depth.max(1) as f64;
+    let vaf: Vec<String> = site.allele_depths[1..].iter().map(|&c| format!("{:.4}", c as f64 / dp)).collect();
+    let pl: Vec<String> = call.pl.iter().map(u32::to_string).collect();
+    format!(
+        "{}\t{}\t.\t{}\t{}\t{:.2}\t{}\t.\tGT:GQ:DP:AD:VAF:PL\t{}/{}:{}:{}:{}:{}:{}\n",
+        site.contig,
+        site.pos + 1,
+        String::from_utf8_lossy(&site.ref_allele),
+        alts.join(","),
+        call.qual,
+        filter.as_str(),
+        call.gt.0,
+        call.gt.1,
+        call.gq,
+        site.depth,
+        ad.join(","),
+        vaf.join(","),
+        pl.join(",")
+    )
+}
+
+/// Writes a bgzipped VCF under a temporary name; [`VcfWriter::finish`] indexes it and renames
+/// it into place, so a failed run never leaves a truncated VCF at the output path.
+pub struct VcfWriter {
+    inner: Option<rust_htslib::bgzf::Writer>,
+    tmp: PathBuf,
+    dest: PathBuf,
+}
+
+impl VcfWriter {
+    /// Create `dest`'s temporary sibling and write the header.
+    pub fn create(dest: &Path, header_text: &str) -> Result<Self> {
+        let name = dest.file_name().with_context(|| format!("output {} has no file name", dest.display()))?;
+        let tmp = dest.with_file_name(format!(".{}.tmp{}.vcf.gz", name.to_string_lossy(), std::process::id()));
+        let mut inner = rust_htslib::bgzf::Writer::from_path(&tmp)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", tmp.display()))?;
+        inner.write_all(header_text.as_bytes()).with_context(|| format!("cannot write {}", tmp.display()))?;
+        Ok(Self { inner: Some(inner), tmp, dest: dest.to_path_buf() })
+    }
+
+    /// Append record text.
+    pub fn write(&mut self, text: &str) -> Result<()> {
+        let w = self.inner.as_mut().context("bug: write after finish")?;
+        w.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", self.tmp.display()))
+    }
+
+    /// Close, build the .tbi index and move both into place.
+    pub fn finish(mut self) -> Result<()> {
+        let mut w = self.inner.take().context("bug: finish twice")?;
+        w.flush().with_context(|| format!("cannot flush {}", self.tmp.display()))?;
+        drop(w); // closes the BGZF stream and writes its EOF block
+        let tmp_idx = PathBuf::from(format!("{}.tbi", self.tmp.display()));
+        rust_htslib::bcf::index::build(&self.tmp, Some(&tmp_idx), 1, rust_htslib::bcf::index::Type::Tbx)
+            .map_err(|e| anyhow::anyhow!("cannot index {}: {e:?}", self.tmp.display()))?;
+        let dest_idx = PathBuf::from(format!("{}.tbi", self.dest.display()));
+        std::fs::rename(&tmp_idx, &dest_idx).with_context(|| format!("cannot write {}", dest_idx.display()))?;
+        std::fs::rename(&self.tmp, &self.dest).with_context(|| format!("cannot write {}", self.dest.display()))?;
+        Ok(())
+    }
+}
+
+impl Drop for VcfWriter {
+    fn drop(&mut self) {
+        // Not finished: an error happened. Leave nothing half-written behind.
+        if self.inner.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::candidates::AltKind;
+
+    #[test]
+    fn test_record_text() {
+        let site = Site {
+            contig: "chr1".into(),
+            pos: 99,
+            ref_allele: b"GT".to_vec(),
+            alts: vec![AltKind::Snv(b'T'), AltKind::Del(1)],
+            alt_alleles: vec![b"TT".to_vec(), b"G".to_vec()],
+            depth: 10,
+            allele_depths: vec![4, 3, 3],
+        };
+        let call = Call { gt: (1, 2), gq: 30, qual: 45.678, pl: vec![90, 40, 60, 40, 0, 60] };
+        assert_eq!(
+            record(&site, &call, Filter::Pass),
+            "chr1\t100\t.\tGT\tTT,G\t45.68\tPASS\t.\tGT:GQ:DP:AD:VAF:PL\t1/2:30:10:4,3,3:0.3000,0.3000:90,40,60,40,0,60\n"
+        );
+    }
+
+    #[test]
+    fn test_writer_renames_only_when_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("o.vcf.gz");
+        let h = HeaderInfo {
+            sample: "S".into(),
+            contigs: vec![("chr1".into(), 1000)],
+            reference: "r.fa".into(),
+            command: "varstream call".into(),
+            model_name: "m".into(),
+            model_sha256: "00".into(),
+            min_qual: 1.0,
+        };
+        {
+            let mut w = VcfWriter::create(&dest, &header(&h)).unwrap();
+            w.write("chr1\t5\t.\tA\tC\t10\tPASS\t.\tGT\t0/1\n").unwrap();
+            // dropped without finish
+        }
+        assert!(!dest.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let mut w = VcfWriter::create(&dest, &header(&h)).unwrap();
+        w.write("chr1\t5\t.\tA\tC\t10\tPASS\t.\tGT\t0/1\n").unwrap();
+        w.finish().unwrap();
+        assert!(dest.exists());
+        assert!(dir.path().join("o.vcf.gz.tbi").exists());
+    }
+}
