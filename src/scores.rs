@@ -1,14 +1,39 @@
 //! Downstream per-sample scores (polygenic risk, predicted expression, variant effects).
+//!
+//! Every scorer reads any VCF/BCF (ours or another caller's) through [`vcf_dosage`], so the
+//! genotype and chromosome-name conventions are the same for all three. Semantics are
+//! documented in `docs/scores.md`; keep that file in step with the code.
+use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+pub mod effects;
+pub mod expression;
+pub mod pgs_file;
+pub mod prs;
+pub mod targets;
+pub mod vcf_dosage;
 
 /// `varstream score ...` subcommands.
 #[derive(Debug, clap::Subcommand)]
-pub enum ScoreCommand {}
+pub enum ScoreCommand {
+    /// Polygenic risk scores from PGS Catalog scoring files (pgsc_calc-style matching).
+    Prs(prs::PrsArgs),
+    /// Predicted gene expression from PredictDB/PrediXcan SQLite weight databases.
+    Expression(expression::ExpressionArgs),
+    /// Per-variant effects on a sequence model's predicted tracks (ONNX model + JSON sidecar).
+    Effects(effects::EffectsArgs),
+}
 
 impl ScoreCommand {
     /// Run the chosen scoring subcommand.
-    pub fn run(self) -> anyhow::Result<()> {
-        match self {}
+    pub fn run(self) -> Result<()> {
+        match self {
+            ScoreCommand::Prs(a) => prs::run(&a).map(|_| ()),
+            ScoreCommand::Expression(a) => expression::run(&a),
+            ScoreCommand::Effects(a) => effects::run(&a),
+        }
     }
 }
 
@@ -21,10 +46,110 @@ pub struct AfterCall {
     pub weights: Vec<PathBuf>,
 }
 
-/// Run the scores requested on `varstream call` against its finished VCF.
-pub fn score_after_call(_vcf: &Path, _prefix: &Path, req: &AfterCall) -> anyhow::Result<()> {
-    if req.pgs.is_empty() && req.weights.is_empty() {
-        return Ok(());
+/// Run the scores requested on `varstream call` against its finished VCF, with the same
+/// defaults as `varstream score prs` / `score expression` (outputs `PREFIX.prs.tsv`,
+/// `PREFIX.prs_matches.tsv.gz`, `PREFIX.expression.tsv`).
+pub fn score_after_call(vcf: &Path, prefix: &Path, req: &AfterCall) -> Result<()> {
+    if !req.pgs.is_empty() {
+        let args = prs::PrsArgs::defaults(vcf, &req.pgs, prefix);
+        prs::run(&args).context("polygenic scores after calling")?;
     }
-    anyhow::bail!("scores after call are not implemented yet")
+    if !req.weights.is_empty() {
+        let args = expression::ExpressionArgs::defaults(vcf, &req.weights, prefix);
+        expression::run(&args).context("predicted expression after calling")?;
+    }
+    Ok(())
+}
+
+/// Chromosome key used for matching across files: `chr1`, `CHR1` and `1` are the same
+/// chromosome, and so are `chrM`, `M` and `MT` (scoring files and VCFs disagree on both).
+pub fn chrom_key(name: &str) -> String {
+    let s = name.trim();
+    let s = if s.len() > 3 && s[..3].eq_ignore_ascii_case("chr") {
+        &s[3..]
+    } else {
+        s
+    };
+    if s.eq_ignore_ascii_case("M") || s.eq_ignore_ascii_case("MT") {
+        "MT".to_string()
+    } else {
+        s.to_ascii_uppercase()
+    }
+}
+
+/// `PREFIX` + `suffix` (appended, not `with_extension`, because prefixes often contain dots).
+pub fn prefixed(prefix: &Path, suffix: &str) -> PathBuf {
+    let mut s = prefix.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Create an output file (and its parent folder), gzip-compressed when the name ends in `.gz`.
+pub fn create_output(path: &Path) -> Result<Box<dyn Write>> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create output folder {}", dir.display()))?;
+    }
+    let f = std::fs::File::create(path)
+        .with_context(|| format!("cannot create output file {}", path.display()))?;
+    let w = std::io::BufWriter::new(f);
+    if path.extension().is_some_and(|e| e == "gz") {
+        Ok(Box::new(flate2::write::GzEncoder::new(
+            w,
+            flate2::Compression::default(),
+        )))
+    } else {
+        Ok(Box::new(w))
+    }
+}
+
+/// Open a text input, transparently gunzipping `.gz` (and any gzip magic) files.
+pub fn open_text(path: &Path) -> Result<Box<dyn std::io::BufRead>> {
+    use std::io::Read;
+    let mut f =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut magic = [0u8; 2];
+    let n = f
+        .read(&mut magic)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    if n == 2 && magic == [0x1f, 0x8b] {
+        // MultiGzDecoder: bgzip output is many concatenated gzip members.
+        Ok(Box::new(std::io::BufReader::new(
+            flate2::read::MultiGzDecoder::new(f),
+        )))
+    } else {
+        Ok(Box::new(std::io::BufReader::new(f)))
+    }
+}
+
+/// Format a float for TSV output: full round-trip precision, `NA` for non-finite values.
+pub fn fmt_f64(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        "NA".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chromosome_names_are_normalised() {
+        assert_eq!(chrom_key("chr11"), "11");
+        assert_eq!(chrom_key("11"), "11");
+        assert_eq!(chrom_key("chrX"), "X");
+        assert_eq!(chrom_key("chrM"), "MT");
+        assert_eq!(chrom_key("MT"), "MT");
+    }
+
+    #[test]
+    fn prefix_keeps_dots() {
+        assert_eq!(
+            prefixed(Path::new("out/s1.v2"), ".prs.tsv"),
+            PathBuf::from("out/s1.v2.prs.tsv")
+        );
+    }
 }

@@ -1,0 +1,177 @@
+//! Genotypes from any VCF/BCF (plain, gzip or bgzip; no index needed), as allele counts.
+//!
+//! Only `GT` is read: the scores the field quotes (pgsc_calc via plink2, PrediXcan on called
+//! genotypes) count called alleles, so a caller's `DS`/`GP` would make our numbers disagree.
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use rust_htslib::bcf::{self, record::GenotypeAllele, Read};
+
+use super::chrom_key;
+
+/// One sample's called genotype: two allele indices (0 = REF), or `None` when not called.
+///
+/// Half-calls (`./1`) count as missing, and haploid calls (`1`) as homozygous, which is what
+/// plink2's VCF import does for autosomes, so sums stay comparable with plink2.
+pub type Gt = Option<[u16; 2]>;
+
+/// A VCF record reduced to what scoring needs.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// Chromosome as spelled in the VCF.
+    pub chrom: String,
+    /// 1-based position.
+    pub pos: u64,
+    /// The ID column (`.` when absent).
+    pub id: String,
+    /// REF then each ALT, upper-cased.
+    pub alleles: Vec<String>,
+    /// One genotype per sample, in header order.
+    pub gts: Vec<Gt>,
+}
+
+impl Site {
+    /// Whether the record has more than one ALT allele.
+    pub fn is_multiallelic(&self) -> bool {
+        self.alleles.len() > 2
+    }
+
+    /// `chrom:pos:ref:alt` for ALT number `alt` (1-based allele index).
+    pub fn variant_id(&self, allele: usize) -> String {
+        format!(
+            "{}:{}:{}:{}",
+            self.chrom, self.pos, self.alleles[0], self.alleles[allele]
+        )
+    }
+}
+
+/// Copies of allele `allele` in a genotype, `None` when the genotype is missing.
+pub fn allele_count(gt: Gt, allele: usize) -> Option<f64> {
+    gt.map(|g| g.iter().filter(|&&a| a as usize == allele).count() as f64)
+}
+
+/// Sample names of a VCF, in header order.
+pub fn samples(path: &Path) -> Result<Vec<String>> {
+    let reader = open(path)?;
+    Ok(header_samples(&reader))
+}
+
+fn open(path: &Path) -> Result<bcf::Reader> {
+    if !path.is_file() {
+        bail!("VCF {} does not exist", path.display());
+    }
+    bcf::Reader::from_path(path).with_context(|| format!("cannot open VCF {}", path.display()))
+}
+
+fn header_samples(reader: &bcf::Reader) -> Vec<String> {
+    reader
+        .header()
+        .samples()
+        .iter()
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect()
+}
+
+/// Stream every record of `path` to `f` (with the sample names), in file order.
+pub fn for_each_site(path: &Path, mut f: impl FnMut(&Site) -> Result<()>) -> Result<Vec<String>> {
+    let mut reader = open(path)?;
+    let samples = header_samples(&reader);
+    let n = samples.len();
+    let mut rec = reader.empty_record();
+    let mut line = 0u64;
+    while let Some(r) = reader.read(&mut rec) {
+        line += 1;
+        r.with_context(|| format!("{}: cannot parse record {line}", path.display()))?;
+        let chrom = match rec.rid() {
+            Some(rid) => String::from_utf8_lossy(rec.header().rid2name(rid)?).into_owned(),
+            None => bail!("{}: record {line} has no chromosome", path.display()),
+        };
+        let pos = rec.pos() as u64 + 1;
+        let site = Site {
+            id: String::from_utf8_lossy(&rec.id()).into_owned(),
+            alleles: rec
+                .alleles()
+                .iter()
+                .map(|a| String::from_utf8_lossy(a).to_ascii_uppercase())
+                .collect(),
+            gts: genotypes(&rec, n),
+            chrom,
+            pos,
+        };
+        f(&site).with_context(|| format!("{}: at {}:{}", path.display(), site.chrom, site.pos))?;
+    }
+    Ok(samples)
+}
+
+fn genotypes(rec: &bcf::Record, n: usize) -> Vec<Gt> {
+    // A record without GT (sites-only VCF) has every sample uncalled.
+    let Ok(gts) = rec.genotypes() else {
+        return vec![None; n];
+    };
+    (0..n)
+        .map(|i| {
+            let g = gts.get(i);
+            let idx: Vec<Option<u32>> = g.iter().map(|a: &GenotypeAllele| a.index()).collect();
+            match idx.as_slice() {
+                [Some(a)] => Some([*a as u16, *a as u16]),
+                [Some(a), Some(b)] => Some([*a as u16, *b as u16]),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Records of a VCF at the loci `wanted(chrom_key, pos)` accepts, keyed by (chrom key, pos).
+#[derive(Debug, Default)]
+pub struct VcfSites {
+    /// Sample names, in header order.
+    pub samples: Vec<String>,
+    /// Records at each wanted locus, in file order.
+    pub by_locus: HashMap<(String, u64), Vec<Site>>,
+}
+
+/// Load the records at wanted loci (everything else is streamed past, not kept).
+pub fn load_sites(path: &Path, wanted: impl Fn(&str, u64) -> bool) -> Result<VcfSites> {
+    let mut by_locus: HashMap<(String, u64), Vec<Site>> = HashMap::new();
+    let samples = for_each_site(path, |site| {
+        let key = chrom_key(&site.chrom);
+        if wanted(&key, site.pos) {
+            by_locus
+                .entry((key, site.pos))
+                .or_default()
+                .push(site.clone());
+        }
+        Ok(())
+    })?;
+    Ok(VcfSites { samples, by_locus })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_genotypes_including_missing_and_haploid() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.vcf");
+        std::fs::write(
+            &p,
+            "##fileformat=VCFv4.2\n##contig=<ID=chr1>\n\
+             ##FORMAT=<ID=GT,Number=1,Type=String,Description=\"GT\">\n\
+             #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ta\tb\tc\td\n\
+             chr1\t10\trs1\ta\tG,T\t.\t.\t.\tGT\t0/1\t./.\t1\t2|2\n",
+        )
+        .unwrap();
+        let sites = load_sites(&p, |c, pos| c == "1" && pos == 10).unwrap();
+        assert_eq!(sites.samples, ["a", "b", "c", "d"]);
+        let s = &sites.by_locus[&("1".to_string(), 10)][0];
+        assert_eq!(s.alleles, ["A", "G", "T"]);
+        assert!(s.is_multiallelic());
+        assert_eq!(allele_count(s.gts[0], 1), Some(1.0));
+        assert_eq!(allele_count(s.gts[1], 1), None);
+        assert_eq!(allele_count(s.gts[2], 1), Some(2.0));
+        assert_eq!(allele_count(s.gts[3], 2), Some(2.0));
+        assert_eq!(s.variant_id(2), "chr1:10:A:T");
+    }
+}
