@@ -37,6 +37,10 @@ DATASETS=(
   "hg002_grch38_a train/grch38.chr20_and_21_10M.fa.gz chr20 1000000 3000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 45 11 GRCh38 HG002 whole"
   "hg002_grch38_b train/grch38.chr20_and_21_10M.fa.gz chr20 5500000 6500000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 28 12 GRCh38 HG002 whole"
   "hg001_hg19 na12878_chr20/ucsc.hg19.chr20.unittest.fasta.gz chr20 10300000 11000000 train/HG001_GRCh37_v3.3.2.chr20_train.vcf.gz 20 60 13 GRCh37 HG001 whole"
+  "hg002_grch38_c train/grch38.chr20_and_21_10M.fa.gz chr20 3000000 4900000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 35 14 GRCh38 HG002 whole"
+  "hg002_grch38_d train/grch38.chr20_and_21_10M.fa.gz chr20 7000000 8900000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 55 15 GRCh38 HG002 whole"
+  "hg002_grch38_e train/grch38.chr20_and_21_10M.fa.gz chr20 9200000 9990000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 20 16 GRCh38 HG002 whole"
+  "hg001_hs37d5 train/hs37d5_chr20_1_1000000.fa.gz 20 100000 990000 train/HG001_GRCh37_v3.3.2.chr20_train.vcf.gz 20 40 17 GRCh37 HG001 whole"
 )
 TINY_DATASETS=(
   "tiny_grch38 train/grch38.chr20_and_21_10M.fa.gz chr20 6660000 6700000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 30 21 GRCh38 HG002 slice:200000"

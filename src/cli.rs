@@ -74,13 +74,24 @@ pub struct EvidenceArgs {
     /// Most reads over any position; reads past it are dropped deterministically.
     #[arg(long, default_value_t = ReadFilter::default().max_depth)]
     pub max_depth: usize,
+    /// Fraction of reads an SNV allele needs to become a candidate.
+    #[arg(long, default_value_t = CandidateParams::default().min_snv_fraction)]
+    pub min_snv_fraction: f32,
+    /// Fraction of reads an insertion or deletion needs to become a candidate.
+    #[arg(long, default_value_t = CandidateParams::default().min_indel_fraction)]
+    pub min_indel_fraction: f32,
 }
 
 impl EvidenceArgs {
     fn params(&self) -> ShardParams {
         ShardParams {
             filter: ReadFilter { min_mapq: self.min_mapq, min_baseq: self.min_baseq, max_depth: self.max_depth },
-            candidates: CandidateParams { min_baseq: self.min_baseq, ..CandidateParams::default() },
+            candidates: CandidateParams {
+                min_baseq: self.min_baseq,
+                min_snv_fraction: self.min_snv_fraction,
+                min_indel_fraction: self.min_indel_fraction,
+                ..CandidateParams::default()
+            },
         }
     }
 }
