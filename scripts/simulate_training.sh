@@ -11,9 +11,14 @@
 #   SIM_SCALE=0.1   shrink every region's length by this factor (quick smoke run)
 #   SIM_THREADS=2   threads for bwa mem / samtools sort
 #   SIM_KEEP_TMP=1  keep OUTDIR/NAME/tmp (haplotype FASTAs, FASTQs, logs)
+#   SIM_STUTTER=0|1 force stutter off/on for every data set built (default: the row's
+#                   `stutter` column; see below)
+#   SIM_STUTTER_ARGS="--hp-b 0.4 ..."  extra flags for scripts/add_stutter.py (default none:
+#                   its documented default rates)
 #
 # Output, per data set, OUTDIR/NAME/:
-#   reads.bam(.bai)       ART reads of both haplotypes, bwa mem against the whole reference
+#   reads.bam(.bai)       ART reads of both haplotypes (plus stutter, if on), bwa mem against
+#                         the whole reference
 #   truth.vcf.gz(.tbi)    exactly the variants applied to the haplotypes (left-normalised,
 #                         multi-allelic records kept joined, FORMAT/GT only)
 #   regions.bed           the simulated region shrunk by 500 bp per side (full coverage there)
@@ -26,12 +31,20 @@ set -euo pipefail
 
 # ---------------------------------------------------------------------------------------
 # Data sets. Columns (whitespace separated; paths relative to $VARSTREAM_DATA):
-#   name  ref.fa.gz  contig  start  end  truth.vcf.gz  truth_contig  depth  seed  build  sample  index
+#   name  ref.fa.gz  contig  start  end  truth.vcf.gz  truth_contig  depth  seed  build  sample  index  [stutter]
 # start/end: 1-based inclusive region that reads are simulated from (before SIM_SCALE).
 # truth_contig: the contig's name inside the truth VCF (renamed to `contig` when different).
 # index: `whole` = bwa index of the whole reference FASTA (realistic mapping: reads may go
 #        elsewhere); `slice:N` = only N bp around the region, the rest of the contig
 #        N-masked so coordinates and contig name stay true (index builds in seconds).
+# stutter: optional, 1 = pass the ART FASTQs through scripts/add_stutter.py before bwa mem
+#        (+-1 unit length errors in homopolymers >= 5 bp and 2/3 bp-unit STRs >= 4 copies,
+#        length-dependent rate; see that script's header), 0 or absent = plain ART reads.
+#        ART has no repeat-dependent indel errors, so without it a model never sees the
+#        low-fraction stutter indel candidates of real Illumina data in homopolymers/STRs.
+#        The truth is unchanged (stutter is read error). Seeds: SEED*1000 + 10*hap + mate.
+#        The original rows (built before stutter existed) stay 0 so they rebuild
+#        byte-identically; the *_st rows and the tiny demo set use 1.
 # ---------------------------------------------------------------------------------------
 DATASETS=(
   "hg002_grch38_a train/grch38.chr20_and_21_10M.fa.gz chr20 1000000 3000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 45 11 GRCh38 HG002 whole"
@@ -41,9 +54,12 @@ DATASETS=(
   "hg002_grch38_d train/grch38.chr20_and_21_10M.fa.gz chr20 7000000 8900000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 55 15 GRCh38 HG002 whole"
   "hg002_grch38_e train/grch38.chr20_and_21_10M.fa.gz chr20 9200000 9990000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 20 16 GRCh38 HG002 whole"
   "hg001_hs37d5 train/hs37d5_chr20_1_1000000.fa.gz 20 100000 990000 train/HG001_GRCh37_v3.3.2.chr20_train.vcf.gz 20 40 17 GRCh37 HG001 whole"
+  "hg002_grch38_a_st train/grch38.chr20_and_21_10M.fa.gz chr20 1000000 3000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 38 31 GRCh38 HG002 whole 1"
+  "hg001_hg19_st na12878_chr20/ucsc.hg19.chr20.unittest.fasta.gz chr20 10300000 11000000 train/HG001_GRCh37_v3.3.2.chr20_train.vcf.gz 20 50 32 GRCh37 HG001 whole 1"
+  "hg002_grch38_d_st train/grch38.chr20_and_21_10M.fa.gz chr20 7000000 8900000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 45 33 GRCh38 HG002 whole 1"
 )
 TINY_DATASETS=(
-  "tiny_grch38 train/grch38.chr20_and_21_10M.fa.gz chr20 6660000 6700000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 30 21 GRCh38 HG002 slice:200000"
+  "tiny_grch38 train/grch38.chr20_and_21_10M.fa.gz chr20 6660000 6700000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 30 21 GRCh38 HG002 slice:200000 1"
 )
 
 # Evaluation window (GRCh37/hg19, 1-based inclusive); contig `chr20` or `20`.
@@ -75,7 +91,7 @@ THREADS=${SIM_THREADS:-2}
 SCALE=${SIM_SCALE:-1}
 awk -v s="$SCALE" 'BEGIN{exit !(s+0 > 0 && s+0 <= 1)}' || die "SIM_SCALE must be in (0,1], got '$SCALE'"
 
-for tool in samtools bcftools bgzip tabix bwa art_illumina; do
+for tool in samtools bcftools bgzip tabix bwa art_illumina python3; do
   command -v "$tool" >/dev/null 2>&1 || die "'$tool' not found; run scripts/install_sim_deps.sh"
 done
 
@@ -176,7 +192,9 @@ select_applicable() {
 # ---------------------------------------------------------------------------------------
 build_dataset() {
   local name=$1 ref_src=$2 contig=$3 start=$4 end=$5 truth_src=$6 truth_contig=$7
-  local depth=$8 seed=$9 build=${10} sample=${11} index=${12}
+  local depth=$8 seed=$9 build=${10} sample=${11} index=${12} stutter=${13:-0}
+  [ -n "${SIM_STUTTER:-}" ] && stutter=$SIM_STUTTER
+  [ "$stutter" = 0 ] || [ "$stutter" = 1 ] || die "$name: stutter must be 0 or 1, got '$stutter'"
   local T0; T0=$(date +%s)
 
   # SIM_SCALE keeps the start and shrinks the length.
@@ -198,7 +216,7 @@ build_dataset() {
   [ -f "$DATA/$ref_src" ] || die "$name: missing $DATA/$ref_src"
   [ -f "$DATA/$truth_src" ] || die "$name: missing $DATA/$truth_src"
 
-  log "=== $name: $contig:$start-$end ($len bp), depth $depth, seed $seed, build $build"
+  log "=== $name: $contig:$start-$end ($len bp), depth $depth, seed $seed, build $build, stutter $stutter"
   local out=$OUTDIR/$name tmp=$OUTDIR/$name/tmp
   rm -rf "$out"; mkdir -p "$tmp"
   local timings=$out/timings.tsv; : > "$timings"
@@ -281,11 +299,29 @@ build_dataset() {
   done
   printf 'art\t%s\n' "$(since "$t")" >> "$timings"
 
+  # -- stutter (optional): +-1 repeat-unit errors, each FASTQ independently ---------------
+  local fq=fq
+  if [ "$stutter" = 1 ]; then
+    t=$(date +%s)
+    local m
+    for h in 1 2; do
+      for m in 1 2; do
+        # shellcheck disable=SC2086
+        python3 "$REPO_ROOT/scripts/add_stutter.py" --seed $(( seed * 1000 + 10 * h + m )) ${SIM_STUTTER_ARGS:-} \
+          -i "$tmp/hap${h}_$m.fq" -o "$tmp/hap${h}_$m.st.fq" --summary "$tmp/stutter_hap${h}_$m.txt" \
+          2> "$tmp/stutter_hap${h}_$m.log" || { cat "$tmp/stutter_hap${h}_$m.log" >&2; die "$name: add_stutter.py failed"; }
+        rm -f "$tmp/hap${h}_$m.fq"
+      done
+    done
+    fq=st.fq
+    printf 'stutter\t%s\n' "$(since "$t")" >> "$timings"
+  fi
+
   t=$(date +%s)
   # Against the whole reference, not just the region: mapping to the region alone would
   # be unrealistically clean (no paralogous competition, no mismapping).
   bwa mem -t "$THREADS" -R "$RG" "$ref" \
-      <(cat "$tmp/hap1_1.fq" "$tmp/hap2_1.fq") <(cat "$tmp/hap1_2.fq" "$tmp/hap2_2.fq") 2> "$tmp/bwa.log" \
+      <(cat "$tmp/hap1_1.$fq" "$tmp/hap2_1.$fq") <(cat "$tmp/hap1_2.$fq" "$tmp/hap2_2.$fq") 2> "$tmp/bwa.log" \
     | samtools sort -@ "$THREADS" -m 512M -T "$tmp/sort" -o "$out/reads.bam" - 2> "$tmp/sort.log"
   samtools index "$out/reads.bam"
   printf 'bwa_mem_sort\t%s\n' "$(since "$t")" >> "$timings"
@@ -316,6 +352,15 @@ build_dataset() {
     echo "sim_scale=$SCALE"
     echo "depth=$depth"
     echo "art=art_illumina -ss HS25 -l $READ_LEN -p -m $FRAG_MEAN -s $FRAG_SD -f $half -na -rs $(( seed * 100 + 1 ))/$(( seed * 100 + 2 ))"
+    echo "stutter=$stutter"
+    if [ "$stutter" = 1 ]; then
+      echo "stutter_tool=scripts/add_stutter.py ${SIM_STUTTER_ARGS:-}"
+      echo "stutter_seeds=$(( seed * 1000 + 11 ))/$(( seed * 1000 + 12 ))/$(( seed * 1000 + 21 ))/$(( seed * 1000 + 22 )) (hap1_1/hap1_2/hap2_1/hap2_2)"
+      sed -n 's/^params=/stutter_params=/p' "$tmp/stutter_hap1_1.txt"
+      # Totals over the four FASTQs.
+      cat "$tmp"/stutter_hap?_?.txt | tr ' ' '\n' | grep -E '^(reads|reads_changed|bases_in|bases_out|runs_[a-z0-9]+|(hp|str2|str3)_(ins|del))=' \
+        | awk -F= '{s[$1]+=$2; if(!($1 in o)){o[$1]=++n; k[n]=$1}} END{for(i=1;i<=n;i++) printf "stutter_%s=%d\n", k[i], s[k[i]]}'
+    fi
     echo "bwa=bwa mem -t $THREADS -R $RG"
     echo "truth_records=$nrec"
     echo "truth_snv_records=$nsnv"
@@ -354,7 +399,7 @@ built=0
 for row in "${rows[@]}"; do
   # shellcheck disable=SC2086
   set -- $row
-  [ $# -eq 12 ] || die "data set row has $# columns, expected 12: $row"
+  [ $# -eq 12 ] || [ $# -eq 13 ] || die "data set row has $# columns, expected 12 or 13: $row"
   if [ -n "$only" ] && [[ ",$only," != *",$1,"* ]]; then continue; fi
   build_dataset "$@"
   built=$((built + 1))

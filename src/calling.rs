@@ -2,7 +2,7 @@
 //! (after inference) genotypes → VCF text. [`crate::pipeline`] runs these on threads.
 use anyhow::Result;
 
-use crate::candidates::{find_sites, CandidateParams, Pileup, Site};
+use crate::candidates::{allele_depths, assign_reads, find_sites, CandidateParams, Pileup, Site};
 use crate::genotypes::{call, filter, genotype_posteriors};
 use crate::reads::{left_align, ReadFilter, ReadSource};
 use crate::reference::Reference;
@@ -57,19 +57,22 @@ pub fn prepare_shard(shard: &Shard, source: &mut ReadSource, reference: &Referen
         left_align(r, &ref_seq, ref_from);
     }
     let pileup = Pileup::build(ref_from, ref_seq, &reads, p.candidates.min_baseq);
-    let sites = find_sites(&iv.contig, &pileup, &reads, iv.start, iv.end, &p.candidates);
+    let mut sites = find_sites(&iv.contig, &pileup, &reads, iv.start, iv.end, &p.candidates);
     let n: usize = sites.iter().map(|s| s.alts.len()).sum();
     let mut tensors = vec![0f32; n * EXAMPLE_LEN];
     let mut chunks = tensors.chunks_mut(EXAMPLE_LEN);
     // Reads are sorted by start, so the reads that can touch a window form one slice.
     let longest = reads.iter().map(|r| r.bases.len() as u64).max().unwrap_or(0);
-    for site in &sites {
+    for site in &mut sites {
         let lo = site.pos.saturating_sub(WINDOW as u64 + longest);
         let a = reads.partition_point(|r| r.start < lo);
-        let b = reads.partition_point(|r| r.start <= site.pos + WINDOW as u64);
+        let b = reads.partition_point(|r| r.start <= site.informative_end + WINDOW as u64);
+        let near = &reads[a..b];
+        let assigned = assign_reads(site, &pileup, near, p.candidates.min_baseq);
+        site.allele_depths = allele_depths(&assigned, site.alts.len());
         for k in 0..site.alts.len() {
             let out = chunks.next().expect("bug: example count");
-            encode(site, k, &pileup, &reads[a..b], p.candidates.min_baseq, out);
+            encode(site, k, &pileup, near, &assigned, p.candidates.min_baseq, out);
         }
     }
     Ok(ShardExamples { sites, tensors })

@@ -136,6 +136,9 @@ pub struct Site {
     pub depth: u32,
     /// Reads supporting REF, then each alt.
     pub allele_depths: Vec<u32>,
+    /// A read tells the alleles apart only if it aligns up to and including this position:
+    /// the end of the repeat an indel sits in (an indel can be placed anywhere inside it).
+    pub informative_end: u64,
 }
 
 impl Site {
@@ -145,12 +148,31 @@ impl Site {
     }
 }
 
-/// Allele carried by `read` at anchor `pos` among `alts`, or `None` when the read is
-/// uninformative there (not spanning, low-quality or unknown base).
-pub fn read_allele(read: &AlignedRead, pos: u64, ref_base: u8, alts: &[AltKind], min_baseq: u8) -> Option<ReadAllele> {
+/// First reference position after the repeat that an indel of `seq` anchored at `pos` lies
+/// in: reads ending before it cannot show whether they carry the indel.
+pub fn repeat_end(pileup: &Pileup, pos: u64, seq: &[u8]) -> u64 {
+    let mut p = pos + 1;
+    while !seq.is_empty() && pileup.ref_base(p) == seq[((p - pos - 1) as usize) % seq.len()] && p < pos + 1_000 {
+        p += 1;
+    }
+    p
+}
+
+/// Allele carried by `read` at the site anchored at `pos` among `alts`, or `None` when the
+/// read is uninformative there (not spanning through `informative_end`, low-quality or unknown
+/// base).
+pub fn read_allele(
+    read: &AlignedRead,
+    pos: u64,
+    informative_end: u64,
+    ref_base: u8,
+    alts: &[AltKind],
+    min_baseq: u8,
+) -> Option<ReadAllele> {
     let (b, q) = read.base_at(pos)?;
-    // Reads must also span the base after the anchor to show an indel or its absence.
-    read.base_at(pos + 1)?;
+    if read.start > pos || read.end() <= informative_end {
+        return None;
+    }
     let event = read.indels.iter().find(|e| e.anchor() == pos);
     let kind = match event {
         Some(Indel::Del { len, .. }) => AltKind::Del(*len),
@@ -260,17 +282,26 @@ pub fn make_site(contig: &str, pos: u64, pileup: &Pileup, reads: &[AlignedRead],
             AltKind::Ins(s) => [&ref_allele[..1], s, tail].concat(),
         })
         .collect();
+    let informative_end = alts
+        .iter()
+        .map(|a| match a {
+            AltKind::Snv(_) => pos + 1,
+            AltKind::Del(l) => repeat_end(pileup, pos, &ref_allele[1..=*l as usize]),
+            AltKind::Ins(s) => repeat_end(pileup, pos, s),
+        })
+        .max()
+        .unwrap_or(pos + 1);
     let mut allele_depths = vec![0u32; alts.len() + 1];
     let ref_base = ref_allele[0];
     for r in reads {
-        match read_allele(r, pos, ref_base, &alts, min_baseq) {
+        match read_allele(r, pos, informative_end, ref_base, &alts, min_baseq) {
             Some(ReadAllele::Ref) => allele_depths[0] += 1,
             Some(ReadAllele::Alt(k)) => allele_depths[k + 1] += 1,
             _ => {}
         }
     }
     let depth = pileup.index(pos).map_or(0, |i| pileup.depth[i] as u32);
-    Site { contig: contig.to_string(), pos, ref_allele, alts, alt_alleles, depth, allele_depths }
+    Site { contig: contig.to_string(), pos, ref_allele, alts, alt_alleles, depth, allele_depths, informative_end }
 }
 
 #[cfg(test)]
@@ -281,7 +312,7 @@ mod tests {
     fn read(start: u64, seq: &str, indels: Vec<Indel>, reverse: bool) -> AlignedRead {
         let bases: Vec<u8> = seq.bytes().map(|b| if b == b'-' { DEL } else { base_code(b) }).collect();
         let quals = bases.iter().map(|&b| if b == DEL { 0 } else { 30 }).collect();
-        AlignedRead { start, reverse, mapq: 60, bases, quals, indels }
+        AlignedRead::synthetic(start, reverse, bases, quals, indels)
     }
 
     #[test]
@@ -323,6 +354,30 @@ mod tests {
     }
 
     #[test]
+    fn test_clipped_read_is_assigned_to_deletion_haplotype() {
+        // ref: 30 bp; a 3 bp deletion after pos 14. One read shows it in its CIGAR; another
+        // was aligned without the gap, with mismatches after the deletion point.
+        let refseq = b"ACGTTGCAAGCTTAGCATCGGATCCTAGCA".to_vec();
+        let alt: Vec<u8> = [&refseq[..15], &refseq[18..]].concat();
+        let mut with_gap = String::from_utf8(refseq[..15].to_vec()).unwrap();
+        with_gap.push_str("---");
+        with_gap.push_str(std::str::from_utf8(&refseq[18..]).unwrap());
+        let gapped = read(0, &with_gap, vec![Indel::Del { anchor: 14, len: 3 }], false);
+        let gapped2 = gapped.clone();
+        // Mis-aligned: alt haplotype bases laid over the reference ungapped (27 bases).
+        let misaligned = read(0, std::str::from_utf8(&alt).unwrap(), vec![], true);
+        let reference = read(0, std::str::from_utf8(&refseq).unwrap(), vec![], true);
+        let reads = vec![gapped, gapped2, misaligned, reference];
+        let p = Pileup::build(0, refseq, &reads, 10);
+        let sites = find_sites("c", &p, &reads, 0, 30, &CandidateParams::default());
+        let site = sites.iter().find(|s| s.alts.contains(&AltKind::Del(3))).expect("deletion candidate");
+        let assigned = assign_reads(site, &p, &reads, 10);
+        let k = site.alts.iter().position(|a| *a == AltKind::Del(3)).unwrap();
+        assert_eq!(assigned[2], Some(ReadAllele::Alt(k)));
+        assert_eq!(assigned[3], Some(ReadAllele::Ref));
+    }
+
+    #[test]
     fn test_insertion_alleles() {
         let refseq = b"ACGTACGT".to_vec();
         let reads: Vec<_> = (0..4)
@@ -335,4 +390,116 @@ mod tests {
         assert_eq!(sites[0].alt_alleles, vec![b"AGG".to_vec()]);
         assert_eq!(sites[0].allele_depths, vec![0, 4]);
     }
+}
+
+/// Flank of reference on each side of a site in the haplotypes reads are scored against.
+pub const HAP_FLANK: u64 = 60;
+/// A read is assigned to a haplotype only if the runner-up scores this much worse
+/// (sum of mismatching base qualities, each capped at 40).
+pub const MIN_HAP_MARGIN: u32 = 15;
+/// A read whose best haplotype still costs more than this fits none of them.
+pub const MAX_HAP_COST: u32 = 100;
+
+/// Allele of every read at `site`. Reads whose alignment already shows one of the site's
+/// alts keep it; at indel sites, every other read is re-scored, ungapped and with its soft
+/// clips, against the REF and each ALT haplotype, since aligners often clip or mismatch an
+/// indel near a read end instead of opening a gap.
+pub fn assign_reads(site: &Site, pileup: &Pileup, reads: &[AlignedRead], min_baseq: u8) -> Vec<Option<ReadAllele>> {
+    let ref_base = site.ref_allele[0];
+    let cigar: Vec<Option<ReadAllele>> = reads
+        .iter()
+        .map(|r| read_allele(r, site.pos, site.informative_end, ref_base, &site.alts, min_baseq))
+        .collect();
+    if site.alts.iter().all(|a| matches!(a, AltKind::Snv(_))) {
+        return cigar;
+    }
+    let ws = site.pos.saturating_sub(HAP_FLANK).max(pileup.start);
+    let we = (site.informative_end + HAP_FLANK).min(pileup.start + pileup.ref_seq.len() as u64);
+    let ref_hap: Vec<u8> = (ws..we).map(|p| base_code(pileup.ref_base(p))).collect();
+    let at = (site.pos - ws) as usize;
+    let haps: Vec<Vec<u8>> = std::iter::once(ref_hap.clone())
+        .chain(site.alts.iter().map(|a| {
+            let mut h = ref_hap[..=at].to_vec();
+            match a {
+                AltKind::Snv(b) => {
+                    h[at] = base_code(*b);
+                    h.extend_from_slice(&ref_hap[at + 1..]);
+                }
+                AltKind::Del(l) => h.extend_from_slice(&ref_hap[(at + 1 + *l as usize).min(ref_hap.len())..]),
+                AltKind::Ins(s) => {
+                    h.extend(s.iter().map(|&c| base_code(c)));
+                    h.extend_from_slice(&ref_hap[at + 1..]);
+                }
+            }
+            h
+        }))
+        .collect();
+    let max_shift = site.alts.iter().map(|a| match a {
+        AltKind::Snv(_) => 0,
+        AltKind::Del(l) => *l as i64,
+        AltKind::Ins(s) => s.len() as i64,
+    });
+    let max_shift = max_shift.max().unwrap_or(0) + 1;
+    reads
+        .iter()
+        .zip(cigar)
+        .map(|(r, c)| {
+            if matches!(c, Some(ReadAllele::Alt(_))) || r.end() <= ws || r.start >= we {
+                return c;
+            }
+            // Ungapped scoring cannot judge reads with another indel in the window.
+            if r.indels.iter().any(|e| e.anchor() + 1 >= ws && e.anchor() < we && e.anchor() != site.pos) {
+                return c;
+            }
+            let p = r.start.max(ws);
+            let Some(&qi) = r.qidx.get((p - r.start) as usize) else { return c };
+            if qi == u32::MAX {
+                return c;
+            }
+            let base_off = (p - ws) as i64 - qi as i64;
+            let costs: Vec<u32> = haps
+                .iter()
+                .map(|h| (-max_shift..=max_shift).map(|d| hap_cost(r, h, base_off + d)).min().unwrap_or(u32::MAX))
+                .collect();
+            let mut order: Vec<usize> = (0..costs.len()).collect();
+            order.sort_by_key(|&i| (costs[i], i));
+            let (best, second) = (order[0], order[1]);
+            if costs[best] > MAX_HAP_COST {
+                return Some(ReadAllele::Other);
+            }
+            if costs[second] < costs[best] + MIN_HAP_MARGIN {
+                return None;
+            }
+            Some(if best == 0 { ReadAllele::Ref } else { ReadAllele::Alt(best - 1) })
+        })
+        .collect()
+}
+
+/// Sum of capped qualities of the read's bases that disagree with `hap` when read base `i`
+/// sits at haplotype position `i + off`; bases off the haplotype cost nothing.
+fn hap_cost(r: &AlignedRead, hap: &[u8], off: i64) -> u32 {
+    let mut cost = 0u32;
+    for (i, (&b, &q)) in r.seq.iter().zip(&r.seq_qual).enumerate() {
+        let h = i as i64 + off;
+        if h < 0 || h >= hap.len() as i64 || b > 3 {
+            continue;
+        }
+        if hap[h as usize] != b {
+            cost += q.min(40) as u32;
+        }
+    }
+    cost
+}
+
+/// Reads per allele (REF first) from assignments.
+pub fn allele_depths(assigned: &[Option<ReadAllele>], n_alts: usize) -> Vec<u32> {
+    let mut ad = vec![0u32; n_alts + 1];
+    for a in assigned.iter().flatten() {
+        match a {
+            ReadAllele::Ref => ad[0] += 1,
+            ReadAllele::Alt(k) => ad[k + 1] += 1,
+            ReadAllele::Other => {}
+        }
+    }
+    ad
 }

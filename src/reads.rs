@@ -67,9 +67,45 @@ pub struct AlignedRead {
     pub quals: Vec<u8>,
     /// Indels in reference order.
     pub indels: Vec<Indel>,
+    /// The read's bases as codes 0-4, soft clips included (for re-scoring against haplotypes).
+    pub seq: Vec<u8>,
+    /// Base qualities of `seq`.
+    pub seq_qual: Vec<u8>,
+    /// Index into `seq` of the base aligned at each reference position (`u32::MAX` if none).
+    pub qidx: Vec<u32>,
+    /// Soft-clipped bases before the first aligned base.
+    pub clip_left: u32,
+    /// Soft-clipped bases after the last aligned base.
+    pub clip_right: u32,
 }
 
 impl AlignedRead {
+    /// A read built from per-reference-position codes (tests and fixtures): its sequence is
+    /// the aligned bases, no clips; inserted bases come from `indels`.
+    pub fn synthetic(start: u64, reverse: bool, bases: Vec<u8>, quals: Vec<u8>, indels: Vec<Indel>) -> Self {
+        let mut seq = Vec::new();
+        let mut seq_qual = Vec::new();
+        let mut qidx = Vec::new();
+        for (k, (&b, &q)) in bases.iter().zip(&quals).enumerate() {
+            if b <= 4 {
+                qidx.push(seq.len() as u32);
+                seq.push(b);
+                seq_qual.push(q);
+            } else {
+                qidx.push(u32::MAX);
+            }
+            for ev in &indels {
+                if let Indel::Ins { anchor, seq: ins } = ev {
+                    if *anchor == start + k as u64 {
+                        seq.extend(ins.iter().map(|&c| base_code(c)));
+                        seq_qual.extend(std::iter::repeat_n(q, ins.len()));
+                    }
+                }
+            }
+        }
+        AlignedRead { start, reverse, mapq: 60, bases, quals, indels, seq, seq_qual, qidx, clip_left: 0, clip_right: 0 }
+    }
+
     /// Exclusive end on the reference.
     pub fn end(&self) -> u64 {
         self.start + self.bases.len() as u64
@@ -102,6 +138,8 @@ pub fn from_record(rec: &bam::Record) -> Option<AlignedRead> {
     let mut bases = Vec::with_capacity(seq.len() + 8);
     let mut quals = Vec::with_capacity(seq.len() + 8);
     let mut indels = Vec::new();
+    let (mut clip_left, mut clip_right) = (0u32, 0u32);
+    let mut qidx = Vec::with_capacity(seq.len() + 8);
     let mut qpos = 0usize;
     let q_at = |i: usize| if no_qual { MISSING_BASEQ } else { qual[i] };
     for op in rec.cigar().iter() {
@@ -110,6 +148,7 @@ pub fn from_record(rec: &bam::Record) -> Option<AlignedRead> {
                 for _ in 0..n {
                     bases.push(base_code(seq[qpos]));
                     quals.push(q_at(qpos));
+                    qidx.push(qpos as u32);
                     qpos += 1;
                 }
             }
@@ -128,22 +167,45 @@ pub fn from_record(rec: &bam::Record) -> Option<AlignedRead> {
                 for _ in 0..n {
                     bases.push(DEL);
                     quals.push(0);
+                    qidx.push(u32::MAX);
                 }
             }
             Cigar::RefSkip(n) => {
                 for _ in 0..n {
                     bases.push(GAP);
                     quals.push(0);
+                    qidx.push(u32::MAX);
                 }
             }
-            Cigar::SoftClip(n) => qpos += n as usize,
+            Cigar::SoftClip(n) => {
+                if bases.is_empty() {
+                    clip_left += n;
+                } else {
+                    clip_right += n;
+                }
+                qpos += n as usize
+            }
             Cigar::HardClip(_) | Cigar::Pad(_) => {}
         }
     }
     if bases.is_empty() {
         return None;
     }
-    Some(AlignedRead { start, reverse: rec.is_reverse(), mapq: rec.mapq(), bases, quals, indels })
+    let read_seq: Vec<u8> = (0..seq.len()).map(|i| base_code(seq[i])).collect();
+    let seq_qual: Vec<u8> = (0..seq.len()).map(q_at).collect();
+    Some(AlignedRead {
+        start,
+        reverse: rec.is_reverse(),
+        mapq: rec.mapq(),
+        bases,
+        quals,
+        indels,
+        seq: read_seq,
+        seq_qual,
+        qidx,
+        clip_left,
+        clip_right,
+    })
 }
 
 /// Shift each indel to its leftmost equivalent position, so that reads aligned with the same
@@ -171,8 +233,10 @@ pub fn left_align(read: &mut AlignedRead, ref_seq: &[u8], ref_start: u64) {
                     let last = i + len as usize;
                     read.bases[last] = b;
                     read.quals[last] = q;
+                    read.qidx[last] = read.qidx[i];
                     read.bases[i] = DEL;
                     read.quals[i] = 0;
+                    read.qidx[i] = u32::MAX;
                     anchor -= 1;
                 }
                 read.indels[k] = Indel::Del { anchor, len };
@@ -297,7 +361,7 @@ mod tests {
     fn read(start: u64, seq: &str, indels: Vec<Indel>) -> AlignedRead {
         let bases: Vec<u8> = seq.bytes().map(|b| if b == b'-' { DEL } else { base_code(b) }).collect();
         let quals = bases.iter().map(|&b| if b == DEL { 0 } else { 30 }).collect();
-        AlignedRead { start, reverse: false, mapq: 60, bases, quals, indels }
+        AlignedRead::synthetic(start, false, bases, quals, indels)
     }
 
     #[test]

@@ -1,21 +1,23 @@
 //! Stage: tensors. One fixed-size window of pileup features per (site, alt allele); the layout
 //! is versioned and written into each model's sidecar, which is checked when a model loads.
-use crate::candidates::{read_allele, AltKind, Pileup, ReadAllele, Site};
+use crate::candidates::{AltKind, Pileup, ReadAllele, Site};
 use crate::reads::{base_code, AlignedRead};
 
 /// Layout version; bump whenever channels, their order or their scaling change.
-pub const TENSOR_VERSION: u32 = 1;
+pub const TENSOR_VERSION: u32 = 3;
 /// Positions per window: the anchor and 16 on each side.
 pub const WINDOW: usize = 33;
 /// Index of the anchor within the window.
 pub const CENTER: usize = WINDOW / 2;
 
 /// Channel names, in order. Per-strand counts are divided by the depth at the anchor.
-pub const CHANNELS: [&str; 25] = [
+pub const CHANNELS: [&str; 31] = [
     "fwd_A", "fwd_C", "fwd_G", "fwd_T", "fwd_ins", "fwd_del", "fwd_support_alt", "fwd_support_other",
     "rev_A", "rev_C", "rev_G", "rev_T", "rev_ins", "rev_del", "rev_support_alt", "rev_support_other",
     "ref_A", "ref_C", "ref_G", "ref_T",
     "mean_baseq", "mean_mapq", "alt_span", "depth", "indel_length",
+    "alt_reads_mismatch", "other_reads_mismatch", "soft_clip",
+    "fwd_support_ref", "rev_support_ref", "informative_alt_fraction",
 ];
 /// Channels per position.
 pub const N_CHANNELS: usize = CHANNELS.len();
@@ -26,11 +28,25 @@ pub const EXAMPLE_LEN: usize = WINDOW * N_CHANNELS;
 pub const ENCODING: &str = "per-strand counts (A,C,G,T with BQ >= min-baseq, insertion after, deletion, \
 reads supporting this alt, reads supporting another non-ref allele) divided by the read depth at the \
 anchor; ref one-hot; mean min(BQ,40)/40; mean min(MAPQ,60)/60; 1 over the positions the alt changes; \
-depth/100; (len(ALT)-len(REF))/10 clamped to [-2,2]; window of 33 reference positions centred on the VCF anchor";
+depth/100; (len(ALT)-len(REF))/10 clamped to [-2,2]; mismatching bases (BQ >= min-baseq, off the \
+anchor) on reads supporting this alt, and on all other informative reads, divided by depth; reads \
+whose soft clip starts at the position, divided by depth; reads supporting REF per strand, spread \
+over the positions they cover, divided by depth; reads supporting this alt divided by reads \
+assigned any allele (constant over the window); window of 33 reference positions centred on the \
+VCF anchor";
 
 /// Write the example for alt `k` of `site` into `out` (length [`EXAMPLE_LEN`], row-major
 /// `[position][channel]`).
-pub fn encode(site: &Site, k: usize, pileup: &Pileup, reads: &[AlignedRead], min_baseq: u8, out: &mut [f32]) {
+/// `assigned` holds each read's allele at the site (from [`crate::candidates::assign_reads`]).
+pub fn encode(
+    site: &Site,
+    k: usize,
+    pileup: &Pileup,
+    reads: &[AlignedRead],
+    assigned: &[Option<ReadAllele>],
+    min_baseq: u8,
+    out: &mut [f32],
+) {
     debug_assert_eq!(out.len(), EXAMPLE_LEN);
     out.fill(0.0);
     let lo = site.pos as i64 - CENTER as i64;
@@ -60,19 +76,38 @@ pub fn encode(site: &Site, k: usize, pileup: &Pileup, reads: &[AlignedRead], min
         }
         row[23] = pileup.depth[i] as f32 / 100.0;
     }
-    // Reads carrying this alt / another non-ref allele, spread over the positions they cover.
-    let ref_base = site.ref_allele[0];
-    for r in reads {
-        let ch = match read_allele(r, site.pos, ref_base, &site.alts, min_baseq) {
-            Some(ReadAllele::Alt(j)) if j == k => 6,
-            Some(ReadAllele::Alt(_)) | Some(ReadAllele::Other) => 7,
-            _ => continue,
-        };
+    // Reads carrying this alt / another non-ref allele, spread over the positions they cover;
+    // the mismatches each group carries elsewhere (reads from a paralog carry several).
+    for (r, allele) in reads.iter().zip(assigned) {
         let s = r.reverse as usize;
+        let (ch, mm_ch) = match allele {
+            Some(ReadAllele::Alt(j)) if *j == k => (Some(s * 8 + 6), 25),
+            Some(ReadAllele::Alt(_)) | Some(ReadAllele::Other) => (Some(s * 8 + 7), 26),
+            Some(ReadAllele::Ref) => (Some(28 + s), 26),
+            None => (None, 26),
+        };
         let a = (r.start as i64 - lo).max(0);
         let b = (r.end() as i64 - lo).min(WINDOW as i64);
         for w in a..b {
-            out[w as usize * N_CHANNELS + s * 8 + ch] += norm;
+            let wu = w as usize;
+            if let Some(ch) = ch {
+                out[wu * N_CHANNELS + ch] += norm;
+            }
+            let pos = (lo + w) as u64;
+            if wu != CENTER {
+                if let Some((base, q)) = r.base_at(pos) {
+                    if base < 4 && q >= min_baseq && base != base_code(pileup.ref_base(pos)) {
+                        out[wu * N_CHANNELS + mm_ch] += norm;
+                    }
+                }
+            }
+        }
+        if r.clip_left > 0 && (0..WINDOW as i64).contains(&(r.start as i64 - lo)) {
+            out[(r.start as i64 - lo) as usize * N_CHANNELS + 27] += norm;
+        }
+        let last = r.end() as i64 - 1 - lo;
+        if r.clip_right > 0 && (0..WINDOW as i64).contains(&last) {
+            out[last as usize * N_CHANNELS + 27] += norm;
         }
     }
     let (span_from, span_to, len_diff) = match &site.alts[k] {
@@ -81,8 +116,12 @@ pub fn encode(site: &Site, k: usize, pileup: &Pileup, reads: &[AlignedRead], min
         AltKind::Ins(s) => (CENTER, CENTER + 2, s.len() as i64),
     };
     let len_feature = (len_diff as f32 / 10.0).clamp(-2.0, 2.0);
+    let informative = assigned.iter().filter(|a| a.is_some()).count();
+    let this_alt = assigned.iter().filter(|a| **a == Some(ReadAllele::Alt(k))).count();
+    let alt_fraction = if informative > 0 { this_alt as f32 / informative as f32 } else { 0.0 };
     for w in 0..WINDOW {
         out[w * N_CHANNELS + 24] = len_feature;
+        out[w * N_CHANNELS + 30] = alt_fraction;
         if (span_from..span_to).contains(&w) {
             out[w * N_CHANNELS + 22] = 1.0;
         }
@@ -109,7 +148,7 @@ mod tests {
     fn read(start: u64, seq: &str, indels: Vec<Indel>, reverse: bool) -> AlignedRead {
         let bases: Vec<u8> = seq.bytes().map(|b| if b == b'-' { DEL } else { base_code(b) }).collect();
         let quals = bases.iter().map(|&b| if b == DEL { 0 } else { 30 }).collect();
-        AlignedRead { start, reverse, mapq: 60, bases, quals, indels }
+        AlignedRead::synthetic(start, reverse, bases, quals, indels)
     }
 
     #[test]
@@ -130,13 +169,16 @@ mod tests {
         let sites = find_sites("c", &p, &reads, 0, 40, &CandidateParams::default());
         assert_eq!(sites.len(), 1);
         let mut x = vec![0f32; EXAMPLE_LEN];
-        encode(&sites[0], 0, &p, &reads, 10, &mut x);
+        let assigned = crate::candidates::assign_reads(&sites[0], &p, &reads, 10);
+        encode(&sites[0], 0, &p, &reads, &assigned, 10, &mut x);
         let at = |w: usize, c: &str| x[w * N_CHANNELS + CHANNELS.iter().position(|n| *n == c).unwrap()];
         assert_eq!(at(CENTER, "fwd_G"), 0.5);
         assert_eq!(at(CENTER, "rev_A"), 0.5);
         assert_eq!(at(CENTER, "fwd_support_alt"), 0.5);
         assert_eq!(at(0, "fwd_support_alt"), 0.5);
         assert_eq!(at(CENTER, "rev_support_alt"), 0.0);
+        assert_eq!(at(CENTER, "rev_support_ref"), 0.5);
+        assert_eq!(at(CENTER, "informative_alt_fraction"), 0.5);
         assert_eq!(at(CENTER, "ref_A"), 1.0);
         assert_eq!(at(CENTER + 1, "ref_C"), 1.0);
         assert_eq!(at(CENTER, "alt_span"), 1.0);

@@ -143,6 +143,7 @@ mod tests {
             alt_alleles: vec![b"TT".to_vec(), b"G".to_vec()],
             depth: 10,
             allele_depths: vec![4, 3, 3],
+            informative_end: 101,
         };
         let call = Call { gt: (1, 2), gq: 30, qual: 45.678, pl: vec![90, 40, 60, 40, 0, 60] };
         assert_eq!(
