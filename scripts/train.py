@@ -508,6 +508,11 @@ def parse_args(argv=None):
         help="loss weights from training class counts; the exported model adds -log(weight) to the logits "
         "so its probabilities stay calibrated to the training class mix",
     )
+    ap.add_argument("--augment-quality", type=float, default=0.0,
+                    help="domain randomisation of the quality summaries: each training example's mean_mapq "
+                         "channel is scaled by U(1-a, 1) and mean_baseq by U(1-a/2, 1) (0 = off). Simulated reads "
+                         "aligned to a few Mb are almost all MAPQ 60 with few low-quality bases, so without this "
+                         "the model learns simulator-specific quality levels instead of the evidence")
     ap.add_argument("--augment-noise", type=float, default=0.0, help="sigma of Gaussian noise added to train inputs (0 = off)")
     ap.add_argument("--val-block-size", type=int, default=100_000)
     ap.add_argument("--val-block-mod", type=int, default=10)
@@ -547,6 +552,12 @@ def main(argv=None) -> int:
     ds = load_examples(args.examples)
     tensor = ds.tensor
     window, n_channels = tensor["shape"]
+    if args.augment_quality > 0:
+        for need in ("mean_mapq", "mean_baseq"):
+            if need not in tensor["channels"]:
+                die(f"--augment-quality needs a {need} channel")
+    ch_mapq = tensor["channels"].index("mean_mapq") if "mean_mapq" in tensor["channels"] else -1
+    ch_baseq = tensor["channels"].index("mean_baseq") if "mean_baseq" in tensor["channels"] else -1
     val_mask, val_rule = split_mask(ds, args)
     tr_idx = np.flatnonzero(~val_mask)
     va_idx = np.flatnonzero(val_mask)
@@ -620,6 +631,14 @@ def main(argv=None) -> int:
             if len(b) < 2:  # BatchNorm needs >1 row
                 continue
             xb, yb = X[b], Y[b]
+            if args.augment_quality > 0:
+                a = args.augment_quality
+                n_b = xb.shape[0]
+                mq = 1 - a * torch.rand((n_b, 1), generator=gen)
+                bq = 1 - (a / 2) * torch.rand((n_b, 1), generator=gen)
+                xb = xb.clone()
+                xb[:, :, ch_mapq] = xb[:, :, ch_mapq] * mq
+                xb[:, :, ch_baseq] = xb[:, :, ch_baseq] * bq
             if args.augment_noise > 0:
                 xb = xb + args.augment_noise * torch.randn(xb.shape, generator=gen)
             loss = torch.nn.functional.cross_entropy(model(xb), yb, weight=w_t)
@@ -758,6 +777,7 @@ def main(argv=None) -> int:
                           "schedule": f"linear warm-up {args.warmup_frac} then cosine, per step"},
             "class_weight": {"mode": args.class_weight, "weights": [float(v) for v in weights]},
             "augment_noise": args.augment_noise,
+            "augment_quality": args.augment_quality,
             "seed": args.seed,
             "threads": args.threads,
             "torch_version": torch.__version__,

@@ -4,7 +4,7 @@ use crate::candidates::{AltKind, Pileup, ReadAllele, Site};
 use crate::reads::{base_code, AlignedRead};
 
 /// Layout version; bump whenever channels, their order or their scaling change.
-pub const TENSOR_VERSION: u32 = 3;
+pub const TENSOR_VERSION: u32 = 4;
 /// Positions per window: the anchor and 16 on each side.
 pub const WINDOW: usize = 33;
 /// Index of the anchor within the window.
@@ -25,13 +25,13 @@ pub const N_CHANNELS: usize = CHANNELS.len();
 pub const EXAMPLE_LEN: usize = WINDOW * N_CHANNELS;
 
 /// How the channels are scaled, for the model sidecar.
-pub const ENCODING: &str = "per-strand counts (A,C,G,T with BQ >= min-baseq, insertion after, deletion, \
-reads supporting this alt, reads supporting another non-ref allele) divided by the read depth at the \
-anchor; ref one-hot; mean min(BQ,40)/40; mean min(MAPQ,60)/60; 1 over the positions the alt changes; \
+pub const ENCODING: &str = "per-strand A,C,G,T counts (BQ >= min-baseq) divided by all such bases at \
+the position; per-strand insertion-after and deletion counts divided by the read depth at the anchor; \
+per-strand reads supporting this alt / another non-ref allele / REF, spread over the positions they \
+cover, divided by the reads assigned any allele at the site; ref one-hot; mean min(BQ,40)/40; mean min(MAPQ,60)/60; 1 over the positions the alt changes; \
 depth/100; (len(ALT)-len(REF))/10 clamped to [-2,2]; mismatching bases (BQ >= min-baseq, off the \
 anchor) on reads supporting this alt, and on all other informative reads, divided by depth; reads \
-whose soft clip starts at the position, divided by depth; reads supporting REF per strand, spread \
-over the positions they cover, divided by depth; reads supporting this alt divided by reads \
+whose soft clip starts at the position, divided by depth; reads supporting this alt divided by reads \
 assigned any allele (constant over the window); window of 33 reference positions centred on the \
 VCF anchor";
 
@@ -59,8 +59,15 @@ pub fn encode(
         }
         let row = &mut out[w * N_CHANNELS..(w + 1) * N_CHANNELS];
         let Some(i) = pileup.index(pos as u64) else { continue };
+        // Base counts as fractions of the bases that pass the quality floor here, so that
+        // data with many low-quality bases looks like data with few.
+        let counted: u32 = (0..2).flat_map(|s| (0..4).map(move |c| (s, c))).map(|(s, c)| pileup.counts[i][s][c] as u32).sum();
+        let base_norm = 1.0 / counted.max(1) as f32;
         for s in 0..2 {
-            for c in 0..6 {
+            for c in 0..4 {
+                row[s * 8 + c] = pileup.counts[i][s][c] as f32 * base_norm;
+            }
+            for c in 4..6 {
                 row[s * 8 + c] = pileup.counts[i][s][c] as f32 * norm;
             }
         }
@@ -78,6 +85,9 @@ pub fn encode(
     }
     // Reads carrying this alt / another non-ref allele, spread over the positions they cover;
     // the mismatches each group carries elsewhere (reads from a paralog carry several).
+    // Support channels count reads as fractions of those assigned an allele.
+    let informative = assigned.iter().filter(|a| a.is_some()).count();
+    let support_norm = 1.0 / informative.max(1) as f32;
     for (r, allele) in reads.iter().zip(assigned) {
         let s = r.reverse as usize;
         let (ch, mm_ch) = match allele {
@@ -91,7 +101,7 @@ pub fn encode(
         for w in a..b {
             let wu = w as usize;
             if let Some(ch) = ch {
-                out[wu * N_CHANNELS + ch] += norm;
+                out[wu * N_CHANNELS + ch] += support_norm;
             }
             let pos = (lo + w) as u64;
             if wu != CENTER {
@@ -116,7 +126,6 @@ pub fn encode(
         AltKind::Ins(s) => (CENTER, CENTER + 2, s.len() as i64),
     };
     let len_feature = (len_diff as f32 / 10.0).clamp(-2.0, 2.0);
-    let informative = assigned.iter().filter(|a| a.is_some()).count();
     let this_alt = assigned.iter().filter(|a| **a == Some(ReadAllele::Alt(k))).count();
     let alt_fraction = if informative > 0 { this_alt as f32 / informative as f32 } else { 0.0 };
     for w in 0..WINDOW {

@@ -285,6 +285,8 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
         "truth": cfg.truth.display().to_string(),
         "regions": cfg.confident.display().to_string(),
         "extra_regions": cfg.regions,
+        "intervals": intervals.iter().take(1000).map(|iv| iv.to_string()).collect::<Vec<_>>(),
+        "interval_bp": intervals.iter().map(|iv| iv.end - iv.start).sum::<u64>(),
         "examples_per_label": summary.per_label,
         "truth_alleles": truth.alleles.len(),
         "truth_alleles_without_candidate": summary.truth_missed,

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Rebuilds the shipped genotyping model from scratch, reproducibly:
+#   1. simulate reads of known diploid genomes (scripts/simulate_training.sh; never the
+#      evaluation window chr20:9.9-10.2 Mb of GRCh37/hg19),
+#   2. label every candidate with `varstream make-examples` (lower candidate thresholds than
+#      calling, so the model also sees low-fraction non-variants),
+#   3. train and export with scripts/train.py into models/.
+# Needs: scripts/install_sim_deps.sh, scripts/setup_train_env.sh, a release build.
+# Usage: scripts/build_model.sh [WORKDIR]   (default work/)
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WORK=${1:-$ROOT/work}
+NAME=${MODEL_NAME:-varstream-v1}
+BIN=$ROOT/target/release/varstream
+[ -x "$BIN" ] || (cd "$ROOT" && cargo build --release)
+[ -s "$WORK/sim/manifest.tsv" ] || bash "$ROOT/scripts/simulate_training.sh" "$WORK/sim"
+rm -rf "$WORK/examples"; mkdir -p "$WORK/examples"
+tail -n +2 "$WORK/sim/manifest.tsv" | while IFS=$'\t' read -r name ref bam truth bed depth build sample; do
+  echo "make-examples: $name" >&2
+  "$BIN" make-examples --ref "$ref" --reads "$bam" --truth "$truth" --confident "$bed" \
+    --output "$WORK/examples/$name" --name "$name" --threads "${THREADS:-2}" \
+    --min-snv-fraction 0.05 --min-indel-fraction 0.03 -q
+done
+"$ROOT/.venv-train/bin/python" "$ROOT/scripts/train.py" --examples "$WORK"/examples/*/ \
+  --name "$NAME" --epochs 25 --patience 5 --augment-quality 0.5 --seed 1 --out-dir "$ROOT/models"
