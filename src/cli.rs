@@ -29,6 +29,8 @@ pub enum Command {
     Call(CallArgs),
     /// Write labelled training examples (.npy shards) from reads and a truth VCF.
     MakeExamples(MakeExamplesArgs),
+    /// Compare a VCF with a truth VCF inside confident regions.
+    Eval(EvalArgs),
     /// Per-sample scores from a VCF.
     #[command(subcommand)]
     Score(crate::scores::ScoreCommand),
@@ -40,6 +42,7 @@ impl Command {
         match self {
             Command::Call(a) => a.run(),
             Command::MakeExamples(a) => a.run(),
+            Command::Eval(a) => a.run(),
             Command::Score(c) => c.run(),
         }
     }
@@ -237,6 +240,33 @@ impl MakeExamplesArgs {
             s.skipped,
             s.truth_missed
         );
+        Ok(())
+    }
+}
+
+/// `varstream eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Truth VCF (first sample).
+    #[arg(long)]
+    pub truth: PathBuf,
+    /// VCF to evaluate (first sample; FILTER PASS or '.').
+    #[arg(long)]
+    pub query: PathBuf,
+    /// Confident regions (BED); only variants whose POS lies inside count.
+    #[arg(long)]
+    pub regions: PathBuf,
+    /// Reference FASTA (for left-alignment).
+    #[arg(long = "ref")]
+    pub reference: PathBuf,
+}
+
+impl EvalArgs {
+    /// Print the comparison table.
+    pub fn run(self) -> anyhow::Result<()> {
+        let reference = crate::reference::Reference::open(&self.reference)?;
+        let rep = crate::eval::evaluate(&self.truth, &self.query, &self.regions, &reference)?;
+        print!("{}", rep.table());
         Ok(())
     }
 }

@@ -19,3 +19,4 @@ pub mod calling;
 pub mod pipeline;
 pub mod call;
 pub mod training;
+pub mod eval;

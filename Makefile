@@ -1,0 +1,34 @@
+# The two commands a new user needs: `make demo` and `make test`. Both install what is
+# missing first (scripts/setup.sh: apt packages, .venv with onnxruntime).
+SHELL := /bin/bash
+VARSTREAM_DATA ?= $(abspath ../shared/data)
+export VARSTREAM_DATA
+BIN := target/release/varstream
+DEMO := work/demo
+
+.PHONY: setup build demo test bench model clean-demo
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	cargo build --release
+
+# Simulate a small diploid genome with known variants, call it, and score the calls.
+demo: build
+	@bash scripts/demo.sh
+
+test: setup
+	cargo test --release -- --test-threads=2
+
+bench: build
+	@bash benches/bench.sh
+
+# Rebuild models/varstream-v1.onnx from scratch (needs scripts/setup_train_env.sh; not in CI).
+model: build
+	bash scripts/install_sim_deps.sh
+	bash scripts/setup_train_env.sh
+	bash scripts/build_model.sh
+
+clean-demo:
+	rm -rf $(DEMO)
