@@ -1,0 +1,194 @@
+//! `varstream call` end to end on small BAM/CRAM fixtures built from SAM text.
+mod common;
+
+use common::*;
+
+fn call(fx: &Fixture, reads: &std::path::Path, out: &str, extra: &[&str]) -> (std::process::Output, std::path::PathBuf) {
+    let vcf = fx.dir.path().join(out);
+    let mut args = vec!["call", "--ref", fx.fasta.to_str().unwrap(), "--reads", reads.to_str().unwrap(), "--output", vcf.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    (run(&args), vcf)
+}
+
+fn pass_calls(body: &[String]) -> Vec<(u64, String, String, String)> {
+    body.iter()
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .filter(|f| f[6] == "PASS")
+        .map(|f| (f[1].parse().unwrap(), f[3].to_string(), f[4].to_string(), f[9].split(':').next().unwrap().to_string()))
+        .collect()
+}
+
+// The planted SNV, deletion and insertion come back with their genotypes, and nothing else.
+#[test]
+fn calls_planted_variants() {
+    if !have_ort() {
+        return;
+    }
+    let fx = build(true);
+    let (out, vcf) = call(&fx, &fx.bam, "out.vcf.gz", &["--threads", "2"]);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(fx.dir.path().join("out.vcf.gz.tbi").exists());
+    let got = pass_calls(&vcf_body(&vcf));
+    let want: Vec<(u64, String, String, String)> = fx
+        .planted
+        .iter()
+        .map(|p| (p.pos, p.ref_allele.clone(), p.alt.clone(), if p.copies == 2 { "1/1".into() } else { "0/1".into() }))
+        .collect();
+    assert_eq!(got, want, "expected PASS calls {want:?}\ngot {got:?}");
+    let text = {
+        use std::io::Read;
+        let mut s = String::new();
+        flate2::read::MultiGzDecoder::new(std::fs::File::open(&vcf).unwrap()).read_to_string(&mut s).unwrap();
+        s
+    };
+    assert!(text.contains("##contig=<ID=chrT,length=3000>"));
+    assert!(text.contains("##varstream_model=<Name=varstream-v1,SHA256="));
+    assert!(text.contains("##varstream_command="));
+    assert!(text.contains("\tFORMAT\tFIXTURE\n"), "sample name comes from @RG SM");
+}
+
+// Output must not depend on the number of threads (many small shards make this bite).
+#[test]
+fn same_body_for_any_thread_count() {
+    if !have_ort() {
+        return;
+    }
+    let fx = build(true);
+    let (o1, v1) = call(&fx, &fx.bam, "t1.vcf.gz", &["--threads", "1", "--shard-size", "250"]);
+    let (o2, v2) = call(&fx, &fx.bam, "t2.vcf.gz", &["--threads", "2", "--shard-size", "250"]);
+    let (o3, v3) = call(&fx, &fx.bam, "t3.vcf.gz", &["--threads", "2"]);
+    assert!(o1.status.success() && o2.status.success() && o3.status.success());
+    assert_eq!(vcf_body(&v1), vcf_body(&v2));
+    assert_eq!(vcf_body(&v1), vcf_body(&v3), "shard size must not change the calls");
+    assert!(!vcf_body(&v1).is_empty());
+}
+
+// CRAM decoded with --ref gives the same records as BAM.
+#[test]
+fn bam_and_cram_give_same_body() {
+    if !have_ort() {
+        return;
+    }
+    let fx = build(true);
+    let cram = to_cram(&fx);
+    let (ob, vb) = call(&fx, &fx.bam, "b.vcf.gz", &[]);
+    let (oc, vc) = call(&fx, &cram, "c.vcf.gz", &[]);
+    assert!(ob.status.success() && oc.status.success(), "{}", String::from_utf8_lossy(&oc.stderr));
+    assert_eq!(vcf_body(&vb), vcf_body(&vc));
+}
+
+// Reads stored without base qualities ('*') are still used.
+#[test]
+fn reads_without_qualities() {
+    if !have_ort() {
+        return;
+    }
+    let fx = build(false);
+    let (out, vcf) = call(&fx, &fx.bam, "nq.vcf.gz", &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got = pass_calls(&vcf_body(&vcf));
+    assert_eq!(got.len(), fx.planted.len(), "{got:?}");
+}
+
+// --region limits the calls; a region on an unknown contig is an input error.
+#[test]
+fn region_restricts_calls() {
+    if !have_ort() {
+        return;
+    }
+    let fx = build(true);
+    let (out, vcf) = call(&fx, &fx.bam, "r.vcf.gz", &["--region", "chrT:900-1100"]);
+    assert!(out.status.success());
+    let got = pass_calls(&vcf_body(&vcf));
+    assert_eq!(got.iter().map(|c| c.0).collect::<Vec<_>>(), vec![1001]);
+    let (bad, bad_vcf) = call(&fx, &fx.bam, "bad.vcf.gz", &["--region", "chrZ:1-10"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("chrZ"));
+    assert!(!bad_vcf.exists());
+}
+
+// A BAM without its index is an error that names the file, and no VCF is left behind.
+#[test]
+fn missing_index_is_a_clear_error() {
+    let fx = build(true);
+    std::fs::remove_file(fx.dir.path().join("reads.bam.bai")).unwrap();
+    let (out, vcf) = call(&fx, &fx.bam, "x.vcf.gz", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("reads.bam") && err.contains("index"), "{err}");
+    assert!(!vcf.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(fx.dir.path()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains(".tmp")).collect();
+    assert!(leftovers.is_empty());
+}
+
+// A contig whose length differs between reads and reference means another assembly.
+#[test]
+fn contig_length_mismatch_is_an_error() {
+    let fx = build(true);
+    let header = sam_header(&[("chrT", 3001), ("chrU", 600)], "S");
+    let bam = fx.dir.path().join("wrong.bam");
+    write_alignments(&bam, &header, vec![], None);
+    let (out, _) = call(&fx, &bam, "w.vcf.gz", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("chrT") && err.contains("3001") && err.contains("3000"), "{err}");
+}
+
+// Contigs in the reads' header that the reference lacks are skipped, not an error.
+#[test]
+fn contigs_absent_from_reference_are_skipped() {
+    if !have_ort() {
+        return;
+    }
+    let fx = build(true);
+    let header = sam_header(&[("chrM", 16571), ("chrT", 3000), ("chrU", 600)], "S");
+    let mut reader = rust_htslib::bam::Reader::from_path(&fx.bam).unwrap();
+    use rust_htslib::bam::Read;
+    let records: Vec<(u64, String)> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let seq = String::from_utf8(r.seq().as_bytes()).unwrap();
+            let q: String = r.qual().iter().map(|q| (q + 33) as char).collect();
+            let flag = if r.is_reverse() { 16 } else { 0 };
+            (r.pos() as u64, format!("{}\t{flag}\tchrT\t{}\t60\t{}\t*\t0\t0\t{seq}\t{q}", String::from_utf8_lossy(r.qname()), r.pos() + 1, r.cigar()))
+        })
+        .collect();
+    let bam = fx.dir.path().join("withM.bam");
+    write_alignments(&bam, &header, records, None);
+    let (out, vcf) = call(&fx, &bam, "m.vcf.gz", &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("skipping 1 contig"));
+    assert_eq!(pass_calls(&vcf_body(&vcf)).len(), fx.planted.len());
+}
+
+// Asking for CUDA never silently runs on the CPU.
+#[test]
+fn cuda_without_support_fails_loudly() {
+    if !have_ort() {
+        return;
+    }
+    let fx = build(true);
+    let (out, vcf) = call(&fx, &fx.bam, "g.vcf.gz", &["--device", "cuda"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.to_lowercase().contains("cuda"), "{err}");
+    assert!(!vcf.exists());
+}
+
+// A model whose sidecar describes another tensor layout is refused before any work.
+#[test]
+fn model_with_other_tensor_layout_is_refused() {
+    let fx = build(true);
+    let model_dir = fx.dir.path().join("m");
+    std::fs::create_dir(&model_dir).unwrap();
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/varstream-v1");
+    std::fs::copy(shipped.with_extension("onnx"), model_dir.join("x.onnx")).unwrap();
+    let mut side: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(shipped.with_extension("json")).unwrap()).unwrap();
+    side["tensor"]["shape"] = serde_json::json!([21, 7]);
+    std::fs::write(model_dir.join("x.json"), side.to_string()).unwrap();
+    let m = model_dir.join("x.onnx");
+    let (out, _) = call(&fx, &fx.bam, "l.vcf.gz", &["--model", m.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("shape mismatch"));
+}
