@@ -73,7 +73,11 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
     let intervals = regions::resolve(&cfg.regions, cfg.bed.as_deref(), &callable)?;
     let shards = regions::shard(&intervals, cfg.shard_bp);
     let total_bp: u64 = intervals.iter().map(|i| i.end - i.start).sum();
-    let sample = cfg.sample.clone().or_else(|| probe.sample_name()).unwrap_or_else(|| "SAMPLE".into());
+    let sample = cfg
+        .sample
+        .clone()
+        .or_else(|| probe.sample_name())
+        .unwrap_or_else(|| "SAMPLE".into());
     drop(probe);
 
     let model_path = match &cfg.model {
@@ -98,7 +102,10 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
     let head = HeaderInfo {
         sample,
         contigs: callable.clone(),
-        reference: std::fs::canonicalize(&cfg.reference).unwrap_or(cfg.reference.clone()).display().to_string(),
+        reference: std::fs::canonicalize(&cfg.reference)
+            .unwrap_or(cfg.reference.clone())
+            .display()
+            .to_string(),
         command: cfg.command_line.clone(),
         model_name: info.name.clone(),
         model_sha256: info.sha256.clone(),
@@ -106,7 +113,10 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
     };
     let mut writer = VcfWriter::create(&cfg.output, &header(&head))?;
     let progress = Progress::new(shards.len() as u64);
-    let mut summary = CallSummary { shards: shards.len(), ..Default::default() };
+    let mut summary = CallSummary {
+        shards: shards.len(),
+        ..Default::default()
+    };
 
     with_inference(onnx, &[WINDOW, N_CHANNELS], cfg.batch_size, |client| {
         run_ordered(
@@ -122,7 +132,10 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
             },
             |shard, (n, text)| {
                 summary.records += n;
-                summary.pass += text.lines().filter(|l| l.split('\t').nth(6) == Some("PASS")).count();
+                summary.pass += text
+                    .lines()
+                    .filter(|l| l.split('\t').nth(6) == Some("PASS"))
+                    .count();
                 writer.write(&text)?;
                 progress.tick(&shard.interval.to_string());
                 Ok(())
@@ -151,15 +164,23 @@ struct Progress {
 
 impl Progress {
     fn new(total: u64) -> Self {
-        let bar = (std::io::stderr().is_terminal() && log::log_enabled!(log::Level::Info)).then(|| {
-            let b = indicatif::ProgressBar::new(total);
-            b.set_style(
-                indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} shards {msg}")
+        let bar =
+            (std::io::stderr().is_terminal() && log::log_enabled!(log::Level::Info)).then(|| {
+                let b = indicatif::ProgressBar::new(total);
+                b.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{elapsed_precise} [{bar:40}] {pos}/{len} shards {msg}",
+                    )
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            b
-        });
-        Self { bar, total, done: 0.into(), last_log: Instant::now().into() }
+                );
+                b
+            });
+        Self {
+            bar,
+            total,
+            done: 0.into(),
+            last_log: Instant::now().into(),
+        }
     }
 
     fn tick(&self, at: &str) {

@@ -46,7 +46,12 @@ pub struct ShardParams {
 }
 
 /// Find candidates in `shard` and encode their examples.
-pub fn prepare_shard(shard: &Shard, source: &mut ReadSource, reference: &Reference, p: &ShardParams) -> Result<ShardExamples> {
+pub fn prepare_shard(
+    shard: &Shard,
+    source: &mut ReadSource,
+    reference: &Reference,
+    p: &ShardParams,
+) -> Result<ShardExamples> {
     let iv = &shard.interval;
     let read_from = iv.start.saturating_sub(READ_PAD);
     let reads = source.fetch(&iv.contig, read_from, iv.end + READ_PAD, &p.filter)?;
@@ -62,7 +67,11 @@ pub fn prepare_shard(shard: &Shard, source: &mut ReadSource, reference: &Referen
     let mut tensors = vec![0f32; n * EXAMPLE_LEN];
     let mut chunks = tensors.chunks_mut(EXAMPLE_LEN);
     // Reads are sorted by start, so the reads that can touch a window form one slice.
-    let longest = reads.iter().map(|r| r.bases.len() as u64).max().unwrap_or(0);
+    let longest = reads
+        .iter()
+        .map(|r| r.bases.len() as u64)
+        .max()
+        .unwrap_or(0);
     for site in &mut sites {
         let lo = site.pos.saturating_sub(WINDOW as u64 + longest);
         let a = reads.partition_point(|r| r.start < lo);
@@ -72,7 +81,15 @@ pub fn prepare_shard(shard: &Shard, source: &mut ReadSource, reference: &Referen
         site.allele_depths = allele_depths(&assigned, site.alts.len());
         for k in 0..site.alts.len() {
             let out = chunks.next().expect("bug: example count");
-            encode(site, k, &pileup, near, &assigned, p.candidates.min_baseq, out);
+            encode(
+                site,
+                k,
+                &pileup,
+                near,
+                &assigned,
+                p.candidates.min_baseq,
+                out,
+            );
         }
     }
     Ok(ShardExamples { sites, tensors })
@@ -81,7 +98,12 @@ pub fn prepare_shard(shard: &Shard, source: &mut ReadSource, reference: &Referen
 /// Genotype each site from its alts' probabilities (`probs`: 3 per example, in example order)
 /// and format VCF lines.
 pub fn genotype_shard(ex: &ShardExamples, probs: &[[f32; 3]], min_qual: f64) -> Result<String> {
-    anyhow::ensure!(probs.len() == ex.len(), "bug: {} probabilities for {} examples", probs.len(), ex.len());
+    anyhow::ensure!(
+        probs.len() == ex.len(),
+        "bug: {} probabilities for {} examples",
+        probs.len(),
+        ex.len()
+    );
     let mut out = String::new();
     let mut next = 0;
     for site in &ex.sites {

@@ -20,7 +20,13 @@ pub struct CandidateParams {
 
 impl Default for CandidateParams {
     fn default() -> Self {
-        Self { min_count: 2, min_snv_fraction: 0.12, min_indel_fraction: 0.06, max_alts: 3, min_baseq: 10 }
+        Self {
+            min_count: 2,
+            min_snv_fraction: 0.12,
+            min_indel_fraction: 0.06,
+            max_alts: 3,
+            min_baseq: 10,
+        }
     }
 }
 
@@ -59,7 +65,9 @@ impl Pileup {
         for r in reads {
             let s = r.reverse as usize;
             for (k, (&b, &q)) in r.bases.iter().zip(&r.quals).enumerate() {
-                let Some(i) = p.index(r.start + k as u64) else { continue };
+                let Some(i) = p.index(r.start + k as u64) else {
+                    continue;
+                };
                 if b > DEL {
                     continue;
                 }
@@ -152,7 +160,10 @@ impl Site {
 /// in: reads ending before it cannot show whether they carry the indel.
 pub fn repeat_end(pileup: &Pileup, pos: u64, seq: &[u8]) -> u64 {
     let mut p = pos + 1;
-    while !seq.is_empty() && pileup.ref_base(p) == seq[((p - pos - 1) as usize) % seq.len()] && p < pos + 1_000 {
+    while !seq.is_empty()
+        && pileup.ref_base(p) == seq[((p - pos - 1) as usize) % seq.len()]
+        && p < pos + 1_000
+    {
         p += 1;
     }
     p
@@ -190,7 +201,11 @@ pub fn read_allele(
             AltKind::Snv(b"ACGT"[b as usize])
         }
     };
-    Some(alts.iter().position(|a| *a == kind).map_or(ReadAllele::Other, ReadAllele::Alt))
+    Some(
+        alts.iter()
+            .position(|a| *a == kind)
+            .map_or(ReadAllele::Other, ReadAllele::Alt),
+    )
 }
 
 /// Find candidate sites with anchors in `[from, to)`.
@@ -264,14 +279,32 @@ pub fn find_sites(
         alts.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         alts.truncate(params.max_alts);
         let kinds: Vec<AltKind> = alts.into_iter().map(|(_, k)| k).collect();
-        sites.push(make_site(contig, pos, pileup, reads, kinds, params.min_baseq));
+        sites.push(make_site(
+            contig,
+            pos,
+            pileup,
+            reads,
+            kinds,
+            params.min_baseq,
+        ));
     }
     sites
 }
 
 /// Build the VCF alleles of a site and count each read's allele.
-pub fn make_site(contig: &str, pos: u64, pileup: &Pileup, reads: &[AlignedRead], alts: Vec<AltKind>, min_baseq: u8) -> Site {
-    let max_del = alts.iter().map(|a| if let AltKind::Del(l) = a { *l } else { 0 }).max().unwrap_or(0) as u64;
+pub fn make_site(
+    contig: &str,
+    pos: u64,
+    pileup: &Pileup,
+    reads: &[AlignedRead],
+    alts: Vec<AltKind>,
+    min_baseq: u8,
+) -> Site {
+    let max_del = alts
+        .iter()
+        .map(|a| if let AltKind::Del(l) = a { *l } else { 0 })
+        .max()
+        .unwrap_or(0) as u64;
     let ref_allele: Vec<u8> = (pos..=pos + max_del).map(|p| pileup.ref_base(p)).collect();
     let tail = &ref_allele[1..];
     let alt_alleles = alts
@@ -301,94 +334,15 @@ pub fn make_site(contig: &str, pos: u64, pileup: &Pileup, reads: &[AlignedRead],
         }
     }
     let depth = pileup.index(pos).map_or(0, |i| pileup.depth[i] as u32);
-    Site { contig: contig.to_string(), pos, ref_allele, alts, alt_alleles, depth, allele_depths, informative_end }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::reads::AlignedRead;
-
-    fn read(start: u64, seq: &str, indels: Vec<Indel>, reverse: bool) -> AlignedRead {
-        let bases: Vec<u8> = seq.bytes().map(|b| if b == b'-' { DEL } else { base_code(b) }).collect();
-        let quals = bases.iter().map(|&b| if b == DEL { 0 } else { 30 }).collect();
-        AlignedRead::synthetic(start, reverse, bases, quals, indels)
-    }
-
-    #[test]
-    fn test_find_snv_and_deletion_share_anchor() {
-        // ref ACGTACGT; 3 reads carry G>T at pos 2, 2 reads delete pos 3 (anchor 2), 3 are ref.
-        let refseq = b"ACGTACGT".to_vec();
-        let mut reads = Vec::new();
-        for _ in 0..3 {
-            reads.push(read(0, "ACTTACGT", vec![], false));
-        }
-        for _ in 0..2 {
-            reads.push(read(0, "ACG-ACGT", vec![Indel::Del { anchor: 2, len: 1 }], true));
-        }
-        for _ in 0..3 {
-            reads.push(read(0, "ACGTACGT", vec![], true));
-        }
-        let p = Pileup::build(0, refseq, &reads, 10);
-        assert_eq!(p.depth[3], 8);
-        assert_eq!(p.counts[3][1][5], 2);
-        let sites = find_sites("c", &p, &reads, 0, 8, &CandidateParams::default());
-        assert_eq!(sites.len(), 1);
-        let s = &sites[0];
-        assert_eq!(s.pos, 2);
-        assert_eq!(s.ref_allele, b"GT");
-        assert_eq!(s.alts, vec![AltKind::Snv(b'T'), AltKind::Del(1)]);
-        assert_eq!(s.alt_alleles, vec![b"TT".to_vec(), b"G".to_vec()]);
-        assert_eq!(s.allele_depths, vec![3, 3, 2]);
-    }
-
-    #[test]
-    fn test_low_fraction_snv_is_not_a_candidate() {
-        let refseq = b"AAAAAAAAAA".to_vec();
-        let mut reads: Vec<_> = (0..20).map(|_| read(0, "AAAAAAAAAA", vec![], false)).collect();
-        reads.push(read(0, "AAAAACAAAA", vec![], false));
-        reads.push(read(0, "AAAAACAAAA", vec![], false));
-        let p = Pileup::build(0, refseq, &reads, 10);
-        // 2 of 22 = 0.09 < 0.12
-        assert!(find_sites("c", &p, &reads, 0, 10, &CandidateParams::default()).is_empty());
-    }
-
-    #[test]
-    fn test_clipped_read_is_assigned_to_deletion_haplotype() {
-        // ref: 30 bp; a 3 bp deletion after pos 14. One read shows it in its CIGAR; another
-        // was aligned without the gap, with mismatches after the deletion point.
-        let refseq = b"ACGTTGCAAGCTTAGCATCGGATCCTAGCA".to_vec();
-        let alt: Vec<u8> = [&refseq[..15], &refseq[18..]].concat();
-        let mut with_gap = String::from_utf8(refseq[..15].to_vec()).unwrap();
-        with_gap.push_str("---");
-        with_gap.push_str(std::str::from_utf8(&refseq[18..]).unwrap());
-        let gapped = read(0, &with_gap, vec![Indel::Del { anchor: 14, len: 3 }], false);
-        let gapped2 = gapped.clone();
-        // Mis-aligned: alt haplotype bases laid over the reference ungapped (27 bases).
-        let misaligned = read(0, std::str::from_utf8(&alt).unwrap(), vec![], true);
-        let reference = read(0, std::str::from_utf8(&refseq).unwrap(), vec![], true);
-        let reads = vec![gapped, gapped2, misaligned, reference];
-        let p = Pileup::build(0, refseq, &reads, 10);
-        let sites = find_sites("c", &p, &reads, 0, 30, &CandidateParams::default());
-        let site = sites.iter().find(|s| s.alts.contains(&AltKind::Del(3))).expect("deletion candidate");
-        let assigned = assign_reads(site, &p, &reads, 10);
-        let k = site.alts.iter().position(|a| *a == AltKind::Del(3)).unwrap();
-        assert_eq!(assigned[2], Some(ReadAllele::Alt(k)));
-        assert_eq!(assigned[3], Some(ReadAllele::Ref));
-    }
-
-    #[test]
-    fn test_insertion_alleles() {
-        let refseq = b"ACGTACGT".to_vec();
-        let reads: Vec<_> = (0..4)
-            .map(|_| read(0, "ACGTACGT", vec![Indel::Ins { anchor: 4, seq: b"GG".to_vec() }], false))
-            .collect();
-        let p = Pileup::build(0, refseq, &reads, 10);
-        let sites = find_sites("c", &p, &reads, 0, 8, &CandidateParams::default());
-        assert_eq!(sites.len(), 1);
-        assert_eq!(sites[0].ref_allele, b"A");
-        assert_eq!(sites[0].alt_alleles, vec![b"AGG".to_vec()]);
-        assert_eq!(sites[0].allele_depths, vec![0, 4]);
+    Site {
+        contig: contig.to_string(),
+        pos,
+        ref_allele,
+        alts,
+        alt_alleles,
+        depth,
+        allele_depths,
+        informative_end,
     }
 }
 
@@ -404,11 +358,25 @@ pub const MAX_HAP_COST: u32 = 100;
 /// alts keep it; at indel sites, every other read is re-scored, ungapped and with its soft
 /// clips, against the REF and each ALT haplotype, since aligners often clip or mismatch an
 /// indel near a read end instead of opening a gap.
-pub fn assign_reads(site: &Site, pileup: &Pileup, reads: &[AlignedRead], min_baseq: u8) -> Vec<Option<ReadAllele>> {
+pub fn assign_reads(
+    site: &Site,
+    pileup: &Pileup,
+    reads: &[AlignedRead],
+    min_baseq: u8,
+) -> Vec<Option<ReadAllele>> {
     let ref_base = site.ref_allele[0];
     let cigar: Vec<Option<ReadAllele>> = reads
         .iter()
-        .map(|r| read_allele(r, site.pos, site.informative_end, ref_base, &site.alts, min_baseq))
+        .map(|r| {
+            read_allele(
+                r,
+                site.pos,
+                site.informative_end,
+                ref_base,
+                &site.alts,
+                min_baseq,
+            )
+        })
         .collect();
     if site.alts.iter().all(|a| matches!(a, AltKind::Snv(_))) {
         return cigar;
@@ -425,7 +393,9 @@ pub fn assign_reads(site: &Site, pileup: &Pileup, reads: &[AlignedRead], min_bas
                     h[at] = base_code(*b);
                     h.extend_from_slice(&ref_hap[at + 1..]);
                 }
-                AltKind::Del(l) => h.extend_from_slice(&ref_hap[(at + 1 + *l as usize).min(ref_hap.len())..]),
+                AltKind::Del(l) => {
+                    h.extend_from_slice(&ref_hap[(at + 1 + *l as usize).min(ref_hap.len())..])
+                }
                 AltKind::Ins(s) => {
                     h.extend(s.iter().map(|&c| base_code(c)));
                     h.extend_from_slice(&ref_hap[at + 1..]);
@@ -448,18 +418,28 @@ pub fn assign_reads(site: &Site, pileup: &Pileup, reads: &[AlignedRead], min_bas
                 return c;
             }
             // Ungapped scoring cannot judge reads with another indel in the window.
-            if r.indels.iter().any(|e| e.anchor() + 1 >= ws && e.anchor() < we && e.anchor() != site.pos) {
+            if r.indels
+                .iter()
+                .any(|e| e.anchor() + 1 >= ws && e.anchor() < we && e.anchor() != site.pos)
+            {
                 return c;
             }
             let p = r.start.max(ws);
-            let Some(&qi) = r.qidx.get((p - r.start) as usize) else { return c };
+            let Some(&qi) = r.qidx.get((p - r.start) as usize) else {
+                return c;
+            };
             if qi == u32::MAX {
                 return c;
             }
             let base_off = (p - ws) as i64 - qi as i64;
             let costs: Vec<u32> = haps
                 .iter()
-                .map(|h| (-max_shift..=max_shift).map(|d| hap_cost(r, h, base_off + d)).min().unwrap_or(u32::MAX))
+                .map(|h| {
+                    (-max_shift..=max_shift)
+                        .map(|d| hap_cost(r, h, base_off + d))
+                        .min()
+                        .unwrap_or(u32::MAX)
+                })
                 .collect();
             let mut order: Vec<usize> = (0..costs.len()).collect();
             order.sort_by_key(|&i| (costs[i], i));
@@ -470,7 +450,11 @@ pub fn assign_reads(site: &Site, pileup: &Pileup, reads: &[AlignedRead], min_bas
             if costs[second] < costs[best] + MIN_HAP_MARGIN {
                 return None;
             }
-            Some(if best == 0 { ReadAllele::Ref } else { ReadAllele::Alt(best - 1) })
+            Some(if best == 0 {
+                ReadAllele::Ref
+            } else {
+                ReadAllele::Alt(best - 1)
+            })
         })
         .collect()
 }
@@ -502,4 +486,122 @@ pub fn allele_depths(assigned: &[Option<ReadAllele>], n_alts: usize) -> Vec<u32>
         }
     }
     ad
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reads::AlignedRead;
+
+    fn read(start: u64, seq: &str, indels: Vec<Indel>, reverse: bool) -> AlignedRead {
+        let bases: Vec<u8> = seq
+            .bytes()
+            .map(|b| if b == b'-' { DEL } else { base_code(b) })
+            .collect();
+        let quals = bases
+            .iter()
+            .map(|&b| if b == DEL { 0 } else { 30 })
+            .collect();
+        AlignedRead::synthetic(start, reverse, bases, quals, indels)
+    }
+
+    #[test]
+    fn test_find_snv_and_deletion_share_anchor() {
+        // ref ACGTACGT; 3 reads carry G>T at pos 2, 2 reads delete pos 3 (anchor 2), 3 are ref.
+        let refseq = b"ACGTACGT".to_vec();
+        let mut reads = Vec::new();
+        for _ in 0..3 {
+            reads.push(read(0, "ACTTACGT", vec![], false));
+        }
+        for _ in 0..2 {
+            reads.push(read(
+                0,
+                "ACG-ACGT",
+                vec![Indel::Del { anchor: 2, len: 1 }],
+                true,
+            ));
+        }
+        for _ in 0..3 {
+            reads.push(read(0, "ACGTACGT", vec![], true));
+        }
+        let p = Pileup::build(0, refseq, &reads, 10);
+        assert_eq!(p.depth[3], 8);
+        assert_eq!(p.counts[3][1][5], 2);
+        let sites = find_sites("c", &p, &reads, 0, 8, &CandidateParams::default());
+        assert_eq!(sites.len(), 1);
+        let s = &sites[0];
+        assert_eq!(s.pos, 2);
+        assert_eq!(s.ref_allele, b"GT");
+        assert_eq!(s.alts, vec![AltKind::Snv(b'T'), AltKind::Del(1)]);
+        assert_eq!(s.alt_alleles, vec![b"TT".to_vec(), b"G".to_vec()]);
+        assert_eq!(s.allele_depths, vec![3, 3, 2]);
+    }
+
+    #[test]
+    fn test_low_fraction_snv_is_not_a_candidate() {
+        let refseq = b"AAAAAAAAAA".to_vec();
+        let mut reads: Vec<_> = (0..20)
+            .map(|_| read(0, "AAAAAAAAAA", vec![], false))
+            .collect();
+        reads.push(read(0, "AAAAACAAAA", vec![], false));
+        reads.push(read(0, "AAAAACAAAA", vec![], false));
+        let p = Pileup::build(0, refseq, &reads, 10);
+        // 2 of 22 = 0.09 < 0.12
+        assert!(find_sites("c", &p, &reads, 0, 10, &CandidateParams::default()).is_empty());
+    }
+
+    #[test]
+    fn test_clipped_read_is_assigned_to_deletion_haplotype() {
+        // ref: 30 bp; a 3 bp deletion after pos 14. One read shows it in its CIGAR; another
+        // was aligned without the gap, with mismatches after the deletion point.
+        let refseq = b"ACGTTGCAAGCTTAGCATCGGATCCTAGCA".to_vec();
+        let alt: Vec<u8> = [&refseq[..15], &refseq[18..]].concat();
+        let mut with_gap = String::from_utf8(refseq[..15].to_vec()).unwrap();
+        with_gap.push_str("---");
+        with_gap.push_str(std::str::from_utf8(&refseq[18..]).unwrap());
+        let gapped = read(0, &with_gap, vec![Indel::Del { anchor: 14, len: 3 }], false);
+        let gapped2 = gapped.clone();
+        // Mis-aligned: alt haplotype bases laid over the reference ungapped (27 bases).
+        let misaligned = read(0, std::str::from_utf8(&alt).unwrap(), vec![], true);
+        let reference = read(0, std::str::from_utf8(&refseq).unwrap(), vec![], true);
+        let reads = vec![gapped, gapped2, misaligned, reference];
+        let p = Pileup::build(0, refseq, &reads, 10);
+        let sites = find_sites("c", &p, &reads, 0, 30, &CandidateParams::default());
+        let site = sites
+            .iter()
+            .find(|s| s.alts.contains(&AltKind::Del(3)))
+            .expect("deletion candidate");
+        let assigned = assign_reads(site, &p, &reads, 10);
+        let k = site
+            .alts
+            .iter()
+            .position(|a| *a == AltKind::Del(3))
+            .unwrap();
+        assert_eq!(assigned[2], Some(ReadAllele::Alt(k)));
+        assert_eq!(assigned[3], Some(ReadAllele::Ref));
+    }
+
+    #[test]
+    fn test_insertion_alleles() {
+        let refseq = b"ACGTACGT".to_vec();
+        let reads: Vec<_> = (0..4)
+            .map(|_| {
+                read(
+                    0,
+                    "ACGTACGT",
+                    vec![Indel::Ins {
+                        anchor: 4,
+                        seq: b"GG".to_vec(),
+                    }],
+                    false,
+                )
+            })
+            .collect();
+        let p = Pileup::build(0, refseq, &reads, 10);
+        let sites = find_sites("c", &p, &reads, 0, 8, &CandidateParams::default());
+        assert_eq!(sites.len(), 1);
+        assert_eq!(sites[0].ref_allele, b"A");
+        assert_eq!(sites[0].alt_alleles, vec![b"AGG".to_vec()]);
+        assert_eq!(sites[0].allele_depths, vec![0, 4]);
+    }
 }

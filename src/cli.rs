@@ -88,7 +88,11 @@ pub struct EvidenceArgs {
 impl EvidenceArgs {
     fn params(&self) -> ShardParams {
         ShardParams {
-            filter: ReadFilter { min_mapq: self.min_mapq, min_baseq: self.min_baseq, max_depth: self.max_depth },
+            filter: ReadFilter {
+                min_mapq: self.min_mapq,
+                min_baseq: self.min_baseq,
+                max_depth: self.max_depth,
+            },
             candidates: CandidateParams {
                 min_baseq: self.min_baseq,
                 min_snv_fraction: self.min_snv_fraction,
@@ -176,7 +180,10 @@ impl CallArgs {
         crate::scores::score_after_call(
             &self.output,
             &prefix,
-            &crate::scores::AfterCall { pgs: self.pgs, weights: self.weights },
+            &crate::scores::AfterCall {
+                pgs: self.pgs,
+                weights: self.weights,
+            },
         )
     }
 }
@@ -184,7 +191,10 @@ impl CallArgs {
 /// `out.vcf.gz` → `out`, the prefix for files written beside the VCF.
 pub fn output_prefix(vcf: &std::path::Path) -> PathBuf {
     let s = vcf.display().to_string();
-    let stem = s.strip_suffix(".vcf.gz").or_else(|| s.strip_suffix(".vcf")).unwrap_or(&s);
+    let stem = s
+        .strip_suffix(".vcf.gz")
+        .or_else(|| s.strip_suffix(".vcf"))
+        .unwrap_or(&s);
     PathBuf::from(stem)
 }
 

@@ -28,13 +28,21 @@ impl Counts {
     /// Allele-level F1.
     pub fn f1(&self) -> f64 {
         let d = 2 * self.tp + self.fp + self.fn_;
-        if d == 0 { 0.0 } else { 2.0 * self.tp as f64 / d as f64 }
+        if d == 0 {
+            0.0
+        } else {
+            2.0 * self.tp as f64 / d as f64
+        }
     }
     /// F1 counting a wrong genotype as one false positive and one false negative.
     pub fn f1_gt(&self) -> f64 {
         let bad = self.tp - self.gt_ok;
         let d = 2 * self.gt_ok + self.fp + self.fn_ + 2 * bad;
-        if d == 0 { 0.0 } else { 2.0 * self.gt_ok as f64 / d as f64 }
+        if d == 0 {
+            0.0
+        } else {
+            2.0 * self.gt_ok as f64 / d as f64
+        }
     }
 }
 
@@ -60,11 +68,25 @@ impl Report {
 
     /// A table like eval_vcf.sh prints.
     pub fn table(&self) -> String {
-        let mut s = format!("{:<6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>8} {:>8}\n", "TYPE", "TRUTH", "QUERY", "TP", "FN", "FP", "F1", "F1_GT");
-        for (name, c) in [("SNV", self.snv), ("INDEL", self.indel), ("ALL", self.all())] {
+        let mut s = format!(
+            "{:<6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>8} {:>8}\n",
+            "TYPE", "TRUTH", "QUERY", "TP", "FN", "FP", "F1", "F1_GT"
+        );
+        for (name, c) in [
+            ("SNV", self.snv),
+            ("INDEL", self.indel),
+            ("ALL", self.all()),
+        ] {
             s.push_str(&format!(
                 "{:<6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>8.4} {:>8.4}\n",
-                name, c.tp + c.fn_, c.tp + c.fp, c.tp, c.fn_, c.fp, c.f1(), c.f1_gt()
+                name,
+                c.tp + c.fn_,
+                c.tp + c.fp,
+                c.tp,
+                c.fn_,
+                c.fp,
+                c.f1(),
+                c.f1_gt()
             ));
         }
         s
@@ -72,24 +94,36 @@ impl Report {
 }
 
 /// Non-reference alleles (FILTER PASS or missing) of the first sample with their copy numbers.
-pub fn load_calls(path: &Path, reference: &Reference, within: &[Interval]) -> Result<HashMap<AlleleKey, u8>> {
-    let mut reader = bcf::Reader::from_path(path).map_err(|e| anyhow::anyhow!("cannot open VCF {}: {e}", path.display()))?;
+pub fn load_calls(
+    path: &Path,
+    reference: &Reference,
+    within: &[Interval],
+) -> Result<HashMap<AlleleKey, u8>> {
+    let mut reader = bcf::Reader::from_path(path)
+        .map_err(|e| anyhow::anyhow!("cannot open VCF {}: {e}", path.display()))?;
     let header = reader.header().clone();
     let pass = header.name_to_id(b"PASS").ok();
     let mut out = HashMap::new();
     for rec in reader.records() {
         let rec = rec.map_err(|e| anyhow::anyhow!("bad record in {}: {e}", path.display()))?;
         let Some(rid) = rec.rid() else { continue };
-        let contig = String::from_utf8_lossy(header.rid2name(rid).map_err(|e| anyhow::anyhow!("{e}"))?).into_owned();
+        let contig =
+            String::from_utf8_lossy(header.rid2name(rid).map_err(|e| anyhow::anyhow!("{e}"))?)
+                .into_owned();
         let pos = rec.pos() as u64;
-        if !within.iter().any(|iv| iv.contig == contig && iv.start <= pos && pos < iv.end) {
+        if !within
+            .iter()
+            .any(|iv| iv.contig == contig && iv.start <= pos && pos < iv.end)
+        {
             continue;
         }
         let filters: Vec<_> = rec.filters().collect();
         if !(filters.is_empty() || filters.iter().all(|f| Some(*f) == pass)) {
             continue;
         }
-        let gt = rec.genotypes().map_err(|e| anyhow::anyhow!("{}:{}: no GT: {e}", path.display(), pos + 1))?;
+        let gt = rec
+            .genotypes()
+            .map_err(|e| anyhow::anyhow!("{}:{}: no GT: {e}", path.display(), pos + 1))?;
         let alleles: Vec<Vec<u8>> = rec.alleles().iter().map(|a| a.to_vec()).collect();
         let mut copies = vec![0u8; alleles.len()];
         for g in gt.get(0).iter() {
@@ -101,7 +135,12 @@ pub fn load_calls(path: &Path, reference: &Reference, within: &[Interval]) -> Re
         }
         let seq = reference.fetch(&contig, pos.saturating_sub(1_000), pos + 1_000)?;
         let base0 = pos.saturating_sub(1_000);
-        let ref_at = |p: u64| p.checked_sub(base0).and_then(|i| seq.get(i as usize)).copied().unwrap_or(b'N');
+        let ref_at = |p: u64| {
+            p.checked_sub(base0)
+                .and_then(|i| seq.get(i as usize))
+                .copied()
+                .unwrap_or(b'N')
+        };
         for (i, a) in alleles.iter().enumerate().skip(1) {
             if copies[i] == 0 || a.starts_with(b"<") || a == b"*" {
                 continue;
@@ -110,11 +149,13 @@ pub fn load_calls(path: &Path, reference: &Reference, within: &[Interval]) -> Re
             if r.len() == a.len() && r.len() > 1 {
                 for (k, (x, y)) in r.iter().zip(a).enumerate() {
                     if x != y {
-                        *out.entry(normalize(&contig, pos + k as u64, &[*x], &[*y], &ref_at)).or_default() += copies[i];
+                        *out.entry(normalize(&contig, pos + k as u64, &[*x], &[*y], &ref_at))
+                            .or_default() += copies[i];
                     }
                 }
             } else {
-                *out.entry(normalize(&contig, pos, r, a, &ref_at)).or_default() += copies[i];
+                *out.entry(normalize(&contig, pos, r, a, &ref_at))
+                    .or_default() += copies[i];
             }
         }
     }
@@ -129,7 +170,11 @@ pub fn evaluate(truth: &Path, query: &Path, bed: &Path, reference: &Reference) -
     let mut rep = Report::default();
     let class = |k: &AlleleKey| k.2.len() == 1 && k.3.len() == 1;
     for (k, &tc) in &t {
-        let c = if class(k) { &mut rep.snv } else { &mut rep.indel };
+        let c = if class(k) {
+            &mut rep.snv
+        } else {
+            &mut rep.indel
+        };
         match q.get(k) {
             Some(&qc) => {
                 c.tp += 1;
@@ -141,7 +186,11 @@ pub fn evaluate(truth: &Path, query: &Path, bed: &Path, reference: &Reference) -
         }
     }
     for k in q.keys().filter(|k| !t.contains_key(*k)) {
-        if class(k) { rep.snv.fp += 1 } else { rep.indel.fp += 1 }
+        if class(k) {
+            rep.snv.fp += 1
+        } else {
+            rep.indel.fp += 1
+        }
     }
     Ok(rep)
 }
@@ -152,7 +201,12 @@ mod tests {
 
     #[test]
     fn test_f1_gt_counts_wrong_genotype_twice() {
-        let c = Counts { tp: 10, fn_: 0, fp: 0, gt_ok: 9 };
+        let c = Counts {
+            tp: 10,
+            fn_: 0,
+            fp: 0,
+            gt_ok: 9,
+        };
         assert!((c.f1() - 1.0).abs() < 1e-12);
         // 9 good; 1 wrong genotype = 1 FP + 1 FN: 18 / (18 + 2) = 0.9
         assert!((c.f1_gt() - 0.9).abs() < 1e-12);

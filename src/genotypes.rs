@@ -81,13 +81,19 @@ pub fn call(posteriors: &[f64]) -> Call {
         n
     };
     let gts = genotypes(n_alleles);
-    let best = (0..posteriors.len()).fold(0, |b, i| if posteriors[i] > posteriors[b] { i } else { b });
+    let best =
+        (0..posteriors.len()).fold(0, |b, i| if posteriors[i] > posteriors[b] { i } else { b });
     let gq = phred(1.0 - posteriors[best]).round().min(MAX_GQ as f64) as u32;
     let qual = phred(posteriors[0]);
     let raw: Vec<f64> = posteriors.iter().map(|&p| phred(p)).collect();
     let min = raw.iter().cloned().fold(f64::INFINITY, f64::min);
     let pl = raw.iter().map(|&x| (x - min).round() as u32).collect();
-    Call { gt: gts[best], gq, qual, pl }
+    Call {
+        gt: gts[best],
+        gq,
+        qual,
+        pl,
+    }
 }
 
 /// FILTER values written by the caller.
@@ -131,7 +137,10 @@ mod tests {
     #[test]
     fn test_genotype_index_matches_vcf_spec() {
         // VCF 4.2 §1.6.2: 0/0, 0/1, 1/1, 0/2, 1/2, 2/2
-        assert_eq!(genotypes(3), vec![(0, 0), (0, 1), (1, 1), (0, 2), (1, 2), (2, 2)]);
+        assert_eq!(
+            genotypes(3),
+            vec![(0, 0), (0, 1), (1, 1), (0, 2), (1, 2), (2, 2)]
+        );
         assert_eq!(genotype_index(1, 2), 4);
         assert_eq!(genotype_index(2, 1), 4);
         assert_eq!(genotype_index(0, 0), 0);

@@ -21,7 +21,8 @@ pub enum Device {
 /// Environment variable naming the libonnxruntime shared library file itself.
 pub const ORT_DYLIB_ENV: &str = "ORT_DYLIB_PATH";
 
-const INSTALL_HINT: &str = "install it with `make venv` (creates .venv with the PyPI `onnxruntime` \
+const INSTALL_HINT: &str =
+    "install it with `make venv` (creates .venv with the PyPI `onnxruntime` \
 wheel), or `pip install onnxruntime==1.31.1` and set ORT_DYLIB_PATH to the \
 libonnxruntime.so.1.31.1 inside its onnxruntime/capi/ folder";
 
@@ -65,7 +66,10 @@ fn find_in_venv(venv: &Path) -> Option<PathBuf> {
     let mut pythons: Vec<PathBuf> = std::fs::read_dir(&lib)
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("python")))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("python"))
+        })
         .collect();
     pythons.sort();
     pythons
@@ -117,7 +121,9 @@ pub struct OnnxModel {
 
 impl std::fmt::Debug for OnnxModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OnnxModel").field("path", &self.path).finish()
+        f.debug_struct("OnnxModel")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -139,13 +145,17 @@ fn build_session(path: &Path, device: Device, intra_threads: usize) -> ort::Resu
 }
 
 #[cfg(feature = "cuda")]
-fn with_cuda(builder: ort::session::builder::SessionBuilder) -> ort::Result<ort::session::builder::SessionBuilder> {
+fn with_cuda(
+    builder: ort::session::builder::SessionBuilder,
+) -> ort::Result<ort::session::builder::SessionBuilder> {
     // error_on_failure: without it ORT silently falls back to the CPU.
     Ok(builder.with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])?)
 }
 
 #[cfg(not(feature = "cuda"))]
-fn with_cuda(_builder: ort::session::builder::SessionBuilder) -> ort::Result<ort::session::builder::SessionBuilder> {
+fn with_cuda(
+    _builder: ort::session::builder::SessionBuilder,
+) -> ort::Result<ort::session::builder::SessionBuilder> {
     Err(ort::Error::new(
         "this varstream was built without CUDA support: rebuild with `cargo build --release \
          --features cuda` and install the `onnxruntime-gpu` wheel (its libonnxruntime)",
@@ -171,7 +181,12 @@ impl OnnxModel {
             .first()
             .map(|o| o.name().to_string())
             .with_context(|| format!("model {} has no outputs", path.display()))?;
-        Ok(Self { session, input_name, output_name, path: path.to_path_buf() })
+        Ok(Self {
+            session,
+            input_name,
+            output_name,
+            path: path.to_path_buf(),
+        })
     }
 
     /// The model file this session was opened from.
@@ -184,7 +199,10 @@ impl OnnxModel {
     pub fn run(&mut self, input: &[f32], shape: &[usize]) -> Result<(Vec<usize>, Vec<f32>)> {
         let expected: usize = shape.iter().product();
         if expected != input.len() {
-            bail!("bug: input of {} values does not fill shape {shape:?}", input.len());
+            bail!(
+                "bug: input of {} values does not fill shape {shape:?}",
+                input.len()
+            );
         }
         let tensor = ort::value::TensorRef::from_array_view((shape.to_vec(), input))
             .map_err(|e| anyhow::anyhow!("cannot build input tensor {shape:?}: {e}"))?;

@@ -44,24 +44,42 @@ pub fn default_model_path() -> Result<PathBuf> {
         .iter()
         .map(|r| r.join(&file))
         .find(|p| p.is_file())
-        .with_context(|| format!("default model {file} not found beside the executable or here; pass --model FILE"))
+        .with_context(|| {
+            format!(
+                "default model {file} not found beside the executable or here; pass --model FILE"
+            )
+        })
 }
 
 /// Read and check a model's sidecar against this build's tensor layout.
 pub fn load_info(model: &Path) -> Result<ModelInfo> {
     let side = sidecar_path(model);
-    let text = std::fs::read_to_string(&side)
-        .with_context(|| format!("cannot read model sidecar {} (every model needs one)", side.display()))?;
-    let v: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("model sidecar {} is not JSON", side.display()))?;
-    check_tensor_spec(&v["tensor"]).with_context(|| {
-        format!("model {} was trained on another tensor layout than this varstream builds", model.display())
+    let text = std::fs::read_to_string(&side).with_context(|| {
+        format!(
+            "cannot read model sidecar {} (every model needs one)",
+            side.display()
+        )
     })?;
-    let bytes = std::fs::read(model).with_context(|| format!("cannot read model {}", model.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("model sidecar {} is not JSON", side.display()))?;
+    check_tensor_spec(&v["tensor"]).with_context(|| {
+        format!(
+            "model {} was trained on another tensor layout than this varstream builds",
+            model.display()
+        )
+    })?;
+    let bytes =
+        std::fs::read(model).with_context(|| format!("cannot read model {}", model.display()))?;
     let sha256 = format!("{:x}", Sha256::digest(&bytes));
     let name = v["name"].as_str().unwrap_or(DEFAULT_MODEL).to_string();
     let min_qual = v["calling"]["min_qual"].as_f64();
-    Ok(ModelInfo { path: model.to_path_buf(), name, sha256, min_qual, sidecar: v })
+    Ok(ModelInfo {
+        path: model.to_path_buf(),
+        name,
+        sha256,
+        min_qual,
+        sidecar: v,
+    })
 }
 
 /// Compare a sidecar's `tensor` block with [`tensors::spec_json`].
@@ -69,7 +87,11 @@ pub fn check_tensor_spec(t: &serde_json::Value) -> Result<()> {
     let want = tensors::spec_json();
     for key in ["tensor_version", "shape", "channels"] {
         if t[key] != want[key] {
-            bail!("shape mismatch: sidecar {key} = {} but this build uses {}", t[key], want[key]);
+            bail!(
+                "shape mismatch: sidecar {key} = {} but this build uses {}",
+                t[key],
+                want[key]
+            );
         }
     }
     Ok(())

@@ -16,7 +16,13 @@ use crate::regions::Shard;
 /// Run `work` on every shard with `workers` threads, each with its own state from `init`
 /// (e.g. an open BAM), and hand results to `sink` in shard order. The first error anywhere
 /// stops the run and is returned; a panicking worker is an error too.
-pub fn run_ordered<S, T, I, W, K>(shards: &[Shard], workers: usize, init: I, work: W, mut sink: K) -> Result<()>
+pub fn run_ordered<S, T, I, W, K>(
+    shards: &[Shard],
+    workers: usize,
+    init: I,
+    work: W,
+    mut sink: K,
+) -> Result<()>
 where
     T: Send,
     I: Fn() -> Result<S> + Sync,
@@ -71,9 +77,9 @@ where
         drop(job_rx);
         let result = (|| {
             for (shard, rx) in slot_rx.iter() {
-                let r = rx
-                    .recv()
-                    .map_err(|_| anyhow!("a worker stopped without a result for {}", shard.interval))?;
+                let r = rx.recv().map_err(|_| {
+                    anyhow!("a worker stopped without a result for {}", shard.interval)
+                })?;
                 sink(shard, r?)?;
             }
             Ok(())
@@ -107,8 +113,11 @@ impl InferClient {
             return Ok(Vec::new());
         }
         let (reply, rx) = bounded(1);
-        self.tx.send(InferRequest { data, reply }).map_err(|_| anyhow!("the inference thread has stopped"))?;
-        rx.recv().map_err(|_| anyhow!("the inference thread has stopped"))?
+        self.tx
+            .send(InferRequest { data, reply })
+            .map_err(|_| anyhow!("the inference thread has stopped"))?;
+        rx.recv()
+            .map_err(|_| anyhow!("the inference thread has stopped"))?
     }
 }
 
@@ -160,7 +169,9 @@ pub fn with_inference<R>(
         });
         let out = body(InferClient { tx });
         // `body` dropped its client: the server's queue closes and it returns.
-        let served = server.join().map_err(|_| anyhow!("the inference thread panicked"))?;
+        let served = server
+            .join()
+            .map_err(|_| anyhow!("the inference thread panicked"))?;
         match (out, served) {
             (Err(e), _) => Err(e),
             (Ok(_), Err(e)) => Err(e),
@@ -169,7 +180,12 @@ pub fn with_inference<R>(
     })
 }
 
-fn run_batches(model: &mut OnnxModel, data: &[f32], example_shape: &[usize], batch_size: usize) -> Result<Vec<[f32; 3]>> {
+fn run_batches(
+    model: &mut OnnxModel,
+    data: &[f32],
+    example_shape: &[usize],
+    batch_size: usize,
+) -> Result<Vec<[f32; 3]>> {
     let example_len: usize = example_shape.iter().product();
     let mut out = Vec::with_capacity(data.len() / example_len);
     for chunk in data.chunks(batch_size * example_len) {
@@ -178,7 +194,10 @@ fn run_batches(model: &mut OnnxModel, data: &[f32], example_shape: &[usize], bat
         shape.extend_from_slice(example_shape);
         let (oshape, values) = model.run(chunk, &shape)?;
         if oshape != [n, 3] {
-            anyhow::bail!("model {} returned shape {oshape:?}, expected [{n}, 3]", model.path().display());
+            anyhow::bail!(
+                "model {} returned shape {oshape:?}, expected [{n}, 3]",
+                model.path().display()
+            );
         }
         out.extend(values.chunks_exact(3).map(|c| [c[0], c[1], c[2]]));
     }
@@ -191,7 +210,14 @@ mod tests {
     use crate::regions::{shard, Interval};
 
     fn shards(n: u64) -> Vec<Shard> {
-        shard(&[Interval { contig: "c".into(), start: 0, end: n }], 1)
+        shard(
+            &[Interval {
+                contig: "c".into(),
+                start: 0,
+                end: n,
+            }],
+            1,
+        )
     }
 
     #[test]
@@ -228,7 +254,13 @@ mod tests {
             &s,
             2,
             || Ok(()),
-            |_, sh| if sh.index == 10 { anyhow::bail!("boom at {}", sh.interval) } else { Ok(sh.index) },
+            |_, sh| {
+                if sh.index == 10 {
+                    anyhow::bail!("boom at {}", sh.interval)
+                } else {
+                    Ok(sh.index)
+                }
+            },
             |_, v| {
                 got.push(v);
                 Ok(())
@@ -243,21 +275,38 @@ mod tests {
     fn test_worker_panic_is_an_error() {
         let s = shards(20);
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            run_ordered(&s, 2, || Ok(()), |_, sh| if sh.index == 5 { panic!("worker died") } else { Ok(()) }, |_, _| Ok(()))
+            run_ordered(
+                &s,
+                2,
+                || Ok(()),
+                |_, sh| {
+                    if sh.index == 5 {
+                        panic!("worker died")
+                    } else {
+                        Ok(())
+                    }
+                },
+                |_, _| Ok(()),
+            )
         }));
         // Either the scope re-raises the panic or the run reports the missing result;
         // both stop the caller from writing a complete-looking file.
-        match r {
-            Ok(res) => assert!(res.is_err()),
-            Err(_) => {}
+        if let Ok(res) = r {
+            assert!(res.is_err());
         }
     }
 
     #[test]
     fn test_init_failure_is_reported() {
         let s = shards(5);
-        let err = run_ordered(&s, 2, || -> Result<()> { anyhow::bail!("cannot open BAM") }, |_, _| Ok(()), |_, _: ()| Ok(()))
-            .unwrap_err();
+        let err = run_ordered(
+            &s,
+            2,
+            || -> Result<()> { anyhow::bail!("cannot open BAM") },
+            |_, _| Ok(()),
+            |_, _: ()| Ok(()),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("cannot open BAM"));
     }
 }

@@ -1,7 +1,7 @@
 //! Stage: reads. Opening BAM/CRAM, filtering records, and turning each kept alignment into a
 //! compact per-reference-position view that the candidate and tensor stages share.
-use std::collections::BinaryHeap;
 use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -27,7 +27,11 @@ pub struct ReadFilter {
 
 impl Default for ReadFilter {
     fn default() -> Self {
-        Self { min_mapq: 5, min_baseq: 10, max_depth: 250 }
+        Self {
+            min_mapq: 5,
+            min_baseq: 10,
+            max_depth: 250,
+        }
     }
 }
 
@@ -82,7 +86,13 @@ pub struct AlignedRead {
 impl AlignedRead {
     /// A read built from per-reference-position codes (tests and fixtures): its sequence is
     /// the aligned bases, no clips; inserted bases come from `indels`.
-    pub fn synthetic(start: u64, reverse: bool, bases: Vec<u8>, quals: Vec<u8>, indels: Vec<Indel>) -> Self {
+    pub fn synthetic(
+        start: u64,
+        reverse: bool,
+        bases: Vec<u8>,
+        quals: Vec<u8>,
+        indels: Vec<Indel>,
+    ) -> Self {
         let mut seq = Vec::new();
         let mut seq_qual = Vec::new();
         let mut qidx = Vec::new();
@@ -103,7 +113,19 @@ impl AlignedRead {
                 }
             }
         }
-        AlignedRead { start, reverse, mapq: 60, bases, quals, indels, seq, seq_qual, qidx, clip_left: 0, clip_right: 0 }
+        AlignedRead {
+            start,
+            reverse,
+            mapq: 60,
+            bases,
+            quals,
+            indels,
+            seq,
+            seq_qual,
+            qidx,
+            clip_left: 0,
+            clip_right: 0,
+        }
     }
 
     /// Exclusive end on the reference.
@@ -156,13 +178,19 @@ pub fn from_record(rec: &bam::Record) -> Option<AlignedRead> {
                 // An insertion before any aligned base has no anchor on the reference.
                 if !bases.is_empty() {
                     let s: Vec<u8> = (qpos..qpos + n as usize).map(|i| seq[i]).collect();
-                    indels.push(Indel::Ins { anchor: start + bases.len() as u64 - 1, seq: s });
+                    indels.push(Indel::Ins {
+                        anchor: start + bases.len() as u64 - 1,
+                        seq: s,
+                    });
                 }
                 qpos += n as usize;
             }
             Cigar::Del(n) => {
                 if !bases.is_empty() {
-                    indels.push(Indel::Del { anchor: start + bases.len() as u64 - 1, len: n });
+                    indels.push(Indel::Del {
+                        anchor: start + bases.len() as u64 - 1,
+                        len: n,
+                    });
                 }
                 for _ in 0..n {
                     bases.push(DEL);
@@ -212,7 +240,9 @@ pub fn from_record(rec: &bam::Record) -> Option<AlignedRead> {
 /// event in different places of a repeat agree. `ref_seq` starts at `ref_start`.
 pub fn left_align(read: &mut AlignedRead, ref_seq: &[u8], ref_start: u64) {
     let ref_at = |pos: u64| -> Option<u8> {
-        pos.checked_sub(ref_start).and_then(|i| ref_seq.get(i as usize)).map(|&b| base_code(b))
+        pos.checked_sub(ref_start)
+            .and_then(|i| ref_seq.get(i as usize))
+            .map(|&b| base_code(b))
     };
     let other_anchors: Vec<u64> = read.indels.iter().map(Indel::anchor).collect();
     for k in 0..read.indels.len() {
@@ -221,7 +251,12 @@ pub fn left_align(read: &mut AlignedRead, ref_seq: &[u8], ref_start: u64) {
                 let len64 = len as u64;
                 loop {
                     // Shifting moves the read base at `anchor` to the deletion's last position.
-                    if anchor <= read.start || other_anchors.iter().enumerate().any(|(j, &a)| j != k && a == anchor - 1) {
+                    if anchor <= read.start
+                        || other_anchors
+                            .iter()
+                            .enumerate()
+                            .any(|(j, &a)| j != k && a == anchor - 1)
+                    {
                         break;
                     }
                     let i = (anchor - read.start) as usize;
@@ -241,9 +276,17 @@ pub fn left_align(read: &mut AlignedRead, ref_seq: &[u8], ref_start: u64) {
                 }
                 read.indels[k] = Indel::Del { anchor, len };
             }
-            Indel::Ins { mut anchor, mut seq } => {
+            Indel::Ins {
+                mut anchor,
+                mut seq,
+            } => {
                 loop {
-                    if anchor <= read.start || other_anchors.iter().enumerate().any(|(j, &a)| j != k && a == anchor - 1) {
+                    if anchor <= read.start
+                        || other_anchors
+                            .iter()
+                            .enumerate()
+                            .any(|(j, &a)| j != k && a == anchor - 1)
+                    {
                         break;
                     }
                     let i = (anchor - read.start) as usize;
@@ -286,13 +329,23 @@ impl ReadSource {
     /// network reference server.
     pub fn open(path: &Path, reference: &Path) -> Result<Self> {
         let mut reader = bam::IndexedReader::from_path(path).map_err(|e| {
-            anyhow::anyhow!("cannot open indexed BAM/CRAM {} (is there a .bai/.crai index?): {e}", path.display())
+            anyhow::anyhow!(
+                "cannot open indexed BAM/CRAM {} (is there a .bai/.crai index?): {e}",
+                path.display()
+            )
         })?;
         // NB: without an explicit reference htslib fetches CRAM references over the network.
-        reader
-            .set_reference(reference)
-            .map_err(|e| anyhow::anyhow!("cannot set reference {} for {}: {e}", reference.display(), path.display()))?;
-        Ok(Self { reader, path: path.to_path_buf() })
+        reader.set_reference(reference).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot set reference {} for {}: {e}",
+                reference.display(),
+                path.display()
+            )
+        })?;
+        Ok(Self {
+            reader,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Contigs of the header.
@@ -316,7 +369,13 @@ impl ReadSource {
 
     /// Kept reads overlapping `contig:[start, end)`, in alignment order, after filters and the
     /// depth cap.
-    pub fn fetch(&mut self, contig: &str, start: u64, end: u64, filter: &ReadFilter) -> Result<Vec<AlignedRead>> {
+    pub fn fetch(
+        &mut self,
+        contig: &str,
+        start: u64,
+        end: u64,
+        filter: &ReadFilter,
+    ) -> Result<Vec<AlignedRead>> {
         let tid = self
             .reader
             .header()
@@ -324,18 +383,30 @@ impl ReadSource {
             .with_context(|| format!("contig {contig} not in {}", self.path.display()))?;
         self.reader
             .fetch((tid as i32, start as i64, end as i64))
-            .map_err(|e| anyhow::anyhow!("cannot fetch {contig}:{start}-{end} from {}: {e}", self.path.display()))?;
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot fetch {contig}:{start}-{end} from {}: {e}",
+                    self.path.display()
+                )
+            })?;
         let mut out = Vec::new();
         let mut ends: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
         let mut rec = bam::Record::new();
         while let Some(r) = self.reader.read(&mut rec) {
             r.map_err(|e| {
-                anyhow::anyhow!("corrupt record in {} near {contig}:{}: {e}", self.path.display(), start + 1)
+                anyhow::anyhow!(
+                    "corrupt record in {} near {contig}:{}: {e}",
+                    self.path.display(),
+                    start + 1
+                )
             })?;
-            if rec.flags() & EXCLUDE_FLAGS != 0 || rec.mapq() < filter.min_mapq || rec.mapq() == 255 {
+            if rec.flags() & EXCLUDE_FLAGS != 0 || rec.mapq() < filter.min_mapq || rec.mapq() == 255
+            {
                 continue;
             }
-            let Some(read) = from_record(&rec) else { continue };
+            let Some(read) = from_record(&rec) else {
+                continue;
+            };
             while ends.peek().is_some_and(|Reverse(e)| *e <= read.start) {
                 ends.pop();
             }
@@ -359,8 +430,14 @@ mod tests {
     use super::*;
 
     fn read(start: u64, seq: &str, indels: Vec<Indel>) -> AlignedRead {
-        let bases: Vec<u8> = seq.bytes().map(|b| if b == b'-' { DEL } else { base_code(b) }).collect();
-        let quals = bases.iter().map(|&b| if b == DEL { 0 } else { 30 }).collect();
+        let bases: Vec<u8> = seq
+            .bytes()
+            .map(|b| if b == b'-' { DEL } else { base_code(b) })
+            .collect();
+        let quals = bases
+            .iter()
+            .map(|&b| if b == DEL { 0 } else { 30 })
+            .collect();
         AlignedRead::synthetic(start, false, bases, quals, indels)
     }
 
@@ -378,9 +455,22 @@ mod tests {
     fn test_left_align_insertion_in_repeat() {
         // ref: G C A C A T ; read inserts "CA" after pos 4 (A) -> shifts left to after pos 0.
         let refseq = b"GCACAT";
-        let mut r = read(0, "GCACAT", vec![Indel::Ins { anchor: 4, seq: b"CA".to_vec() }]);
+        let mut r = read(
+            0,
+            "GCACAT",
+            vec![Indel::Ins {
+                anchor: 4,
+                seq: b"CA".to_vec(),
+            }],
+        );
         left_align(&mut r, refseq, 0);
-        assert_eq!(r.indels, vec![Indel::Ins { anchor: 0, seq: b"CA".to_vec() }]);
+        assert_eq!(
+            r.indels,
+            vec![Indel::Ins {
+                anchor: 0,
+                seq: b"CA".to_vec()
+            }]
+        );
     }
 
     #[test]

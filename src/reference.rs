@@ -40,7 +40,12 @@ pub fn parse_fai(text: &str, path: &Path) -> Result<Vec<FaiEntry>> {
             line_width: num(4)?,
         };
         if e.line_bases == 0 && e.length > 0 {
-            bail!("{}:{}: zero line length for {}", path.display(), i + 1, e.name);
+            bail!(
+                "{}:{}: zero line length for {}",
+                path.display(),
+                i + 1,
+                e.name
+            );
         }
         out.push(e);
     }
@@ -63,14 +68,17 @@ pub struct Reference {
 
 impl std::fmt::Debug for Reference {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reference").field("path", &self.path).finish()
+        f.debug_struct("Reference")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
 fn is_bgzf(path: &Path) -> Result<bool> {
     use std::io::Read;
     let mut magic = [0u8; 4];
-    let mut f = File::open(path).with_context(|| format!("cannot open reference {}", path.display()))?;
+    let mut f =
+        File::open(path).with_context(|| format!("cannot open reference {}", path.display()))?;
     let n = f.read(&mut magic)?;
     if n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
         // bgzf is gzip with the BC extra field (FLG.FEXTRA = 4).
@@ -100,7 +108,11 @@ impl Reference {
         let text = std::fs::read_to_string(&fai_path)
             .with_context(|| format!("cannot read {}", fai_path.display()))?;
         let contigs = parse_fai(&text, &fai_path)?;
-        let by_name = contigs.iter().enumerate().map(|(i, c)| (c.name.clone(), i)).collect();
+        let by_name = contigs
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.clone(), i))
+            .collect();
         let backend = if bgzf {
             let r = rust_htslib::faidx::Reader::from_path(path)
                 .map_err(|e| anyhow::anyhow!("cannot open reference {}: {e}", path.display()))?;
@@ -113,7 +125,12 @@ impl Reference {
                 .with_context(|| format!("cannot memory-map {}", path.display()))?;
             Backend::Mmap(mmap)
         };
-        Ok(Self { path: path.to_path_buf(), contigs, by_name, backend })
+        Ok(Self {
+            path: path.to_path_buf(),
+            contigs,
+            by_name,
+            backend,
+        })
     }
 
     /// The FASTA path.
@@ -137,23 +154,42 @@ impl Reference {
             .by_name
             .get(contig)
             .map(|&i| &self.contigs[i])
-            .with_context(|| format!("contig {contig} is not in reference {}", self.path.display()))?;
+            .with_context(|| {
+                format!(
+                    "contig {contig} is not in reference {}",
+                    self.path.display()
+                )
+            })?;
         let end = end.min(e.length);
         if start >= end {
             return Ok(Vec::new());
         }
         let mut seq = match &self.backend {
             Backend::Mmap(m) => fetch_mmap(m, e, start, end).with_context(|| {
-                format!("reference {} truncated at {contig}:{start}-{end}", self.path.display())
+                format!(
+                    "reference {} truncated at {contig}:{start}-{end}",
+                    self.path.display()
+                )
             })?,
             Backend::Bgzf(r) => {
-                let r = r.lock().map_err(|_| anyhow::anyhow!("bug: reference lock poisoned"))?;
+                let r = r
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("bug: reference lock poisoned"))?;
                 // htslib's end is inclusive.
-                let s = r.fetch_seq(contig, start as usize, (end - 1) as usize).map_err(|err| {
-                    anyhow::anyhow!("cannot read {contig}:{start}-{end} from {}: {err}", self.path.display())
-                })?;
+                let s = r
+                    .fetch_seq(contig, start as usize, (end - 1) as usize)
+                    .map_err(|err| {
+                        anyhow::anyhow!(
+                            "cannot read {contig}:{start}-{end} from {}: {err}",
+                            self.path.display()
+                        )
+                    })?;
                 if s.len() as u64 != end - start {
-                    bail!("reference {} returned {} bases for {contig}:{start}-{end}", self.path.display(), s.len());
+                    bail!(
+                        "reference {} returned {} bases for {contig}:{start}-{end}",
+                        self.path.display(),
+                        s.len()
+                    );
                 }
                 s
             }

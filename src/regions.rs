@@ -33,7 +33,10 @@ pub fn parse_region(s: &str) -> Result<(String, Option<(u64, u64)>)> {
     let range = range.replace(',', "");
     let bad = || format!("malformed region {s:?}: expected chr:start-end (1-based, inclusive)");
     let (a, b) = match range.split_once('-') {
-        Some((a, b)) => (a.parse::<u64>().with_context(bad)?, Some(b.parse::<u64>().with_context(bad)?)),
+        Some((a, b)) => (
+            a.parse::<u64>().with_context(bad)?,
+            Some(b.parse::<u64>().with_context(bad)?),
+        ),
         None => (range.parse::<u64>().with_context(bad)?, None),
     };
     if a == 0 || b.is_some_and(|b| b < a) {
@@ -47,20 +50,30 @@ pub fn read_bed(path: &Path) -> Result<Vec<Interval>> {
     let text = read_text(path)?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        if line.is_empty() || line.starts_with('#') || line.starts_with("track") || line.starts_with("browser") {
+        if line.is_empty()
+            || line.starts_with('#')
+            || line.starts_with("track")
+            || line.starts_with("browser")
+        {
             continue;
         }
         let f: Vec<&str> = line.split('\t').collect();
         let parse = |k: usize| -> Result<u64> {
             f.get(k)
                 .and_then(|v| v.trim().parse().ok())
-                .with_context(|| format!("{}:{}: malformed BED line {line:?}", path.display(), i + 1))
+                .with_context(|| {
+                    format!("{}:{}: malformed BED line {line:?}", path.display(), i + 1)
+                })
         };
         let (start, end) = (parse(1)?, parse(2)?);
         if end < start {
             bail!("{}:{}: BED end before start", path.display(), i + 1);
         }
-        out.push(Interval { contig: f[0].to_string(), start, end });
+        out.push(Interval {
+            contig: f[0].to_string(),
+            start,
+            end,
+        });
     }
     Ok(out)
 }
@@ -80,12 +93,26 @@ fn read_text(path: &Path) -> Result<String> {
 
 /// Sort and merge overlapping or touching intervals.
 pub fn merge(mut v: Vec<Interval>, contig_order: &[String]) -> Vec<Interval> {
-    let rank = |c: &str| contig_order.iter().position(|x| x == c).unwrap_or(usize::MAX);
-    v.sort_by(|a, b| (rank(&a.contig), &a.contig, a.start, a.end).cmp(&(rank(&b.contig), &b.contig, b.start, b.end)));
+    let rank = |c: &str| {
+        contig_order
+            .iter()
+            .position(|x| x == c)
+            .unwrap_or(usize::MAX)
+    };
+    v.sort_by(|a, b| {
+        (rank(&a.contig), &a.contig, a.start, a.end).cmp(&(
+            rank(&b.contig),
+            &b.contig,
+            b.start,
+            b.end,
+        ))
+    });
     let mut out: Vec<Interval> = Vec::with_capacity(v.len());
     for iv in v.into_iter().filter(|iv| iv.end > iv.start) {
         match out.last_mut() {
-            Some(last) if last.contig == iv.contig && iv.start <= last.end => last.end = last.end.max(iv.end),
+            Some(last) if last.contig == iv.contig && iv.start <= last.end => {
+                last.end = last.end.max(iv.end)
+            }
             _ => out.push(iv),
         }
     }
@@ -99,7 +126,11 @@ pub fn intersect(a: &[Interval], b: &[Interval]) -> Vec<Interval> {
         for y in b.iter().filter(|y| y.contig == x.contig) {
             let (s, e) = (x.start.max(y.start), x.end.min(y.end));
             if s < e {
-                out.push(Interval { contig: x.contig.clone(), start: s, end: e });
+                out.push(Interval {
+                    contig: x.contig.clone(),
+                    start: s,
+                    end: e,
+                });
             }
         }
     }
@@ -123,7 +154,14 @@ pub fn shard(intervals: &[Interval], shard_bp: u64) -> Vec<Shard> {
         let mut s = iv.start;
         while s < iv.end {
             let e = (s + shard_bp).min(iv.end);
-            out.push(Shard { index: out.len(), interval: Interval { contig: iv.contig.clone(), start: s, end: e } });
+            out.push(Shard {
+                index: out.len(),
+                interval: Interval {
+                    contig: iv.contig.clone(),
+                    start: s,
+                    end: e,
+                },
+            });
             s = e;
         }
     }
@@ -158,7 +196,11 @@ pub fn callable_contigs(
             skipped.len(),
             reads_path.display(),
             shown.join(", "),
-            if skipped.len() > shown.len() { ", ..." } else { "" }
+            if skipped.len() > shown.len() {
+                ", ..."
+            } else {
+                ""
+            }
         );
     }
     Ok(out)
@@ -173,8 +215,14 @@ pub fn resolve(
 ) -> Result<Vec<Interval>> {
     let order: Vec<String> = callable.iter().map(|(n, _)| n.clone()).collect();
     let len_of = |c: &str| callable.iter().find(|(n, _)| n == c).map(|(_, l)| *l);
-    let whole: Vec<Interval> =
-        callable.iter().map(|(n, l)| Interval { contig: n.clone(), start: 0, end: *l }).collect();
+    let whole: Vec<Interval> = callable
+        .iter()
+        .map(|(n, l)| Interval {
+            contig: n.clone(),
+            start: 0,
+            end: *l,
+        })
+        .collect();
     let mut chosen = Vec::new();
     for r in regions {
         let (contig, range) = parse_region(r)?;
@@ -182,11 +230,22 @@ pub fn resolve(
             bail!("region {r}: contig {contig} is not in both the reads and the reference");
         };
         let (s, e) = range.unwrap_or((0, len));
-        chosen.push(Interval { contig, start: s.min(len), end: e.min(len) });
+        chosen.push(Interval {
+            contig,
+            start: s.min(len),
+            end: e.min(len),
+        });
     }
-    let mut result = if regions.is_empty() { whole.clone() } else { merge(chosen, &order) };
+    let mut result = if regions.is_empty() {
+        whole.clone()
+    } else {
+        merge(chosen, &order)
+    };
     if let Some(bed) = bed {
-        let b: Vec<Interval> = read_bed(bed)?.into_iter().filter(|iv| len_of(&iv.contig).is_some()).collect();
+        let b: Vec<Interval> = read_bed(bed)?
+            .into_iter()
+            .filter(|iv| len_of(&iv.contig).is_some())
+            .collect();
         result = intersect(&result, &merge(b, &order));
     }
     Ok(merge(result, &order))
@@ -199,8 +258,14 @@ mod tests {
     #[test]
     fn test_parse_region() {
         assert_eq!(parse_region("chr20").unwrap(), ("chr20".into(), None));
-        assert_eq!(parse_region("chr20:10,000,001-10,000,100").unwrap(), ("chr20".into(), Some((10_000_000, 10_000_100))));
-        assert_eq!(parse_region("HLA-A*01:01:5").unwrap(), ("HLA-A*01:01".into(), Some((4, u64::MAX))));
+        assert_eq!(
+            parse_region("chr20:10,000,001-10,000,100").unwrap(),
+            ("chr20".into(), Some((10_000_000, 10_000_100)))
+        );
+        assert_eq!(
+            parse_region("HLA-A*01:01:5").unwrap(),
+            ("HLA-A*01:01".into(), Some((4, u64::MAX)))
+        );
         assert!(parse_region("chr1:0-5").is_err());
         assert!(parse_region("chr1:9-5").is_err());
     }
@@ -208,8 +273,16 @@ mod tests {
     #[test]
     fn test_shard_covers_each_base_once() {
         let ivs = vec![
-            Interval { contig: "a".into(), start: 3, end: 103 },
-            Interval { contig: "b".into(), start: 0, end: 7 },
+            Interval {
+                contig: "a".into(),
+                start: 3,
+                end: 103,
+            },
+            Interval {
+                contig: "b".into(),
+                start: 0,
+                end: 7,
+            },
         ];
         for bp in [1, 7, 25, 100, 1000] {
             let shards = shard(&ivs, bp);
@@ -235,7 +308,14 @@ mod tests {
         std::fs::write(&bed, "track x\nc1\t10\t20\nc1\t15\t30\nzz\t1\t2\n").unwrap();
         let callable = vec![("c1".to_string(), 100), ("c2".to_string(), 50)];
         let got = resolve(&["c1:12-40".into(), "c2".into()], Some(&bed), &callable).unwrap();
-        assert_eq!(got, vec![Interval { contig: "c1".into(), start: 11, end: 30 }]);
+        assert_eq!(
+            got,
+            vec![Interval {
+                contig: "c1".into(),
+                start: 11,
+                end: 30
+            }]
+        );
         let all = resolve(&[], None, &callable).unwrap();
         assert_eq!(all.len(), 2);
         assert!(resolve(&["chrX:1-5".into()], None, &callable).is_err());

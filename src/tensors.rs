@@ -12,12 +12,37 @@ pub const CENTER: usize = WINDOW / 2;
 
 /// Channel names, in order. Per-strand counts are divided by the depth at the anchor.
 pub const CHANNELS: [&str; 31] = [
-    "fwd_A", "fwd_C", "fwd_G", "fwd_T", "fwd_ins", "fwd_del", "fwd_support_alt", "fwd_support_other",
-    "rev_A", "rev_C", "rev_G", "rev_T", "rev_ins", "rev_del", "rev_support_alt", "rev_support_other",
-    "ref_A", "ref_C", "ref_G", "ref_T",
-    "mean_baseq", "mean_mapq", "alt_span", "depth", "indel_length",
-    "alt_reads_mismatch", "other_reads_mismatch", "soft_clip",
-    "fwd_support_ref", "rev_support_ref", "informative_alt_fraction",
+    "fwd_A",
+    "fwd_C",
+    "fwd_G",
+    "fwd_T",
+    "fwd_ins",
+    "fwd_del",
+    "fwd_support_alt",
+    "fwd_support_other",
+    "rev_A",
+    "rev_C",
+    "rev_G",
+    "rev_T",
+    "rev_ins",
+    "rev_del",
+    "rev_support_alt",
+    "rev_support_other",
+    "ref_A",
+    "ref_C",
+    "ref_G",
+    "ref_T",
+    "mean_baseq",
+    "mean_mapq",
+    "alt_span",
+    "depth",
+    "indel_length",
+    "alt_reads_mismatch",
+    "other_reads_mismatch",
+    "soft_clip",
+    "fwd_support_ref",
+    "rev_support_ref",
+    "informative_alt_fraction",
 ];
 /// Channels per position.
 pub const N_CHANNELS: usize = CHANNELS.len();
@@ -58,10 +83,15 @@ pub fn encode(
             continue;
         }
         let row = &mut out[w * N_CHANNELS..(w + 1) * N_CHANNELS];
-        let Some(i) = pileup.index(pos as u64) else { continue };
+        let Some(i) = pileup.index(pos as u64) else {
+            continue;
+        };
         // Base counts as fractions of the bases that pass the quality floor here, so that
         // data with many low-quality bases looks like data with few.
-        let counted: u32 = (0..2).flat_map(|s| (0..4).map(move |c| (s, c))).map(|(s, c)| pileup.counts[i][s][c] as u32).sum();
+        let counted: u32 = (0..2)
+            .flat_map(|s| (0..4).map(move |c| (s, c)))
+            .map(|(s, c)| pileup.counts[i][s][c] as u32)
+            .sum();
         let base_norm = 1.0 / counted.max(1) as f32;
         for s in 0..2 {
             for c in 0..4 {
@@ -122,12 +152,23 @@ pub fn encode(
     }
     let (span_from, span_to, len_diff) = match &site.alts[k] {
         AltKind::Snv(_) => (CENTER, CENTER + 1, 0i64),
-        AltKind::Del(l) => (CENTER + 1, (CENTER + 1 + *l as usize).min(WINDOW), -(*l as i64)),
+        AltKind::Del(l) => (
+            CENTER + 1,
+            (CENTER + 1 + *l as usize).min(WINDOW),
+            -(*l as i64),
+        ),
         AltKind::Ins(s) => (CENTER, CENTER + 2, s.len() as i64),
     };
     let len_feature = (len_diff as f32 / 10.0).clamp(-2.0, 2.0);
-    let this_alt = assigned.iter().filter(|a| **a == Some(ReadAllele::Alt(k))).count();
-    let alt_fraction = if informative > 0 { this_alt as f32 / informative as f32 } else { 0.0 };
+    let this_alt = assigned
+        .iter()
+        .filter(|a| **a == Some(ReadAllele::Alt(k)))
+        .count();
+    let alt_fraction = if informative > 0 {
+        this_alt as f32 / informative as f32
+    } else {
+        0.0
+    };
     for w in 0..WINDOW {
         out[w * N_CHANNELS + 24] = len_feature;
         out[w * N_CHANNELS + 30] = alt_fraction;
@@ -155,8 +196,14 @@ mod tests {
     use crate::reads::{Indel, DEL};
 
     fn read(start: u64, seq: &str, indels: Vec<Indel>, reverse: bool) -> AlignedRead {
-        let bases: Vec<u8> = seq.bytes().map(|b| if b == b'-' { DEL } else { base_code(b) }).collect();
-        let quals = bases.iter().map(|&b| if b == DEL { 0 } else { 30 }).collect();
+        let bases: Vec<u8> = seq
+            .bytes()
+            .map(|b| if b == b'-' { DEL } else { base_code(b) })
+            .collect();
+        let quals = bases
+            .iter()
+            .map(|&b| if b == DEL { 0 } else { 30 })
+            .collect();
         AlignedRead::synthetic(start, reverse, bases, quals, indels)
     }
 
@@ -180,7 +227,8 @@ mod tests {
         let mut x = vec![0f32; EXAMPLE_LEN];
         let assigned = crate::candidates::assign_reads(&sites[0], &p, &reads, 10);
         encode(&sites[0], 0, &p, &reads, &assigned, 10, &mut x);
-        let at = |w: usize, c: &str| x[w * N_CHANNELS + CHANNELS.iter().position(|n| *n == c).unwrap()];
+        let at =
+            |w: usize, c: &str| x[w * N_CHANNELS + CHANNELS.iter().position(|n| *n == c).unwrap()];
         assert_eq!(at(CENTER, "fwd_G"), 0.5);
         assert_eq!(at(CENTER, "rev_A"), 0.5);
         assert_eq!(at(CENTER, "fwd_support_alt"), 0.5);

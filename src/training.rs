@@ -26,7 +26,13 @@ pub type AlleleKey = (String, u64, Vec<u8>, Vec<u8>);
 
 /// Trim shared suffix and prefix (keeping one base each), then shift an indel left while the
 /// reference allows. `ref_at(pos)` gives the reference base at a 0-based position.
-pub fn normalize(contig: &str, mut pos: u64, r: &[u8], a: &[u8], ref_at: &dyn Fn(u64) -> u8) -> AlleleKey {
+pub fn normalize(
+    contig: &str,
+    mut pos: u64,
+    r: &[u8],
+    a: &[u8],
+    ref_at: &dyn Fn(u64) -> u8,
+) -> AlleleKey {
     let (mut r, mut a) = (r.to_ascii_uppercase(), a.to_ascii_uppercase());
     while r.len() > 1 && a.len() > 1 && r.last() == a.last() {
         r.pop();
@@ -73,17 +79,26 @@ pub fn load_truth(path: &Path, reference: &Reference, intervals: &[Interval]) ->
         .map_err(|e| anyhow::anyhow!("cannot open indexed truth VCF {}: {e}", path.display()))?;
     let mut truth = Truth::default();
     for iv in intervals {
-        let Ok(rid) = reader.header().name2rid(iv.contig.as_bytes()) else { continue };
+        let Ok(rid) = reader.header().name2rid(iv.contig.as_bytes()) else {
+            continue;
+        };
         reader
             .fetch(rid, iv.start, Some(iv.end))
             .map_err(|e| anyhow::anyhow!("cannot fetch {iv} from {}: {e}", path.display()))?;
         let seq = reference.fetch(&iv.contig, iv.start.saturating_sub(2_000), iv.end + 2_000)?;
         let base0 = iv.start.saturating_sub(2_000);
-        let ref_at = |p: u64| p.checked_sub(base0).and_then(|i| seq.get(i as usize)).copied().unwrap_or(b'N');
+        let ref_at = |p: u64| {
+            p.checked_sub(base0)
+                .and_then(|i| seq.get(i as usize))
+                .copied()
+                .unwrap_or(b'N')
+        };
         for rec in reader.records() {
             let rec = rec.map_err(|e| anyhow::anyhow!("bad record in {}: {e}", path.display()))?;
             let pos = rec.pos() as u64;
-            let gt = rec.genotypes().map_err(|e| anyhow::anyhow!("{}:{}: no GT: {e}", path.display(), pos + 1))?;
+            let gt = rec
+                .genotypes()
+                .map_err(|e| anyhow::anyhow!("{}:{}: no GT: {e}", path.display(), pos + 1))?;
             let sample_gt = gt.get(0);
             let alleles: Vec<Vec<u8>> = rec.alleles().iter().map(|a| a.to_vec()).collect();
             let mut copies = vec![0u8; alleles.len()];
@@ -113,7 +128,11 @@ pub fn load_truth(path: &Path, reference: &Reference, intervals: &[Interval]) ->
                 let complex = key.2.len() > 1 && key.3.len() > 1;
                 if complex {
                     let end = pos + r.len() as u64;
-                    truth.unlabelable.push(Interval { contig: iv.contig.clone(), start: pos.saturating_sub(5), end: end + 5 });
+                    truth.unlabelable.push(Interval {
+                        contig: iv.contig.clone(),
+                        start: pos.saturating_sub(5),
+                        end: end + 5,
+                    });
                 } else {
                     *truth.alleles.entry(key).or_default() += copies[i];
                 }
@@ -127,9 +146,17 @@ pub fn load_truth(path: &Path, reference: &Reference, intervals: &[Interval]) ->
 pub fn write_npy(path: &Path, descr: &str, shape: &[usize], data: &[u8]) -> Result<()> {
     let shape_txt = match shape.len() {
         1 => format!("({},)", shape[0]),
-        _ => format!("({})", shape.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
-    let mut head = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_txt}, }}");
+    let mut head =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_txt}, }}");
     // Magic (6) + version (2) + length (2) + header, padded with spaces to a multiple of 64.
     let total = 10 + head.len() + 1;
     head.push_str(&" ".repeat((64 - total % 64) % 64));
@@ -141,7 +168,8 @@ pub fn write_npy(path: &Path, descr: &str, shape: &[usize], data: &[u8]) -> Resu
     f.write_all(&(head.len() as u16).to_le_bytes())?;
     f.write_all(head.as_bytes())?;
     f.write_all(data)?;
-    f.flush().with_context(|| format!("cannot write {}", path.display()))?;
+    f.flush()
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 
@@ -197,10 +225,18 @@ impl ShardWriter {
         let n = self.y.len();
         let xb: Vec<u8> = self.x.iter().flat_map(|v| v.to_le_bytes()).collect();
         let yb: Vec<u8> = self.y.iter().flat_map(|v| v.to_le_bytes()).collect();
-        write_npy(&stem.with_extension("x.npy"), "<f4", &[n, WINDOW, N_CHANNELS], &xb)?;
+        write_npy(
+            &stem.with_extension("x.npy"),
+            "<f4",
+            &[n, WINDOW, N_CHANNELS],
+            &xb,
+        )?;
         write_npy(&stem.with_extension("y.npy"), "<i8", &[n], &yb)?;
-        std::fs::write(stem.with_extension("meta.tsv"), format!("source\tchrom\tpos\tref\talt\tlabel\tdepth\n{}", self.meta))
-            .with_context(|| format!("cannot write {}", stem.display()))?;
+        std::fs::write(
+            stem.with_extension("meta.tsv"),
+            format!("source\tchrom\tpos\tref\talt\tlabel\tdepth\n{}", self.meta),
+        )
+        .with_context(|| format!("cannot write {}", stem.display()))?;
         log::info!("{}: wrote {} examples to {}", self.name, n, stem.display());
         self.index += 1;
         self.x.clear();
@@ -212,34 +248,64 @@ impl ShardWriter {
 
 /// Run make-examples.
 pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
-    std::fs::create_dir_all(&cfg.output).with_context(|| format!("cannot create {}", cfg.output.display()))?;
+    std::fs::create_dir_all(&cfg.output)
+        .with_context(|| format!("cannot create {}", cfg.output.display()))?;
     let reference = Arc::new(Reference::open(&cfg.reference)?);
     let probe = ReadSource::open(&cfg.reads, &cfg.reference)?;
     let callable = regions::callable_contigs(&probe.contigs(), &reference, &cfg.reads)?;
     drop(probe);
     let intervals = regions::resolve(&cfg.regions, Some(&cfg.confident), &callable)?;
     if intervals.is_empty() {
-        bail!("no confident regions left on contigs shared by {} and the reference", cfg.reads.display());
+        bail!(
+            "no confident regions left on contigs shared by {} and the reference",
+            cfg.reads.display()
+        );
     }
     let truth = load_truth(&cfg.truth, &reference, &intervals)?;
-    log::info!("{}: {} truth alleles in {} confident intervals", cfg.name, truth.alleles.len(), intervals.len());
+    log::info!(
+        "{}: {} truth alleles in {} confident intervals",
+        cfg.name,
+        truth.alleles.len(),
+        intervals.len()
+    );
     let shards = regions::shard(&intervals, regions::DEFAULT_SHARD_BP);
-    let mut out = ShardWriter { dir: cfg.output.clone(), name: cfg.name.clone(), index: 0, x: Vec::new(), y: Vec::new(), meta: String::new() };
+    let mut out = ShardWriter {
+        dir: cfg.output.clone(),
+        name: cfg.name.clone(),
+        index: 0,
+        x: Vec::new(),
+        y: Vec::new(),
+        meta: String::new(),
+    };
     let mut summary = ExamplesSummary::default();
     let mut matched: std::collections::HashSet<AlleleKey> = Default::default();
     run_ordered(
         &shards,
         cfg.threads,
         || ReadSource::open(&cfg.reads, &cfg.reference),
-        |source, shard| prepare_shard(shard, source, &reference, &cfg.shard).with_context(|| format!("at {}", shard.interval)),
+        |source, shard| {
+            prepare_shard(shard, source, &reference, &cfg.shard)
+                .with_context(|| format!("at {}", shard.interval))
+        },
         |_, ex| {
             let mut k = 0;
             for site in &ex.sites {
-                let refseq = reference.fetch(&site.contig, site.pos.saturating_sub(1_000), site.pos + 1_000)?;
+                let refseq = reference.fetch(
+                    &site.contig,
+                    site.pos.saturating_sub(1_000),
+                    site.pos + 1_000,
+                )?;
                 let base0 = site.pos.saturating_sub(1_000);
-                let ref_at = |p: u64| p.checked_sub(base0).and_then(|i| refseq.get(i as usize)).copied().unwrap_or(b'N');
+                let ref_at = |p: u64| {
+                    p.checked_sub(base0)
+                        .and_then(|i| refseq.get(i as usize))
+                        .copied()
+                        .unwrap_or(b'N')
+                };
                 let blocked = truth.unlabelable.iter().any(|iv| {
-                    iv.contig == site.contig && iv.start <= site.pos + site.ref_allele.len() as u64 && site.pos < iv.end
+                    iv.contig == site.contig
+                        && iv.start <= site.pos + site.ref_allele.len() as u64
+                        && site.pos < iv.end
                 });
                 for (a, alt) in site.alt_alleles.iter().enumerate() {
                     let x = &ex.tensors[(k + a) * EXAMPLE_LEN..(k + a + 1) * EXAMPLE_LEN];
@@ -275,7 +341,11 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
         },
     )?;
     out.flush()?;
-    summary.truth_missed = truth.alleles.keys().filter(|k| !matched.contains(*k)).count();
+    summary.truth_missed = truth
+        .alleles
+        .keys()
+        .filter(|k| !matched.contains(*k))
+        .count();
     let mut spec = tensors::spec_json();
     spec["labels"] = serde_json::json!(["hom_ref", "het", "hom_alt"]);
     spec["sources"] = serde_json::json!([{
@@ -291,8 +361,11 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
         "truth_alleles": truth.alleles.len(),
         "truth_alleles_without_candidate": summary.truth_missed,
     }]);
-    std::fs::write(cfg.output.join("examples.json"), serde_json::to_string_pretty(&spec)?)
-        .with_context(|| format!("cannot write {}", cfg.output.display()))?;
+    std::fs::write(
+        cfg.output.join("examples.json"),
+        serde_json::to_string_pretty(&spec)?,
+    )
+    .with_context(|| format!("cannot write {}", cfg.output.display()))?;
     Ok(summary)
 }
 
@@ -305,13 +378,22 @@ mod tests {
         // ref (0-based): 0 G, 1 A, 2 A, 3 A, 4 T. "AA>A" at pos 2 is the deletion of one A.
         let seq = b"GAAAT";
         let ref_at = |p: u64| seq[p as usize];
-        assert_eq!(normalize("c", 2, b"AA", b"A", &ref_at), ("c".into(), 0, b"GA".to_vec(), b"G".to_vec()));
+        assert_eq!(
+            normalize("c", 2, b"AA", b"A", &ref_at),
+            ("c".into(), 0, b"GA".to_vec(), b"G".to_vec())
+        );
         // Trimming: GAT>GCT is the SNV A>C at pos 1.
-        assert_eq!(normalize("c", 0, b"GAT", b"GCT", &ref_at), ("c".into(), 1, b"A".to_vec(), b"C".to_vec()));
+        assert_eq!(
+            normalize("c", 0, b"GAT", b"GCT", &ref_at),
+            ("c".into(), 1, b"A".to_vec(), b"C".to_vec())
+        );
         // Padded multi-allelic ALT: REF GT, ALT G (deletion of T at pos 1 relative to anchor 0).
         let seq2 = b"CGTA";
         let ref_at2 = |p: u64| seq2[p as usize];
-        assert_eq!(normalize("c", 1, b"GT", b"TT", &ref_at2), ("c".into(), 1, b"G".to_vec(), b"T".to_vec()));
+        assert_eq!(
+            normalize("c", 1, b"GT", b"TT", &ref_at2),
+            ("c".into(), 1, b"G".to_vec(), b"T".to_vec())
+        );
     }
 
     #[test]
@@ -319,7 +401,10 @@ mod tests {
         let seq = b"TCACAG";
         let ref_at = |p: u64| seq[p as usize];
         // insertion of CA after pos 4 (A) is the same as after pos 0 (T)
-        assert_eq!(normalize("c", 4, b"A", b"ACA", &ref_at), ("c".into(), 0, b"T".to_vec(), b"TCA".to_vec()));
+        assert_eq!(
+            normalize("c", 4, b"A", b"ACA", &ref_at),
+            ("c".into(), 0, b"T".to_vec(), b"TCA".to_vec())
+        );
     }
 
     #[test]

@@ -31,12 +31,20 @@ pub struct HeaderInfo {
 pub fn header(h: &HeaderInfo) -> String {
     let mut s = String::new();
     s.push_str("##fileformat=VCFv4.2\n");
-    s.push_str(&format!("##source=varstream {}\n", env!("CARGO_PKG_VERSION")));
+    s.push_str(&format!(
+        "##source=varstream {}\n",
+        env!("CARGO_PKG_VERSION")
+    ));
     s.push_str(&format!("##varstream_command={}\n", h.command));
-    s.push_str(&format!("##varstream_model=<Name={},SHA256={}>\n", h.model_name, h.model_sha256));
+    s.push_str(&format!(
+        "##varstream_model=<Name={},SHA256={}>\n",
+        h.model_name, h.model_sha256
+    ));
     s.push_str(&format!("##reference=file://{}\n", h.reference));
     s.push_str("##FILTER=<ID=PASS,Description=\"All filters passed\">\n");
-    s.push_str("##FILTER=<ID=RefCall,Description=\"Genotyping model thinks this site is reference\">\n");
+    s.push_str(
+        "##FILTER=<ID=RefCall,Description=\"Genotyping model thinks this site is reference\">\n",
+    );
     s.push_str(&format!(
         "##FILTER=<ID=LowQual,Description=\"Non-reference call with QUAL < {}\">\n",
         h.min_qual
@@ -44,22 +52,34 @@ pub fn header(h: &HeaderInfo) -> String {
     s.push_str("##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n");
     s.push_str("##FORMAT=<ID=GQ,Number=1,Type=Integer,Description=\"Conditional genotype quality (Phred)\">\n");
     s.push_str("##FORMAT=<ID=DP,Number=1,Type=Integer,Description=\"Read depth after filters\">\n");
-    s.push_str("##FORMAT=<ID=AD,Number=R,Type=Integer,Description=\"Reads supporting each allele\">\n");
+    s.push_str(
+        "##FORMAT=<ID=AD,Number=R,Type=Integer,Description=\"Reads supporting each allele\">\n",
+    );
     s.push_str("##FORMAT=<ID=VAF,Number=A,Type=Float,Description=\"Fraction of DP supporting each ALT\">\n");
     s.push_str("##FORMAT=<ID=PL,Number=G,Type=Integer,Description=\"Phred-scaled genotype likelihoods, normalised\">\n");
     for (name, len) in &h.contigs {
         s.push_str(&format!("##contig=<ID={name},length={len}>\n"));
     }
-    s.push_str(&format!("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{}\n", h.sample));
+    s.push_str(&format!(
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{}\n",
+        h.sample
+    ));
     s
 }
 
 /// One VCF data line (with trailing newline).
 pub fn record(site: &Site, call: &Call, filter: Filter) -> String {
-    let alts: Vec<String> = site.alt_alleles.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+    let alts: Vec<String> = site
+        .alt_alleles
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
     let ad: Vec<String> = site.allele_depths.iter().map(u32::to_string).collect();
     let dp = site.depth.max(1) as f64;
-    let vaf: Vec<String> = site.allele_depths[1..].iter().map(|&c| format!("{:.4}", c as f64 / dp)).collect();
+    let vaf: Vec<String> = site.allele_depths[1..]
+        .iter()
+        .map(|&c| format!("{:.4}", c as f64 / dp))
+        .collect();
     let pl: Vec<String> = call.pl.iter().map(u32::to_string).collect();
     format!(
         "{}\t{}\t.\t{}\t{}\t{:.2}\t{}\t.\tGT:GQ:DP:AD:VAF:PL\t{}/{}:{}:{}:{}:{}:{}\n",
@@ -90,31 +110,52 @@ pub struct VcfWriter {
 impl VcfWriter {
     /// Create `dest`'s temporary sibling and write the header.
     pub fn create(dest: &Path, header_text: &str) -> Result<Self> {
-        let name = dest.file_name().with_context(|| format!("output {} has no file name", dest.display()))?;
-        let tmp = dest.with_file_name(format!(".{}.tmp{}.vcf.gz", name.to_string_lossy(), std::process::id()));
+        let name = dest
+            .file_name()
+            .with_context(|| format!("output {} has no file name", dest.display()))?;
+        let tmp = dest.with_file_name(format!(
+            ".{}.tmp{}.vcf.gz",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
         let mut inner = rust_htslib::bgzf::Writer::from_path(&tmp)
             .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", tmp.display()))?;
-        inner.write_all(header_text.as_bytes()).with_context(|| format!("cannot write {}", tmp.display()))?;
-        Ok(Self { inner: Some(inner), tmp, dest: dest.to_path_buf() })
+        inner
+            .write_all(header_text.as_bytes())
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        Ok(Self {
+            inner: Some(inner),
+            tmp,
+            dest: dest.to_path_buf(),
+        })
     }
 
     /// Append record text.
     pub fn write(&mut self, text: &str) -> Result<()> {
         let w = self.inner.as_mut().context("bug: write after finish")?;
-        w.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", self.tmp.display()))
+        w.write_all(text.as_bytes())
+            .with_context(|| format!("cannot write {}", self.tmp.display()))
     }
 
     /// Close, build the .tbi index and move both into place.
     pub fn finish(mut self) -> Result<()> {
         let mut w = self.inner.take().context("bug: finish twice")?;
-        w.flush().with_context(|| format!("cannot flush {}", self.tmp.display()))?;
+        w.flush()
+            .with_context(|| format!("cannot flush {}", self.tmp.display()))?;
         drop(w); // closes the BGZF stream and writes its EOF block
         let tmp_idx = PathBuf::from(format!("{}.tbi", self.tmp.display()));
-        rust_htslib::bcf::index::build(&self.tmp, Some(&tmp_idx), 1, rust_htslib::bcf::index::Type::Tbx)
-            .map_err(|e| anyhow::anyhow!("cannot index {}: {e:?}", self.tmp.display()))?;
+        rust_htslib::bcf::index::build(
+            &self.tmp,
+            Some(&tmp_idx),
+            1,
+            rust_htslib::bcf::index::Type::Tbx,
+        )
+        .map_err(|e| anyhow::anyhow!("cannot index {}: {e:?}", self.tmp.display()))?;
         let dest_idx = PathBuf::from(format!("{}.tbi", self.dest.display()));
-        std::fs::rename(&tmp_idx, &dest_idx).with_context(|| format!("cannot write {}", dest_idx.display()))?;
-        std::fs::rename(&self.tmp, &self.dest).with_context(|| format!("cannot write {}", self.dest.display()))?;
+        std::fs::rename(&tmp_idx, &dest_idx)
+            .with_context(|| format!("cannot write {}", dest_idx.display()))?;
+        std::fs::rename(&self.tmp, &self.dest)
+            .with_context(|| format!("cannot write {}", self.dest.display()))?;
         Ok(())
     }
 }
@@ -145,7 +186,12 @@ mod tests {
             allele_depths: vec![4, 3, 3],
             informative_end: 101,
         };
-        let call = Call { gt: (1, 2), gq: 30, qual: 45.678, pl: vec![90, 40, 60, 40, 0, 60] };
+        let call = Call {
+            gt: (1, 2),
+            gq: 30,
+            qual: 45.678,
+            pl: vec![90, 40, 60, 40, 0, 60],
+        };
         assert_eq!(
             record(&site, &call, Filter::Pass),
             "chr1\t100\t.\tGT\tTT,G\t45.68\tPASS\t.\tGT:GQ:DP:AD:VAF:PL\t1/2:30:10:4,3,3:0.3000,0.3000:90,40,60,40,0,60\n"

@@ -3,9 +3,22 @@ mod common;
 
 use common::*;
 
-fn call(fx: &Fixture, reads: &std::path::Path, out: &str, extra: &[&str]) -> (std::process::Output, std::path::PathBuf) {
+fn call(
+    fx: &Fixture,
+    reads: &std::path::Path,
+    out: &str,
+    extra: &[&str],
+) -> (std::process::Output, std::path::PathBuf) {
     let vcf = fx.dir.path().join(out);
-    let mut args = vec!["call", "--ref", fx.fasta.to_str().unwrap(), "--reads", reads.to_str().unwrap(), "--output", vcf.to_str().unwrap()];
+    let mut args = vec![
+        "call",
+        "--ref",
+        fx.fasta.to_str().unwrap(),
+        "--reads",
+        reads.to_str().unwrap(),
+        "--output",
+        vcf.to_str().unwrap(),
+    ];
     args.extend_from_slice(extra);
     (run(&args), vcf)
 }
@@ -14,7 +27,14 @@ fn pass_calls(body: &[String]) -> Vec<(u64, String, String, String)> {
     body.iter()
         .map(|l| l.split('\t').collect::<Vec<_>>())
         .filter(|f| f[6] == "PASS")
-        .map(|f| (f[1].parse().unwrap(), f[3].to_string(), f[4].to_string(), f[9].split(':').next().unwrap().to_string()))
+        .map(|f| {
+            (
+                f[1].parse().unwrap(),
+                f[3].to_string(),
+                f[4].to_string(),
+                f[9].split(':').next().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -26,25 +46,45 @@ fn calls_planted_variants() {
     }
     let fx = build(true);
     let (out, vcf) = call(&fx, &fx.bam, "out.vcf.gz", &["--threads", "2"]);
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(fx.dir.path().join("out.vcf.gz.tbi").exists());
     let got = pass_calls(&vcf_body(&vcf));
     let want: Vec<(u64, String, String, String)> = fx
         .planted
         .iter()
-        .map(|p| (p.pos, p.ref_allele.clone(), p.alt.clone(), if p.copies == 2 { "1/1".into() } else { "0/1".into() }))
+        .map(|p| {
+            (
+                p.pos,
+                p.ref_allele.clone(),
+                p.alt.clone(),
+                if p.copies == 2 {
+                    "1/1".into()
+                } else {
+                    "0/1".into()
+                },
+            )
+        })
         .collect();
     assert_eq!(got, want, "expected PASS calls {want:?}\ngot {got:?}");
     let text = {
         use std::io::Read;
         let mut s = String::new();
-        flate2::read::MultiGzDecoder::new(std::fs::File::open(&vcf).unwrap()).read_to_string(&mut s).unwrap();
+        flate2::read::MultiGzDecoder::new(std::fs::File::open(&vcf).unwrap())
+            .read_to_string(&mut s)
+            .unwrap();
         s
     };
     assert!(text.contains("##contig=<ID=chrT,length=3000>"));
     assert!(text.contains("##varstream_model=<Name=varstream-v1,SHA256="));
     assert!(text.contains("##varstream_command="));
-    assert!(text.contains("\tFORMAT\tFIXTURE\n"), "sample name comes from @RG SM");
+    assert!(
+        text.contains("\tFORMAT\tFIXTURE\n"),
+        "sample name comes from @RG SM"
+    );
 }
 
 // Output must not depend on the number of threads (many small shards make this bite).
@@ -54,12 +94,26 @@ fn same_body_for_any_thread_count() {
         return;
     }
     let fx = build(true);
-    let (o1, v1) = call(&fx, &fx.bam, "t1.vcf.gz", &["--threads", "1", "--shard-size", "250"]);
-    let (o2, v2) = call(&fx, &fx.bam, "t2.vcf.gz", &["--threads", "2", "--shard-size", "250"]);
+    let (o1, v1) = call(
+        &fx,
+        &fx.bam,
+        "t1.vcf.gz",
+        &["--threads", "1", "--shard-size", "250"],
+    );
+    let (o2, v2) = call(
+        &fx,
+        &fx.bam,
+        "t2.vcf.gz",
+        &["--threads", "2", "--shard-size", "250"],
+    );
     let (o3, v3) = call(&fx, &fx.bam, "t3.vcf.gz", &["--threads", "2"]);
     assert!(o1.status.success() && o2.status.success() && o3.status.success());
     assert_eq!(vcf_body(&v1), vcf_body(&v2));
-    assert_eq!(vcf_body(&v1), vcf_body(&v3), "shard size must not change the calls");
+    assert_eq!(
+        vcf_body(&v1),
+        vcf_body(&v3),
+        "shard size must not change the calls"
+    );
     assert!(!vcf_body(&v1).is_empty());
 }
 
@@ -73,7 +127,11 @@ fn bam_and_cram_give_same_body() {
     let cram = to_cram(&fx);
     let (ob, vb) = call(&fx, &fx.bam, "b.vcf.gz", &[]);
     let (oc, vc) = call(&fx, &cram, "c.vcf.gz", &[]);
-    assert!(ob.status.success() && oc.status.success(), "{}", String::from_utf8_lossy(&oc.stderr));
+    assert!(
+        ob.status.success() && oc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&oc.stderr)
+    );
     assert_eq!(vcf_body(&vb), vcf_body(&vc));
 }
 
@@ -85,7 +143,11 @@ fn reads_without_qualities() {
     }
     let fx = build(false);
     let (out, vcf) = call(&fx, &fx.bam, "nq.vcf.gz", &[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let got = pass_calls(&vcf_body(&vcf));
     assert_eq!(got.len(), fx.planted.len(), "{got:?}");
 }
@@ -117,7 +179,11 @@ fn missing_index_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("reads.bam") && err.contains("index"), "{err}");
     assert!(!vcf.exists());
-    let leftovers: Vec<_> = std::fs::read_dir(fx.dir.path()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains(".tmp")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(fx.dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
     assert!(leftovers.is_empty());
 }
 
@@ -131,7 +197,10 @@ fn contig_length_mismatch_is_an_error() {
     let (out, _) = call(&fx, &bam, "w.vcf.gz", &[]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("chrT") && err.contains("3001") && err.contains("3000"), "{err}");
+    assert!(
+        err.contains("chrT") && err.contains("3001") && err.contains("3000"),
+        "{err}"
+    );
 }
 
 // Contigs in the reads' header that the reference lacks are skipped, not an error.
@@ -151,13 +220,25 @@ fn contigs_absent_from_reference_are_skipped() {
             let seq = String::from_utf8(r.seq().as_bytes()).unwrap();
             let q: String = r.qual().iter().map(|q| (q + 33) as char).collect();
             let flag = if r.is_reverse() { 16 } else { 0 };
-            (r.pos() as u64, format!("{}\t{flag}\tchrT\t{}\t60\t{}\t*\t0\t0\t{seq}\t{q}", String::from_utf8_lossy(r.qname()), r.pos() + 1, r.cigar()))
+            (
+                r.pos() as u64,
+                format!(
+                    "{}\t{flag}\tchrT\t{}\t60\t{}\t*\t0\t0\t{seq}\t{q}",
+                    String::from_utf8_lossy(r.qname()),
+                    r.pos() + 1,
+                    r.cigar()
+                ),
+            )
         })
         .collect();
     let bam = fx.dir.path().join("withM.bam");
     write_alignments(&bam, &header, records, None);
     let (out, vcf) = call(&fx, &bam, "m.vcf.gz", &[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("skipping 1 contig"));
     assert_eq!(pass_calls(&vcf_body(&vcf)).len(), fx.planted.len());
 }
@@ -184,7 +265,9 @@ fn model_with_other_tensor_layout_is_refused() {
     std::fs::create_dir(&model_dir).unwrap();
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/varstream-v1");
     std::fs::copy(shipped.with_extension("onnx"), model_dir.join("x.onnx")).unwrap();
-    let mut side: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(shipped.with_extension("json")).unwrap()).unwrap();
+    let mut side: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(shipped.with_extension("json")).unwrap())
+            .unwrap();
     side["tensor"]["shape"] = serde_json::json!([21, 7]);
     std::fs::write(model_dir.join("x.json"), side.to_string()).unwrap();
     let m = model_dir.join("x.onnx");

@@ -20,7 +20,10 @@ impl Data {
         if dir.join("NA12878_S1.chr20.10_10p1mb.bam").is_file() {
             Some(Self { dir })
         } else {
-            eprintln!("SKIP: real data not found at {} (set VARSTREAM_DATA)", dir.display());
+            eprintln!(
+                "SKIP: real data not found at {} (set VARSTREAM_DATA)",
+                dir.display()
+            );
             None
         }
     }
@@ -47,8 +50,17 @@ fn call(d: &Data, reads: &str, out: &std::path::Path, threads: &str) {
 }
 
 fn evaluate(d: &Data, vcf: &std::path::Path, bed: &std::path::Path) -> varstream::eval::Report {
-    let reference = varstream::reference::Reference::open(std::path::Path::new(&d.p("ucsc.hg19.chr20.unittest.fasta.gz"))).unwrap();
-    let rep = varstream::eval::evaluate(std::path::Path::new(&d.p("test_nist.b37_chr20_100kbp_at_10mb.vcf.gz")), vcf, bed, &reference).unwrap();
+    let reference = varstream::reference::Reference::open(std::path::Path::new(
+        &d.p("ucsc.hg19.chr20.unittest.fasta.gz"),
+    ))
+    .unwrap();
+    let rep = varstream::eval::evaluate(
+        std::path::Path::new(&d.p("test_nist.b37_chr20_100kbp_at_10mb.vcf.gz")),
+        vcf,
+        bed,
+        &reference,
+    )
+    .unwrap();
     eprintln!("{}:\n{}", bed.display(), rep.table());
     rep
 }
@@ -79,11 +91,27 @@ fn accuracy_floors_on_na12878() {
         .collect();
     std::fs::write(&conf, clipped).unwrap();
     let c = evaluate(&d, &vcf, &conf);
-    assert_eq!(c.all().tp + c.all().fn_, 48, "truth variants in confident BED ∩ 10.00-10.01 Mb");
-    assert!(c.all().f1_gt() >= 0.98, "confident ALL F1_GT {:.4} < 0.98", c.all().f1_gt());
+    assert_eq!(
+        c.all().tp + c.all().fn_,
+        48,
+        "truth variants in confident BED ∩ 10.00-10.01 Mb"
+    );
+    assert!(
+        c.all().f1_gt() >= 0.98,
+        "confident ALL F1_GT {:.4} < 0.98",
+        c.all().f1_gt()
+    );
     let w = evaluate(&d, &vcf, std::path::Path::new(&d.p("window.bed")));
-    assert!(w.snv.f1() >= 0.945, "window SNV F1 {:.4} fell below the 0.945 regression floor", w.snv.f1());
-    assert!(w.indel.f1() >= 0.78, "window INDEL F1 {:.4} fell below the 0.78 regression floor", w.indel.f1());
+    assert!(
+        w.snv.f1() >= 0.945,
+        "window SNV F1 {:.4} fell below the 0.945 regression floor",
+        w.snv.f1()
+    );
+    assert!(
+        w.indel.f1() >= 0.78,
+        "window INDEL F1 {:.4} fell below the 0.78 regression floor",
+        w.indel.f1()
+    );
 }
 
 // The same reads as BAM and CRAM, and one or two threads, give the same VCF body.
@@ -94,7 +122,11 @@ fn bam_cram_and_threads_agree_on_na12878() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let (b1, b2, c2) = (tmp.path().join("b1.vcf.gz"), tmp.path().join("b2.vcf.gz"), tmp.path().join("c2.vcf.gz"));
+    let (b1, b2, c2) = (
+        tmp.path().join("b1.vcf.gz"),
+        tmp.path().join("b2.vcf.gz"),
+        tmp.path().join("c2.vcf.gz"),
+    );
     call(&d, "NA12878_S1.chr20.10_10p1mb.bam", &b1, "1");
     call(&d, "NA12878_S1.chr20.10_10p1mb.bam", &b2, "2");
     call(&d, "NA12878_S1.chr20.10_10p1mb.cram", &c2, "2");

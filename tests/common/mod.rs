@@ -32,8 +32,13 @@ pub fn have_ort() -> bool {
 pub fn vcf_body(path: &Path) -> Vec<String> {
     use std::io::Read;
     let mut s = String::new();
-    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap()).read_to_string(&mut s).unwrap();
-    s.lines().filter(|l| !l.starts_with('#')).map(str::to_string).collect()
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap())
+        .read_to_string(&mut s)
+        .unwrap();
+    s.lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(str::to_string)
+        .collect()
 }
 
 /// A variant put into the simulated genome (1-based VCF POS and alleles, copies 1 or 2).
@@ -71,8 +76,8 @@ fn apply(reference: &[u8], variants: &[(u64, &[u8], &[u8])]) -> Hap {
         }
         // shared anchor base, then ALT's extra bases as insertions or REF's as deletion
         let common = r.len().min(a.len());
-        for k in 0..common {
-            hap.push((Some(pos + k as u64), a[k]));
+        for (k, &b) in a.iter().enumerate().take(common) {
+            hap.push((Some(pos + k as u64), b));
         }
         for &b in &a[common..] {
             hap.push((None, b));
@@ -87,7 +92,15 @@ fn apply(reference: &[u8], variants: &[(u64, &[u8], &[u8])]) -> Hap {
 }
 
 /// SAM line for read `hap[i..i + len]`.
-fn sam_line(name: &str, contig: &str, hap: &Hap, i: usize, len: usize, reverse: bool, with_quals: bool) -> Option<(u64, String)> {
+fn sam_line(
+    name: &str,
+    contig: &str,
+    hap: &Hap,
+    i: usize,
+    len: usize,
+    reverse: bool,
+    with_quals: bool,
+) -> Option<(u64, String)> {
     let slice = &hap[i..i + len];
     let first = slice.iter().position(|e| e.0.is_some())?;
     let last = slice.iter().rposition(|e| e.0.is_some())?;
@@ -125,18 +138,37 @@ fn sam_line(name: &str, contig: &str, hap: &Hap, i: usize, len: usize, reverse: 
     let pos = slice[first].0.unwrap();
     let cig: String = cigar.iter().map(|(o, n)| format!("{n}{o}")).collect();
     let seq: String = slice.iter().map(|e| e.1 as char).collect();
-    let qual = if with_quals { "I".repeat(len) } else { "*".into() };
+    let qual = if with_quals {
+        "I".repeat(len)
+    } else {
+        "*".into()
+    };
     let flag = if reverse { 16 } else { 0 };
-    Some((pos, format!("{name}\t{flag}\t{contig}\t{}\t60\t{cig}\t*\t0\t0\t{seq}\t{qual}", pos + 1)))
+    Some((
+        pos,
+        format!(
+            "{name}\t{flag}\t{contig}\t{}\t60\t{cig}\t*\t0\t0\t{seq}\t{qual}",
+            pos + 1
+        ),
+    ))
 }
 
 /// Write `records` (SAM text lines) under `header` as a sorted, indexed BAM (or CRAM when
 /// `cram_ref` is given).
-pub fn write_alignments(path: &Path, header: &str, mut records: Vec<(u64, String)>, cram_ref: Option<&Path>) {
+pub fn write_alignments(
+    path: &Path,
+    header: &str,
+    mut records: Vec<(u64, String)>,
+    cram_ref: Option<&Path>,
+) {
     records.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     let view = bam::HeaderView::from_bytes(header.as_bytes());
     let hdr = bam::Header::from_template(&view);
-    let format = if cram_ref.is_some() { bam::Format::Cram } else { bam::Format::Bam };
+    let format = if cram_ref.is_some() {
+        bam::Format::Cram
+    } else {
+        bam::Format::Bam
+    };
     {
         let mut w = bam::Writer::from_path(path, &hdr, format).unwrap();
         if let Some(r) = cram_ref {
@@ -169,8 +201,16 @@ pub fn build(with_quals: bool) -> Fixture {
     let other = random_seq(&mut rng, 600);
     let dir = tempfile::tempdir().unwrap();
     let fasta = dir.path().join("ref.fa");
-    let wrap = |s: &[u8]| s.chunks(60).map(|c| String::from_utf8_lossy(c).into_owned() + "\n").collect::<String>();
-    std::fs::write(&fasta, format!(">chrT test\n{}>chrU\n{}", wrap(&reference), wrap(&other))).unwrap();
+    let wrap = |s: &[u8]| {
+        s.chunks(60)
+            .map(|c| String::from_utf8_lossy(c).into_owned() + "\n")
+            .collect::<String>()
+    };
+    std::fs::write(
+        &fasta,
+        format!(">chrT test\n{}>chrU\n{}", wrap(&reference), wrap(&other)),
+    )
+    .unwrap();
 
     let r = |p: usize, n: usize| reference[p..p + n].to_vec();
     let snv_alt = if reference[1000] == b'A' { b'C' } else { b'A' };
@@ -183,17 +223,41 @@ pub fn build(with_quals: bool) -> Fixture {
     }
     let del_ref = r(del_at, 4);
     // Left-normalised insertion: its last inserted base differs from the anchor.
-    let ins_seq = [b"GT", b"CA", b"TG", b"AC"].into_iter().find(|x| x[1] != ins_anchor).unwrap();
+    let ins_seq = [b"GT", b"CA", b"TG", b"AC"]
+        .into_iter()
+        .find(|x| x[1] != ins_anchor)
+        .unwrap();
     let ins_alt = vec![ins_anchor, ins_seq[0], ins_seq[1]];
     let v_snv = (1000u64, r(1000, 1), vec![snv_alt]);
     let v_del = (del_at as u64, del_ref.clone(), vec![del_ref[0]]);
     let v_ins = (2000u64, vec![ins_anchor], ins_alt.clone());
-    let hap1 = apply(&reference, &[(v_del.0, &v_del.1, &v_del.2), (v_ins.0, &v_ins.1, &v_ins.2)]);
-    let hap2 = apply(&reference, &[(v_snv.0, &v_snv.1, &v_snv.2), (v_del.0, &v_del.1, &v_del.2)]);
+    let hap1 = apply(
+        &reference,
+        &[(v_del.0, &v_del.1, &v_del.2), (v_ins.0, &v_ins.1, &v_ins.2)],
+    );
+    let hap2 = apply(
+        &reference,
+        &[(v_snv.0, &v_snv.1, &v_snv.2), (v_del.0, &v_del.1, &v_del.2)],
+    );
     let planted = vec![
-        Planted { pos: 1001, ref_allele: String::from_utf8(v_snv.1.clone()).unwrap(), alt: String::from_utf8(v_snv.2.clone()).unwrap(), copies: 1 },
-        Planted { pos: del_at as u64 + 1, ref_allele: String::from_utf8(del_ref.clone()).unwrap(), alt: (del_ref[0] as char).to_string(), copies: 2 },
-        Planted { pos: 2001, ref_allele: (ins_anchor as char).to_string(), alt: String::from_utf8(ins_alt).unwrap(), copies: 1 },
+        Planted {
+            pos: 1001,
+            ref_allele: String::from_utf8(v_snv.1.clone()).unwrap(),
+            alt: String::from_utf8(v_snv.2.clone()).unwrap(),
+            copies: 1,
+        },
+        Planted {
+            pos: del_at as u64 + 1,
+            ref_allele: String::from_utf8(del_ref.clone()).unwrap(),
+            alt: (del_ref[0] as char).to_string(),
+            copies: 2,
+        },
+        Planted {
+            pos: 2001,
+            ref_allele: (ins_anchor as char).to_string(),
+            alt: String::from_utf8(ins_alt).unwrap(),
+            copies: 1,
+        },
     ];
     let mut records = Vec::new();
     for (h, hap) in [&hap1, &hap2].into_iter().enumerate() {
@@ -211,7 +275,12 @@ pub fn build(with_quals: bool) -> Fixture {
     let header = sam_header(&[("chrT", 3000), ("chrU", 600)], "FIXTURE");
     let bam = dir.path().join("reads.bam");
     write_alignments(&bam, &header, records, None);
-    Fixture { dir, fasta, bam, planted }
+    Fixture {
+        dir,
+        fasta,
+        bam,
+        planted,
+    }
 }
 
 /// The same reads as CRAM (decoded against the fixture reference).
