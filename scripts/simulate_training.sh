@@ -57,6 +57,10 @@ DATASETS=(
   "hg002_grch38_a_st train/grch38.chr20_and_21_10M.fa.gz chr20 1000000 3000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 38 31 GRCh38 HG002 whole 1"
   "hg001_hg19_st na12878_chr20/ucsc.hg19.chr20.unittest.fasta.gz chr20 10300000 11000000 train/HG001_GRCh37_v3.3.2.chr20_train.vcf.gz 20 50 32 GRCh37 HG001 whole 1"
   "hg002_grch38_d_st train/grch38.chr20_and_21_10M.fa.gz chr20 7000000 8900000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 45 33 GRCh38 HG002 whole 1"
+  "hg002_grch38_b_st train/grch38.chr20_and_21_10M.fa.gz chr20 5500000 6500000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 30 34 GRCh38 HG002 whole 1"
+  "hg002_grch38_c_st train/grch38.chr20_and_21_10M.fa.gz chr20 3000000 4900000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 50 35 GRCh38 HG002 whole 1"
+  "hg002_grch38_e_st train/grch38.chr20_and_21_10M.fa.gz chr20 9200000 9990000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 25 36 GRCh38 HG002 whole 1"
+  "hg001_hs37d5_st train/hs37d5_chr20_1_1000000.fa.gz 20 100000 990000 train/HG001_GRCh37_v3.3.2.chr20_train.vcf.gz 20 35 37 GRCh37 HG001 whole 1"
 )
 TINY_DATASETS=(
   "tiny_grch38 train/grch38.chr20_and_21_10M.fa.gz chr20 6660000 6700000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 30 21 GRCh38 HG002 slice:200000 1"

@@ -124,10 +124,10 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
             workers,
             || ReadSource::open(&cfg.reads, &cfg.reference),
             |source, shard| {
-                let ex = prepare_shard(shard, source, &reference, &cfg.shard)
+                let mut ex = prepare_shard(shard, source, &reference, &cfg.shard)
                     .with_context(|| format!("while calling {}", shard.interval))?;
-                let probs = client.infer(ex.tensors.clone())?;
-                let text = genotype_shard(&ex, &probs, min_qual)?;
+                let probs = client.infer(std::mem::take(&mut ex.tensors))?;
+                let text = genotype_shard(&ex.sites, &probs, min_qual)?;
                 Ok((ex.sites.len(), text))
             },
             |shard, (n, text)| {

@@ -97,16 +97,16 @@ pub fn prepare_shard(
 
 /// Genotype each site from its alts' probabilities (`probs`: 3 per example, in example order)
 /// and format VCF lines.
-pub fn genotype_shard(ex: &ShardExamples, probs: &[[f32; 3]], min_qual: f64) -> Result<String> {
+pub fn genotype_shard(sites: &[Site], probs: &[[f32; 3]], min_qual: f64) -> Result<String> {
+    let n: usize = sites.iter().map(|s| s.alts.len()).sum();
     anyhow::ensure!(
-        probs.len() == ex.len(),
-        "bug: {} probabilities for {} examples",
-        probs.len(),
-        ex.len()
+        probs.len() == n,
+        "bug: {} probabilities for {n} examples",
+        probs.len()
     );
     let mut out = String::new();
     let mut next = 0;
-    for site in &ex.sites {
+    for site in sites {
         let per_alt = &probs[next..next + site.alts.len()];
         next += site.alts.len();
         let c = call(&genotype_posteriors(per_alt));

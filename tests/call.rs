@@ -275,3 +275,43 @@ fn model_with_other_tensor_layout_is_refused() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("shape mismatch"));
 }
+
+// One command gives the VCF and the scores: `call --pgs` scores the finished VCF.
+#[test]
+fn call_with_pgs_writes_scores_from_the_same_run() {
+    if !have_ort() {
+        return;
+    }
+    let fx = build(true);
+    let del = &fx.planted[1];
+    let ins = &fx.planted[2];
+    let pgs = fx.dir.path().join("PGS_TEST.txt");
+    std::fs::write(
+        &pgs,
+        format!(
+            "#pgs_id=PGS_TEST\n#genome_build=GRCh38\nchr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n\
+             chrT\t{}\t{}\t{}\t0.25\nchrT\t{}\t{}\t{}\t0.5\n",
+            del.pos, del.alt, del.ref_allele, ins.pos, ins.alt, ins.ref_allele
+        ),
+    )
+    .unwrap();
+    let (out, _) = call(&fx, &fx.bam, "s.vcf.gz", &["--pgs", pgs.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tsv = std::fs::read_to_string(fx.dir.path().join("s.prs.tsv")).unwrap();
+    let header: Vec<&str> = tsv.lines().next().unwrap().split('\t').collect();
+    let row: Vec<&str> = tsv.lines().nth(1).unwrap().split('\t').collect();
+    let col = |n: &str| row[header.iter().position(|h| *h == n).unwrap()];
+    assert_eq!(col("sample"), "FIXTURE");
+    assert_eq!(col("score_id"), "PGS_TEST");
+    // hom deletion (2 copies) x 0.25 + het insertion (1 copy) x 0.5
+    assert!(
+        (col("SUM").parse::<f64>().unwrap() - 1.0).abs() < 1e-9,
+        "{tsv}"
+    );
+    assert_eq!(col("variants_matched"), "2");
+    assert!(fx.dir.path().join("s.prs_matches.tsv.gz").exists());
+}
