@@ -84,8 +84,7 @@ impl Pileup {
                 }
             }
             for ev in &r.indels {
-                if let (Indel::Ins { anchor, .. }, Some(i)) = (ev, p.index(ev.anchor())) {
-                    let _ = anchor;
+                if let (Indel::Ins { .. }, Some(i)) = (ev, p.index(ev.anchor())) {
                     p.counts[i][s][4] = p.counts[i][s][4].saturating_add(1);
                 }
             }
