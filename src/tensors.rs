@@ -4,14 +4,14 @@ use crate::candidates::{AltKind, Pileup, ReadAllele, Site};
 use crate::reads::{base_code, AlignedRead};
 
 /// Layout version; bump whenever channels, their order or their scaling change.
-pub const TENSOR_VERSION: u32 = 4;
+pub const TENSOR_VERSION: u32 = 5;
 /// Positions per window: the anchor and 16 on each side.
 pub const WINDOW: usize = 33;
 /// Index of the anchor within the window.
 pub const CENTER: usize = WINDOW / 2;
 
 /// Channel names, in order. Per-strand counts are divided by the depth at the anchor.
-pub const CHANNELS: [&str; 31] = [
+pub const CHANNELS: &[&str] = &[
     "fwd_A",
     "fwd_C",
     "fwd_G",
@@ -43,6 +43,8 @@ pub const CHANNELS: [&str; 31] = [
     "fwd_support_ref",
     "rev_support_ref",
     "informative_alt_fraction",
+    "alt_mapq_delta",
+    "alt_baseq_delta",
 ];
 /// Channels per position.
 pub const N_CHANNELS: usize = CHANNELS.len();
@@ -57,8 +59,10 @@ cover, divided by the reads assigned any allele at the site; ref one-hot; mean m
 depth/100; (len(ALT)-len(REF))/10 clamped to [-2,2]; mismatching bases (BQ >= min-baseq, off the \
 anchor) on reads supporting this alt, and on all other informative reads, divided by depth; reads \
 whose soft clip starts at the position, divided by depth; reads supporting this alt divided by reads \
-assigned any allele (constant over the window); window of 33 reference positions centred on the \
-VCF anchor";
+assigned any allele (constant over the window); mean min(MAPQ,60)/60 of reads supporting this alt \
+minus that of all reads assigned an allele, and the same for min(BQ,40)/40 of their base at the \
+anchor (both constant; 0 without supporting reads); window of 33 reference positions centred on \
+the VCF anchor";
 
 /// Write the example for alt `k` of `site` into `out` (length [`EXAMPLE_LEN`], row-major
 /// `[position][channel]`).
@@ -169,9 +173,31 @@ pub fn encode(
     } else {
         0.0
     };
+    // Reads from a paralog or with a systematic error tend to have lower MAPQ / BQ than the
+    // other reads at the site; relative values do not depend on the data's overall levels.
+    let (mut mq, mut bq, mut n) = ([0f32; 2], [0f32; 2], [0f32; 2]);
+    for (r, a) in reads.iter().zip(assigned) {
+        let Some(a) = a else { continue };
+        let q = r.base_at(site.pos).map_or(0, |(_, q)| q.min(40)) as f32 / 40.0;
+        let m = r.mapq.min(60) as f32 / 60.0;
+        for g in 0..2 {
+            if g == 0 || *a == ReadAllele::Alt(k) {
+                mq[g] += m;
+                bq[g] += q;
+                n[g] += 1.0;
+            }
+        }
+    }
+    let (mq_delta, bq_delta) = if n[1] > 0.0 {
+        (mq[1] / n[1] - mq[0] / n[0], bq[1] / n[1] - bq[0] / n[0])
+    } else {
+        (0.0, 0.0)
+    };
     for w in 0..WINDOW {
         out[w * N_CHANNELS + 24] = len_feature;
         out[w * N_CHANNELS + 30] = alt_fraction;
+        out[w * N_CHANNELS + 31] = mq_delta;
+        out[w * N_CHANNELS + 32] = bq_delta;
         if (span_from..span_to).contains(&w) {
             out[w * N_CHANNELS + 22] = 1.0;
         }
@@ -236,6 +262,9 @@ mod tests {
         assert_eq!(at(CENTER, "rev_support_alt"), 0.0);
         assert_eq!(at(CENTER, "rev_support_ref"), 0.5);
         assert_eq!(at(CENTER, "informative_alt_fraction"), 0.5);
+        // all reads MAPQ 60 and BQ 30: alt reads do not differ from the rest
+        assert_eq!(at(CENTER, "alt_mapq_delta"), 0.0);
+        assert_eq!(at(CENTER, "alt_baseq_delta"), 0.0);
         assert_eq!(at(CENTER, "ref_A"), 1.0);
         assert_eq!(at(CENTER + 1, "ref_C"), 1.0);
         assert_eq!(at(CENTER, "alt_span"), 1.0);

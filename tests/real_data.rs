@@ -67,7 +67,7 @@ fn evaluate(d: &Data, vcf: &std::path::Path, bed: &std::path::Path) -> varstream
 
 // Accuracy floors against GIAB v3.3.2. The targets are ALL F1_GT >= 0.98 in the
 // confident BED over 10.00-10.01 Mb (met), and SNV F1 >= 0.96 / INDEL F1 >= 0.85 over the whole
-// window (not yet met: measured 0.954 / 0.805 with this comparison). The window floors below
+// window (not yet met: measured 0.9588 / 0.7952 with this comparison). The window floors below
 // guard against regressions from the measured values; raise them as the model improves.
 #[test]
 fn accuracy_floors_on_na12878() {
