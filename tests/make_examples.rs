@@ -32,21 +32,11 @@ fn labels_match_planted_variants() {
     let truth = fx.dir.path().join("truth.vcf.gz");
     {
         let mut w = rust_htslib::bgzf::Writer::from_path(&truth).unwrap();
-        write!(
-            w,
-            "##fileformat=VCFv4.2\n##contig=<ID=chrT,length=3000>\n##contig=<ID=chrU,length=600>\n"
-        )
-        .unwrap();
-        write!(
-            w,
-            "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n"
-        )
-        .unwrap();
-        write!(
-            w,
-            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n"
-        )
-        .unwrap();
+        let header =
+            "##fileformat=VCFv4.2\n##contig=<ID=chrT,length=3000>\n##contig=<ID=chrU,length=600>\n\
+                      ##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n\
+                      #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n";
+        w.write_all(header.as_bytes()).unwrap();
         for p in &fx.planted {
             let gt = if p.copies == 2 { "1/1" } else { "0/1" };
             writeln!(
