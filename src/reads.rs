@@ -1,7 +1,5 @@
 //! Stage: reads. Opening BAM/CRAM, filtering records, and turning each kept alignment into a
 //! compact per-reference-position view that the candidate and tensor stages share.
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -21,7 +19,7 @@ pub struct ReadFilter {
     pub min_mapq: u8,
     /// Bases below this quality are not counted as evidence.
     pub min_baseq: u8,
-    /// Most reads kept over any position; later-starting reads past it are dropped.
+    /// Reads over deeper positions are downsampled to about this depth.
     pub max_depth: usize,
 }
 
@@ -306,6 +304,55 @@ pub fn left_align(read: &mut AlignedRead, ref_seq: &[u8], ref_start: u64) {
     read.indels.sort();
 }
 
+/// FNV-1a of a read name, mixed: a fixed hash, so downsampling is identical on every run and
+/// machine (mates share the hash, so they are kept together wherever coverage is the same).
+pub fn name_hash(name: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in name {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    // splitmix64 finaliser: FNV's low bits are weak for similar names.
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
+/// Deterministic downsampling: a read whose span reaches coverage `c > max_depth` is kept
+/// with probability `max_depth / c`, decided by its name hash. Unlike a first-come cap this
+/// does not favour reads by position. Input and output are in alignment order.
+pub fn downsample(reads: Vec<(u64, AlignedRead)>, max_depth: usize) -> Vec<AlignedRead> {
+    let (Some(lo), Some(hi)) = (
+        reads.iter().map(|(_, r)| r.start).min(),
+        reads.iter().map(|(_, r)| r.end()).max(),
+    ) else {
+        return Vec::new();
+    };
+    let mut cov = vec![0i32; (hi - lo + 1) as usize];
+    for (_, r) in &reads {
+        cov[(r.start - lo) as usize] += 1;
+        cov[(r.end() - lo) as usize] -= 1;
+    }
+    for i in 1..cov.len() {
+        cov[i] += cov[i - 1];
+    }
+    let cap = max_depth.max(1) as f64;
+    reads
+        .into_iter()
+        .filter(|(h, r)| {
+            let peak = cov[(r.start - lo) as usize..(r.end() - lo) as usize]
+                .iter()
+                .copied()
+                .max()
+                .unwrap_or(0) as f64;
+            peak <= cap || ((h >> 11) as f64 / (1u64 << 53) as f64) < cap / peak
+        })
+        .map(|(_, r)| r)
+        .collect()
+}
+
 /// An open, indexed BAM or CRAM.
 pub struct ReadSource {
     reader: bam::IndexedReader,
@@ -389,8 +436,7 @@ impl ReadSource {
                     self.path.display()
                 )
             })?;
-        let mut out = Vec::new();
-        let mut ends: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
+        let mut kept = Vec::new();
         let mut rec = bam::Record::new();
         while let Some(r) = self.reader.read(&mut rec) {
             r.map_err(|e| {
@@ -404,20 +450,11 @@ impl ReadSource {
             {
                 continue;
             }
-            let Some(read) = from_record(&rec) else {
-                continue;
-            };
-            while ends.peek().is_some_and(|Reverse(e)| *e <= read.start) {
-                ends.pop();
+            if let Some(read) = from_record(&rec) {
+                kept.push((name_hash(rec.qname()), read));
             }
-            // Deterministic cap, like samtools' max-depth: reads arriving over a full position
-            // are dropped.
-            if ends.len() >= filter.max_depth {
-                continue;
-            }
-            ends.push(Reverse(read.end()));
-            out.push(read);
         }
+        let out = downsample(kept, filter.max_depth);
         Ok(out)
     }
 }
@@ -436,6 +473,28 @@ mod tests {
             .map(|&b| if b == DEL { 0 } else { 30 })
             .collect();
         AlignedRead::synthetic(start, false, bases, quals, indels)
+    }
+
+    #[test]
+    fn test_downsample_is_deterministic_and_unbiased_by_position() {
+        let reads: Vec<_> = (0..2000)
+            .map(|i| {
+                (
+                    name_hash(format!("read{i}").as_bytes()),
+                    read((i % 50) as u64, &"A".repeat(100), vec![]),
+                )
+            })
+            .collect();
+        let a = downsample(reads.clone(), 250);
+        let b = downsample(reads.clone(), 250);
+        let starts = |v: &[AlignedRead]| v.iter().map(|r| r.start).collect::<Vec<_>>();
+        assert_eq!(starts(&a), starts(&b));
+        // About 2000 reads overlap the middle: keep about 250 of them.
+        assert!((180..=320).contains(&a.len()), "kept {}", a.len());
+        // Not first-come: reads starting late survive as well as early ones.
+        assert!(a.iter().any(|r| r.start >= 40) && a.iter().any(|r| r.start < 10));
+        // Shallow data is untouched.
+        assert_eq!(downsample(reads[..100].to_vec(), 250).len(), 100);
     }
 
     #[test]
