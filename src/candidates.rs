@@ -490,19 +490,7 @@ pub fn allele_depths(assigned: &[Option<ReadAllele>], n_alts: usize) -> Vec<u32>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reads::AlignedRead;
-
-    fn read(start: u64, seq: &str, indels: Vec<Indel>, reverse: bool) -> AlignedRead {
-        let bases: Vec<u8> = seq
-            .bytes()
-            .map(|b| if b == b'-' { DEL } else { base_code(b) })
-            .collect();
-        let quals = bases
-            .iter()
-            .map(|&b| if b == DEL { 0 } else { 30 })
-            .collect();
-        AlignedRead::synthetic(start, reverse, bases, quals, indels)
-    }
+    use crate::reads::test_read as read;
 
     #[test]
     fn test_find_snv_and_deletion_share_anchor() {

@@ -9,7 +9,7 @@ use rust_htslib::bcf::{self, Read as _};
 
 use crate::reference::Reference;
 use crate::regions::{read_bed, Interval};
-use crate::training::{normalize, AlleleKey};
+use crate::training::{sample_alleles, AlleleKey};
 
 /// Counts for one variant class.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -121,18 +121,6 @@ pub fn load_calls(
         if !(filters.is_empty() || filters.iter().all(|f| Some(*f) == pass)) {
             continue;
         }
-        let gt = rec
-            .genotypes()
-            .map_err(|e| anyhow::anyhow!("{}:{}: no GT: {e}", path.display(), pos + 1))?;
-        let alleles: Vec<Vec<u8>> = rec.alleles().iter().map(|a| a.to_vec()).collect();
-        let mut copies = vec![0u8; alleles.len()];
-        for g in gt.get(0).iter() {
-            if let Some(i) = g.index() {
-                if let Some(c) = copies.get_mut(i as usize) {
-                    *c += 1;
-                }
-            }
-        }
         let seq = reference.fetch(&contig, pos.saturating_sub(1_000), pos + 1_000)?;
         let base0 = pos.saturating_sub(1_000);
         let ref_at = |p: u64| {
@@ -141,22 +129,8 @@ pub fn load_calls(
                 .copied()
                 .unwrap_or(b'N')
         };
-        for (i, a) in alleles.iter().enumerate().skip(1) {
-            if copies[i] == 0 || a.starts_with(b"<") || a == b"*" {
-                continue;
-            }
-            let r = &alleles[0];
-            if r.len() == a.len() && r.len() > 1 {
-                for (k, (x, y)) in r.iter().zip(a).enumerate() {
-                    if x != y {
-                        *out.entry(normalize(&contig, pos + k as u64, &[*x], &[*y], &ref_at))
-                            .or_default() += copies[i];
-                    }
-                }
-            } else {
-                *out.entry(normalize(&contig, pos, r, a, &ref_at))
-                    .or_default() += copies[i];
-            }
+        for (key, copies) in sample_alleles(&rec, &contig, &ref_at, path)? {
+            *out.entry(key).or_default() += copies;
         }
     }
     Ok(out)

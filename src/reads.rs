@@ -304,6 +304,20 @@ pub fn left_align(read: &mut AlignedRead, ref_seq: &[u8], ref_start: u64) {
     read.indels.sort();
 }
 
+/// A read from text for tests: `ACGT` per reference position, `-` for a deleted one, BQ 30.
+#[cfg(test)]
+pub(crate) fn test_read(start: u64, seq: &str, indels: Vec<Indel>, reverse: bool) -> AlignedRead {
+    let bases: Vec<u8> = seq
+        .bytes()
+        .map(|b| if b == b'-' { DEL } else { base_code(b) })
+        .collect();
+    let quals = bases
+        .iter()
+        .map(|&b| if b == DEL { 0 } else { 30 })
+        .collect();
+    AlignedRead::synthetic(start, reverse, bases, quals, indels)
+}
+
 /// FNV-1a of a read name, mixed: a fixed hash, so downsampling is identical on every run and
 /// machine (mates share the hash, so they are kept together wherever coverage is the same).
 pub fn name_hash(name: &[u8]) -> u64 {
@@ -464,15 +478,7 @@ mod tests {
     use super::*;
 
     fn read(start: u64, seq: &str, indels: Vec<Indel>) -> AlignedRead {
-        let bases: Vec<u8> = seq
-            .bytes()
-            .map(|b| if b == b'-' { DEL } else { base_code(b) })
-            .collect();
-        let quals = bases
-            .iter()
-            .map(|&b| if b == DEL { 0 } else { 30 })
-            .collect();
-        AlignedRead::synthetic(start, false, bases, quals, indels)
+        test_read(start, seq, indels, false)
     }
 
     #[test]

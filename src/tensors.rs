@@ -219,19 +219,7 @@ pub fn spec_json() -> serde_json::Value {
 mod tests {
     use super::*;
     use crate::candidates::{find_sites, CandidateParams};
-    use crate::reads::{Indel, DEL};
-
-    fn read(start: u64, seq: &str, indels: Vec<Indel>, reverse: bool) -> AlignedRead {
-        let bases: Vec<u8> = seq
-            .bytes()
-            .map(|b| if b == b'-' { DEL } else { base_code(b) })
-            .collect();
-        let quals = bases
-            .iter()
-            .map(|&b| if b == DEL { 0 } else { 30 })
-            .collect();
-        AlignedRead::synthetic(start, reverse, bases, quals, indels)
-    }
+    use crate::reads::test_read as read;
 
     #[test]
     fn test_encode_het_snv() {

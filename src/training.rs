@@ -64,6 +64,46 @@ pub fn normalize(
     (contig.to_string(), pos, r, a)
 }
 
+/// Non-reference alleles of the first sample in one VCF record with their copy numbers, in
+/// minimal left-aligned form. Same-length multi-base alleles (MNPs) are split into SNVs;
+/// symbolic and `*` alleles are skipped.
+pub fn sample_alleles(
+    rec: &bcf::Record,
+    contig: &str,
+    ref_at: &dyn Fn(u64) -> u8,
+    path: &Path,
+) -> Result<Vec<(AlleleKey, u8)>> {
+    let pos = rec.pos() as u64;
+    let gt = rec
+        .genotypes()
+        .map_err(|e| anyhow::anyhow!("{}:{}: no GT: {e}", path.display(), pos + 1))?;
+    let alleles: Vec<Vec<u8>> = rec.alleles().iter().map(|a| a.to_vec()).collect();
+    let mut copies = vec![0u8; alleles.len()];
+    for g in gt.get(0).iter() {
+        if let Some(c) = g.index().and_then(|i| copies.get_mut(i as usize)) {
+            *c += 1;
+        }
+    }
+    let r = &alleles[0];
+    let mut out = Vec::new();
+    for (i, a) in alleles.iter().enumerate().skip(1) {
+        if copies[i] == 0 || a.starts_with(b"<") || a == b"*" {
+            continue;
+        }
+        if r.len() == a.len() && r.len() > 1 {
+            for (k, (x, y)) in r.iter().zip(a).enumerate().filter(|(_, (x, y))| x != y) {
+                out.push((
+                    normalize(contig, pos + k as u64, &[*x], &[*y], ref_at),
+                    copies[i],
+                ));
+            }
+        } else {
+            out.push((normalize(contig, pos, r, a, ref_at), copies[i]));
+        }
+    }
+    Ok(out)
+}
+
 /// Truth alleles with their copy numbers, plus regions where labels cannot be trusted.
 #[derive(Debug, Default)]
 pub struct Truth {
@@ -96,45 +136,17 @@ pub fn load_truth(path: &Path, reference: &Reference, intervals: &[Interval]) ->
         for rec in reader.records() {
             let rec = rec.map_err(|e| anyhow::anyhow!("bad record in {}: {e}", path.display()))?;
             let pos = rec.pos() as u64;
-            let gt = rec
-                .genotypes()
-                .map_err(|e| anyhow::anyhow!("{}:{}: no GT: {e}", path.display(), pos + 1))?;
-            let sample_gt = gt.get(0);
-            let alleles: Vec<Vec<u8>> = rec.alleles().iter().map(|a| a.to_vec()).collect();
-            let mut copies = vec![0u8; alleles.len()];
-            for g in sample_gt.iter() {
-                if let Some(i) = g.index() {
-                    if let Some(c) = copies.get_mut(i as usize) {
-                        *c += 1;
-                    }
-                }
-            }
-            let r = &alleles[0];
-            for (i, a) in alleles.iter().enumerate().skip(1) {
-                if copies[i] == 0 || a.starts_with(b"<") || a == b"*" {
-                    continue;
-                }
-                if r.len() == a.len() && r.len() > 1 {
-                    // MNP: one SNV per differing base.
-                    for (k, (x, y)) in r.iter().zip(a).enumerate() {
-                        if x != y {
-                            let key = normalize(&iv.contig, pos + k as u64, &[*x], &[*y], &ref_at);
-                            *truth.alleles.entry(key).or_default() += copies[i];
-                        }
-                    }
-                    continue;
-                }
-                let key = normalize(&iv.contig, pos, r, a, &ref_at);
-                let complex = key.2.len() > 1 && key.3.len() > 1;
-                if complex {
-                    let end = pos + r.len() as u64;
+            let ref_len = rec.alleles()[0].len() as u64;
+            for (key, copies) in sample_alleles(&rec, &iv.contig, &ref_at, path)? {
+                if key.2.len() > 1 && key.3.len() > 1 {
+                    // Complex: no single candidate allele can match it; keep labels away.
                     truth.unlabelable.push(Interval {
                         contig: iv.contig.clone(),
                         start: pos.saturating_sub(5),
-                        end: end + 5,
+                        end: pos + ref_len + 5,
                     });
                 } else {
-                    *truth.alleles.entry(key).or_default() += copies[i];
+                    *truth.alleles.entry(key).or_default() += copies;
                 }
             }
         }
