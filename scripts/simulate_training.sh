@@ -5,6 +5,8 @@
 # Usage:
 #   scripts/simulate_training.sh OUTDIR            # all training data sets (DATASETS below)
 #   scripts/simulate_training.sh --tiny OUTDIR     # one tiny data set for `make demo` (< 1 min)
+#   scripts/simulate_training.sh --holdout OUTDIR  # held-out sets for end-to-end accuracy
+#                                                  # (never in the training manifest)
 # Environment:
 #   VARSTREAM_DATA  data directory (default: ../shared/data relative to the repo root)
 #   SIM_ONLY=name   build only that data set (comma-separated list allowed)
@@ -62,6 +64,11 @@ DATASETS=(
   "hg002_grch38_e_st train/grch38.chr20_and_21_10M.fa.gz chr20 9200000 9990000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 25 36 GRCh38 HG002 whole 1"
   "hg001_hs37d5_st train/hs37d5_chr20_1_1000000.fa.gz 20 100000 990000 train/HG001_GRCh37_v3.3.2.chr20_train.vcf.gz 20 35 37 GRCh37 HG001 whole 1"
 )
+# Held out from training: regions no training set covers, for end-to-end accuracy of the
+# shipped model on simulated data (benches/holdout.sh). Never put these in DATASETS.
+HOLDOUT_DATASETS=(
+  "holdout_grch38 train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 35 41 GRCh38 HG002 whole 1"
+)
 TINY_DATASETS=(
   "tiny_grch38 train/grch38.chr20_and_21_10M.fa.gz chr20 6660000 6700000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 30 21 GRCh38 HG002 slice:200000 1"
 )
@@ -84,7 +91,8 @@ log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 # ---------------------------------------------------------------------------------------
 mode=full
 if [ "${1:-}" = "--tiny" ]; then mode=tiny; shift; fi
-[ $# -eq 1 ] || die "usage: $0 [--tiny] OUTDIR"
+if [ "${1:-}" = "--holdout" ]; then mode=holdout; shift; fi
+[ $# -eq 1 ] || die "usage: $0 [--tiny|--holdout] OUTDIR"
 OUTDIR=$1
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -104,7 +112,11 @@ OUTDIR=$(cd "$OUTDIR" && pwd)
 REFS=$OUTDIR/refs
 MANIFEST=$OUTDIR/manifest.tsv
 
-if [ "$mode" = tiny ]; then rows=("${TINY_DATASETS[@]}"); else rows=("${DATASETS[@]}"); fi
+case $mode in
+  tiny) rows=("${TINY_DATASETS[@]}") ;;
+  holdout) rows=("${HOLDOUT_DATASETS[@]}") ;;
+  *) rows=("${DATASETS[@]}") ;;
+esac
 
 # Seconds since $1 (an epoch), for the timing log.
 since() { echo $(( $(date +%s) - $1 )); }
