@@ -169,7 +169,19 @@ impl OnnxModel {
             bail!("model file {} does not exist", path.display());
         }
         let session = build_session(path, device, intra_threads).map_err(|e| {
-            anyhow::anyhow!("cannot open model {} on {device:?}: {e}", path.display())
+            let hint = match (device, cfg!(feature = "cuda"), locate_onnxruntime()) {
+                (Device::Cuda, true, Ok(lib)) => format!(
+                    " (the ONNX Runtime loaded from {} has no usable CUDA provider: install the \
+                     `onnxruntime-gpu` wheel, set ORT_DYLIB_PATH to its libonnxruntime, and check \
+                     that a GPU and its CUDA libraries are visible)",
+                    lib.display()
+                ),
+                _ => String::new(),
+            };
+            anyhow::anyhow!(
+                "cannot open model {} on {device:?}: {e}{hint}",
+                path.display()
+            )
         })?;
         let input_name = session
             .inputs()
