@@ -2,8 +2,35 @@
 //!
 //! The pipeline stages are modules named after what they do, in order:
 //! [`regions`] → [`reads`] → [`candidates`] → [`tensors`] → [`inference`] →
-//! [`genotypes`] → [`vcf`], with [`pipeline`] the only module that owns threads and
-//! channels. [`scores`] computes per-sample downstream scores from any VCF.
+//! [`genotypes`] → [`vcf`]. [`calling`] runs them over one shard without threads, and
+//! [`pipeline`] is the only module that owns threads and channels. [`scores`] computes
+//! per-sample downstream scores from any VCF.
+//!
+//! # Brief overview
+//!
+//! One shard, stage by stage, with the shipped model:
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use varstream::{calling, inference, regions, reads::ReadSource, reference::Reference};
+//!
+//! # fn main() -> anyhow::Result<()> {
+//! let fasta = Path::new("ref.fa");
+//! let reference = Reference::open(fasta)?;
+//! let mut bam = ReadSource::open(Path::new("sample.bam"), fasta)?;
+//! let shard = regions::Shard {
+//!     index: 0,
+//!     interval: regions::Interval { contig: "chr20".into(), start: 10_000_000, end: 10_025_000 },
+//! };
+//! let examples = calling::prepare_shard(&shard, &mut bam, &reference, &Default::default())?;
+//! let mut model = inference::OnnxModel::load(Path::new("models/varstream-v1.onnx"), inference::Device::Cpu, 1)?;
+//! let shape = [examples.len(), varstream::tensors::WINDOW, varstream::tensors::N_CHANNELS];
+//! let (_, flat) = model.run(&examples.tensors, &shape)?;
+//! let probs: Vec<[f32; 3]> = flat.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
+//! print!("{}", calling::genotype_shard(&examples.sites, &probs, 1.0)?);
+//! # Ok(())
+//! # }
+//! ```
 pub mod call;
 pub mod calling;
 pub mod candidates;
