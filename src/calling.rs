@@ -110,7 +110,136 @@ pub fn genotype_shard(sites: &[Site], probs: &[[f32; 3]], min_qual: f64) -> Resu
         let per_alt = &probs[next..next + site.alts.len()];
         next += site.alts.len();
         let c = call(&genotype_posteriors(per_alt));
-        out.push_str(&crate::vcf::record(site, &c, filter(&c, min_qual)));
+        let f = filter(&c, min_qual);
+        if c.gt == (0, 0) {
+            out.push_str(&crate::vcf::record(site, &c, f));
+        } else {
+            let (s, c) = keep_called_alleles(site, &c);
+            out.push_str(&crate::vcf::record(&s, &c, f));
+        }
     }
     Ok(out)
+}
+
+/// Drop ALT alleles the genotype does not use, as `bcftools call` and GATK do: a listed but
+/// uncalled ALT is noise to every downstream tool (split records of it look like calls).
+/// PL keeps the genotypes over the remaining alleles, re-normalised; AD and VAF follow; REF and
+/// ALTs lose the trailing bases they then all share. QUAL and GQ are unchanged.
+pub fn keep_called_alleles(
+    site: &Site,
+    c: &crate::genotypes::Call,
+) -> (Site, crate::genotypes::Call) {
+    use crate::genotypes::genotype_index;
+    let mut kept: Vec<usize> = vec![0, c.gt.0, c.gt.1];
+    kept.sort_unstable();
+    kept.dedup();
+    let new_index = |old: usize| {
+        kept.iter()
+            .position(|&k| k == old)
+            .expect("bug: allele kept")
+    };
+    let mut pl = Vec::new();
+    for b in 0..kept.len() {
+        for a in 0..=b {
+            pl.push(c.pl[genotype_index(kept[a], kept[b])]);
+        }
+    }
+    let min = pl.iter().copied().min().unwrap_or(0);
+    pl.iter_mut().for_each(|x| *x -= min);
+    let mut s = site.clone();
+    s.alts = kept[1..]
+        .iter()
+        .map(|&k| site.alts[k - 1].clone())
+        .collect();
+    s.alt_alleles = kept[1..]
+        .iter()
+        .map(|&k| site.alt_alleles[k - 1].clone())
+        .collect();
+    s.allele_depths = kept.iter().map(|&k| site.allele_depths[k]).collect();
+    while s.ref_allele.len() > 1
+        && s.alt_alleles
+            .iter()
+            .all(|a| a.len() > 1 && a.last() == s.ref_allele.last())
+    {
+        s.ref_allele.pop();
+        s.alt_alleles.iter_mut().for_each(|a| {
+            a.pop();
+        });
+    }
+    let gt = (new_index(c.gt.0), new_index(c.gt.1));
+    (
+        s,
+        crate::genotypes::Call {
+            gt,
+            gq: c.gq,
+            qual: c.qual,
+            pl,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::candidates::AltKind;
+    use crate::genotypes::Call;
+
+    #[test]
+    fn test_keep_called_alleles_drops_unused_alt_and_trims() {
+        // REF GTTT; ALTs GT (del TT), GTT (del T), G (del TTT); called 0/1.
+        let site = Site {
+            contig: "c".into(),
+            pos: 9,
+            ref_allele: b"GTTT".to_vec(),
+            alts: vec![AltKind::Del(2), AltKind::Del(1), AltKind::Del(3)],
+            alt_alleles: vec![b"GT".to_vec(), b"GTT".to_vec(), b"G".to_vec()],
+            depth: 26,
+            allele_depths: vec![5, 11, 3, 2],
+            informative_end: 14,
+        };
+        // 10 genotypes over 4 alleles; only the ones over {0, 1} matter: 0/0, 0/1, 1/1.
+        let pl = vec![22, 0, 26, 49, 27, 59, 47, 25, 74, 57];
+        let c = Call {
+            gt: (0, 1),
+            gq: 19,
+            qual: 22.5,
+            pl,
+        };
+        let (s, k) = keep_called_alleles(&site, &c);
+        assert_eq!(s.ref_allele, b"GTT");
+        assert_eq!(s.alt_alleles, vec![b"G".to_vec()]);
+        assert_eq!(s.allele_depths, vec![5, 11]);
+        assert_eq!(k.gt, (0, 1));
+        assert_eq!(k.pl, vec![22, 0, 26]);
+        assert_eq!((k.gq, k.qual), (19, 22.5));
+    }
+
+    #[test]
+    fn test_keep_called_alleles_renumbers_het_alt_alt() {
+        // ALTs A, C, T; called 1/3 -> alleles {0, 1, 3} become 0, 1, 2 and GT 1/2.
+        let site = Site {
+            contig: "c".into(),
+            pos: 0,
+            ref_allele: b"G".to_vec(),
+            alts: vec![AltKind::Snv(b'A'), AltKind::Snv(b'C'), AltKind::Snv(b'T')],
+            alt_alleles: vec![b"A".to_vec(), b"C".to_vec(), b"T".to_vec()],
+            depth: 20,
+            allele_depths: vec![0, 9, 2, 9],
+            informative_end: 1,
+        };
+        // VCF order over 4 alleles: 00 01 11 02 12 22 03 13 23 33
+        let pl = vec![90, 40, 50, 80, 70, 99, 45, 0, 60, 55];
+        let c = Call {
+            gt: (1, 3),
+            gq: 30,
+            qual: 90.0,
+            pl,
+        };
+        let (s, k) = keep_called_alleles(&site, &c);
+        assert_eq!(s.alt_alleles, vec![b"A".to_vec(), b"T".to_vec()]);
+        assert_eq!(s.allele_depths, vec![0, 9, 9]);
+        assert_eq!(k.gt, (1, 2));
+        // new order 00 01 11 02 12 22 = old 00 01 11 03 13 33
+        assert_eq!(k.pl, vec![90, 40, 50, 45, 0, 55]);
+    }
 }
