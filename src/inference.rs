@@ -22,7 +22,7 @@ pub enum Device {
 pub const ORT_DYLIB_ENV: &str = "ORT_DYLIB_PATH";
 
 const INSTALL_HINT: &str =
-    "install it with `make venv` (creates .venv with the PyPI `onnxruntime` \
+    "install it with `make setup` in the varstream checkout (creates .venv with the PyPI `onnxruntime` \
 wheel), or `pip install onnxruntime==1.31.1` and set ORT_DYLIB_PATH to the \
 libonnxruntime.so.1.31.1 inside its onnxruntime/capi/ folder";
 
@@ -129,8 +129,12 @@ impl std::fmt::Debug for OnnxModel {
 
 // NB: builder errors in ort are not Send + Sync, so the chain lives in a function returning
 // `ort::Result` and is converted to anyhow once, with the file name attached.
-fn build_session(path: &Path, device: Device, intra_threads: usize) -> ort::Result<Session> {
-    let env = environment().map_err(|e| ort::Error::new(format!("{e:#}")))?;
+fn build_session(
+    env: &ort::environment::Environment,
+    path: &Path,
+    device: Device,
+    intra_threads: usize,
+) -> ort::Result<Session> {
     let builder = Session::builder(env)?
         .with_optimization_level(GraphOptimizationLevel::Level3)?
         .with_intra_threads(intra_threads.max(1))?
@@ -168,7 +172,10 @@ impl OnnxModel {
         if !path.is_file() {
             bail!("model file {} does not exist", path.display());
         }
-        let session = build_session(path, device, intra_threads).map_err(|e| {
+        // NB: load ONNX Runtime before anything can build an `ort::Error`: constructing one
+        // calls into the library and panics when it is missing.
+        let env = environment()?;
+        let session = build_session(env, path, device, intra_threads).map_err(|e| {
             let hint = match (device, cfg!(feature = "cuda"), locate_onnxruntime()) {
                 (Device::Cuda, true, Ok(lib)) => format!(
                     " (the ONNX Runtime loaded from {} has no usable CUDA provider: install the \

@@ -315,3 +315,32 @@ fn call_with_pgs_writes_scores_from_the_same_run() {
     assert_eq!(col("variants_matched"), "2");
     assert!(fx.dir.path().join("s.prs_matches.tsv.gz").exists());
 }
+
+// Without a usable ONNX Runtime the caller says what to install instead of crashing.
+#[test]
+fn missing_onnxruntime_says_what_to_install() {
+    let fx = build(true);
+    let vcf = fx.dir.path().join("o.vcf.gz");
+    let out = bin()
+        .env(
+            "ORT_DYLIB_PATH",
+            fx.dir.path().join("no-such-libonnxruntime.so"),
+        )
+        .args([
+            "call",
+            "--ref",
+            fx.fasta.to_str().unwrap(),
+            "--reads",
+            fx.bam.to_str().unwrap(),
+        ])
+        .args(["--output", vcf.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ORT_DYLIB_PATH") && err.contains("onnxruntime==1.31.1"),
+        "{err}"
+    );
+    assert!(!vcf.exists());
+}
