@@ -68,6 +68,8 @@ DATASETS=(
 # shipped model on simulated data (benches/holdout.sh). Never put these in DATASETS.
 HOLDOUT_DATASETS=(
   "holdout_grch38 train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 35 41 GRCh38 HG002 whole 1"
+  "holdout_grch38_20x train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 20 42 GRCh38 HG002 whole 1"
+  "holdout_grch38_55x train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 55 43 GRCh38 HG002 whole 1"
 )
 TINY_DATASETS=(
   "tiny_grch38 train/grch38.chr20_and_21_10M.fa.gz chr20 6660000 6700000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 30 21 GRCh38 HG002 slice:200000 1"

@@ -513,6 +513,8 @@ def parse_args(argv=None):
                          "channel is scaled by U(1-a, 1) and mean_baseq by U(1-a/2, 1) (0 = off). Simulated reads "
                          "aligned to a few Mb are almost all MAPQ 60 with few low-quality bases, so without this "
                          "the model learns simulator-specific quality levels instead of the evidence")
+    ap.add_argument("--multi-allelic-repeat", type=int, default=1,
+                    help="show training examples from sites with several candidate alleles this many times per epoch (1 = off)")
     ap.add_argument("--augment-noise", type=float, default=0.0, help="sigma of Gaussian noise added to train inputs (0 = off)")
     ap.add_argument("--val-block-size", type=int, default=100_000)
     ap.add_argument("--val-block-mod", type=int, default=10)
@@ -563,6 +565,19 @@ def main(argv=None) -> int:
     va_idx = np.flatnonzero(val_mask)
     if len(tr_idx) == 0 or len(va_idx) == 0:
         die(f"validation rule {val_rule!r} leaves {len(tr_idx)} training and {len(va_idx)} validation examples")
+    n_multi = 0
+    if args.multi_allelic_repeat > 1:
+        # Sites with several candidate alleles (true 1/2 genotypes, or a variant plus stutter)
+        # are a few percent of examples, yet the genotype of such a site is a product over its
+        # alleles' answers; seeing them more often teaches the model what another allele's
+        # reads mean. Only training examples are repeated, never validation ones.
+        key = (ds.source_idx.astype(np.int64) << 48) | (ds.chrom_idx.astype(np.int64) << 40) | ds.pos
+        _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+        multi = counts[inverse] >= 2
+        extra = tr_idx[multi[tr_idx]]
+        n_multi = int(len(extra))
+        tr_idx = np.concatenate([tr_idx] + [extra] * (args.multi_allelic_repeat - 1))
+        log(f"multi-allelic sites: {n_multi} training examples, each seen {args.multi_allelic_repeat}x")
     tr_counts = np.bincount(ds.y[tr_idx], minlength=3)
     va_counts = np.bincount(ds.y[va_idx], minlength=3)
     log(f"train {len(tr_idx)} {dict(zip(LABELS, tr_counts.tolist()))}; val {len(va_idx)} "
@@ -778,6 +793,8 @@ def main(argv=None) -> int:
             "class_weight": {"mode": args.class_weight, "weights": [float(v) for v in weights]},
             "augment_noise": args.augment_noise,
             "augment_quality": args.augment_quality,
+            "multi_allelic_repeat": args.multi_allelic_repeat,
+            "multi_allelic_train_examples": n_multi,
             "seed": args.seed,
             "threads": args.threads,
             "torch_version": torch.__version__,
