@@ -80,15 +80,26 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         .unwrap_or_else(|| "SAMPLE".into());
     drop(probe);
 
-    let model_path = match &cfg.model {
-        Some(p) => p.clone(),
-        None => model::default_model_path()?,
-    };
-    let info = model::load_info(&model_path)?;
-    let min_qual = cfg.min_qual.or(info.min_qual).unwrap_or(DEFAULT_MIN_QUAL);
     let workers = cfg.threads.max(1);
     // ORT gets half the threads: pileup workers and inference overlap in time.
-    let onnx = OnnxModel::load(&model_path, cfg.device, workers.div_ceil(2))?;
+    let ort_threads = workers.div_ceil(2);
+    let (info, onnx) = match &cfg.model {
+        Some(p) => (
+            model::load_info(p)?,
+            OnnxModel::load(p, cfg.device, ort_threads)?,
+        ),
+        None => {
+            let info = model::embedded_info()?;
+            let onnx = OnnxModel::load_from_memory(
+                model::EMBEDDED_ONNX,
+                &info.path,
+                cfg.device,
+                ort_threads,
+            )?;
+            (info, onnx)
+        }
+    };
+    let min_qual = cfg.min_qual.or(info.min_qual).unwrap_or(DEFAULT_MIN_QUAL);
     log::info!(
         "calling {} shards ({} bp) of {} with model {} on {:?}, {} worker(s)",
         shards.len(),

@@ -27,7 +27,8 @@ wheel), or `pip install onnxruntime==1.31.1` and set ORT_DYLIB_PATH to the \
 libonnxruntime.so.1.31.1 inside its onnxruntime/capi/ folder";
 
 /// Find libonnxruntime: `$ORT_DYLIB_PATH`, else a project venv (`.venv` beside the executable's
-/// ancestors or the working directory), else a copy next to the executable.
+/// ancestors or the working directory), else an activated `$VIRTUAL_ENV` or `pip install --user`
+/// (`~/.local`) with the `onnxruntime` wheel, else a copy next to the executable.
 pub fn locate_onnxruntime() -> Result<PathBuf> {
     if let Some(p) = std::env::var_os(ORT_DYLIB_ENV) {
         let p = PathBuf::from(p);
@@ -48,8 +49,12 @@ pub fn locate_onnxruntime() -> Result<PathBuf> {
     if let Ok(cwd) = std::env::current_dir() {
         roots.push(cwd);
     }
-    for root in &roots {
-        if let Some(p) = find_in_venv(&root.join(".venv")) {
+    let mut venvs: Vec<PathBuf> = roots.iter().map(|r| r.join(".venv")).collect();
+    // An activated virtualenv, then `pip install --user` (same lib/pythonX.Y layout).
+    venvs.extend(std::env::var_os("VIRTUAL_ENV").map(PathBuf::from));
+    venvs.extend(std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local")));
+    for venv in &venvs {
+        if let Some(p) = find_in_venv(venv) {
             return Ok(p);
         }
     }
@@ -129,9 +134,15 @@ impl std::fmt::Debug for OnnxModel {
 
 // NB: builder errors in ort are not Send + Sync, so the chain lives in a function returning
 // `ort::Result` and is converted to anyhow once, with the file name attached.
+/// Where a session's model comes from.
+enum Source<'a> {
+    File(&'a Path),
+    Memory(&'a [u8]),
+}
+
 fn build_session(
     env: &ort::environment::Environment,
-    path: &Path,
+    source: Source<'_>,
     device: Device,
     intra_threads: usize,
 ) -> ort::Result<Session> {
@@ -145,7 +156,10 @@ fn build_session(
         Device::Cpu => builder,
         Device::Cuda => with_cuda(builder)?,
     };
-    builder.commit_from_file(path)
+    match source {
+        Source::File(path) => builder.commit_from_file(path),
+        Source::Memory(bytes) => builder.commit_from_memory(bytes),
+    }
 }
 
 #[cfg(feature = "cuda")]
@@ -172,10 +186,24 @@ impl OnnxModel {
         if !path.is_file() {
             bail!("model file {} does not exist", path.display());
         }
+        Self::open(Source::File(path), path, device, intra_threads)
+    }
+
+    /// Open a model held in memory; `label` names it in messages.
+    pub fn load_from_memory(
+        bytes: &[u8],
+        label: &Path,
+        device: Device,
+        intra_threads: usize,
+    ) -> Result<Self> {
+        Self::open(Source::Memory(bytes), label, device, intra_threads)
+    }
+
+    fn open(source: Source<'_>, path: &Path, device: Device, intra_threads: usize) -> Result<Self> {
         // NB: load ONNX Runtime before anything can build an `ort::Error`: constructing one
         // calls into the library and panics when it is missing.
         let env = environment()?;
-        let session = build_session(env, path, device, intra_threads).map_err(|e| {
+        let session = build_session(env, source, device, intra_threads).map_err(|e| {
             let hint = match (device, cfg!(feature = "cuda"), locate_onnxruntime()) {
                 (Device::Cuda, true, Ok(lib)) => format!(
                     " (the ONNX Runtime loaded from {} has no usable CUDA provider: install the \

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::tensors;
 
-/// File stem of the model shipped in `models/`.
+/// Name of the model shipped in `models/` and built into the binary.
 pub const DEFAULT_MODEL: &str = "varstream-v1";
 
 /// What the caller reads from a model's sidecar.
@@ -30,25 +30,19 @@ pub fn sidecar_path(model: &Path) -> PathBuf {
     model.with_extension("json")
 }
 
-/// Find the default model: `models/` beside the executable's ancestors or the working directory.
-pub fn default_model_path() -> Result<PathBuf> {
-    let file = format!("models/{DEFAULT_MODEL}.onnx");
-    let mut roots: Vec<PathBuf> = Vec::new();
-    if let Ok(exe) = std::env::current_exe() {
-        roots.extend(exe.ancestors().skip(1).map(Path::to_path_buf));
-    }
-    if let Ok(cwd) = std::env::current_dir() {
-        roots.push(cwd);
-    }
-    roots
-        .iter()
-        .map(|r| r.join(&file))
-        .find(|p| p.is_file())
-        .with_context(|| {
-            format!(
-                "default model {file} not found beside the executable or here; pass --model FILE"
-            )
-        })
+/// The shipped model, built into the binary so that an installed `varstream` needs no model
+/// files beside it. `--model FILE` overrides it.
+pub const EMBEDDED_ONNX: &[u8] = include_bytes!("../models/varstream-v1.onnx");
+/// The shipped model's sidecar.
+pub const EMBEDDED_SIDECAR: &str = include_str!("../models/varstream-v1.json");
+
+/// Check and describe the built-in model.
+pub fn embedded_info() -> Result<ModelInfo> {
+    info_from(
+        EMBEDDED_SIDECAR,
+        EMBEDDED_ONNX,
+        Path::new("<built-in varstream-v1>"),
+    )
 }
 
 /// Read and check a model's sidecar against this build's tensor layout.
@@ -60,17 +54,20 @@ pub fn load_info(model: &Path) -> Result<ModelInfo> {
             side.display()
         )
     })?;
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("model sidecar {} is not JSON", side.display()))?;
+    let bytes =
+        std::fs::read(model).with_context(|| format!("cannot read model {}", model.display()))?;
+    info_from(&text, &bytes, model).with_context(|| format!("model sidecar {}", side.display()))
+}
+
+fn info_from(sidecar: &str, onnx: &[u8], model: &Path) -> Result<ModelInfo> {
+    let v: serde_json::Value = serde_json::from_str(sidecar).context("not JSON")?;
     check_tensor_spec(&v["tensor"]).with_context(|| {
         format!(
             "model {} was trained on another tensor layout than this varstream builds",
             model.display()
         )
     })?;
-    let bytes =
-        std::fs::read(model).with_context(|| format!("cannot read model {}", model.display()))?;
-    let sha256 = format!("{:x}", Sha256::digest(&bytes));
+    let sha256 = format!("{:x}", Sha256::digest(onnx));
     let name = v["name"].as_str().unwrap_or(DEFAULT_MODEL).to_string();
     let min_qual = v["calling"]["min_qual"].as_f64();
     Ok(ModelInfo {
@@ -100,6 +97,13 @@ pub fn check_tensor_spec(t: &serde_json::Value) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_embedded_model_matches_its_sidecar() {
+        let info = embedded_info().unwrap();
+        assert_eq!(info.name, DEFAULT_MODEL);
+        assert_eq!(info.sidecar["sha256"].as_str(), Some(info.sha256.as_str()));
+    }
 
     #[test]
     fn test_check_tensor_spec() {
