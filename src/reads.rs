@@ -243,18 +243,22 @@ pub fn left_align(read: &mut AlignedRead, ref_seq: &[u8], ref_start: u64) {
             .map(|&b| base_code(b))
     };
     let other_anchors: Vec<u64> = read.indels.iter().map(Indel::anchor).collect();
+    let start = read.start;
+    // An indel stops at the read's first base or where it would touch another of its indels.
+    let blocked = |k: usize, anchor: u64| {
+        anchor <= start
+            || other_anchors
+                .iter()
+                .enumerate()
+                .any(|(j, &a)| j != k && a == anchor - 1)
+    };
     for k in 0..read.indels.len() {
         match read.indels[k].clone() {
             Indel::Del { mut anchor, len } => {
                 let len64 = len as u64;
                 loop {
                     // Shifting moves the read base at `anchor` to the deletion's last position.
-                    if anchor <= read.start
-                        || other_anchors
-                            .iter()
-                            .enumerate()
-                            .any(|(j, &a)| j != k && a == anchor - 1)
-                    {
+                    if blocked(k, anchor) {
                         break;
                     }
                     let i = (anchor - read.start) as usize;
@@ -279,12 +283,7 @@ pub fn left_align(read: &mut AlignedRead, ref_seq: &[u8], ref_start: u64) {
                 mut seq,
             } => {
                 loop {
-                    if anchor <= read.start
-                        || other_anchors
-                            .iter()
-                            .enumerate()
-                            .any(|(j, &a)| j != k && a == anchor - 1)
-                    {
+                    if blocked(k, anchor) {
                         break;
                     }
                     let i = (anchor - read.start) as usize;
