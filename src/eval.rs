@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Result;
 use rust_htslib::bcf::{self, Read as _};
 
-use crate::reference::Reference;
+use crate::reference::{RefCursor, Reference};
 use crate::regions::{read_bed, Interval};
 use crate::training::{sample_alleles, AlleleKey};
 
@@ -104,6 +104,7 @@ pub fn load_calls(
     let header = reader.header().clone();
     let pass = header.name_to_id(b"PASS").ok();
     let mut out = HashMap::new();
+    let mut cursor = RefCursor::new(reference);
     for rec in reader.records() {
         let rec = rec.map_err(|e| anyhow::anyhow!("bad record in {}: {e}", path.display()))?;
         let Some(rid) = rec.rid() else { continue };
@@ -121,14 +122,8 @@ pub fn load_calls(
         if !(filters.is_empty() || filters.iter().all(|f| Some(*f) == pass)) {
             continue;
         }
-        let seq = reference.fetch(&contig, pos.saturating_sub(1_000), pos + 1_000)?;
-        let base0 = pos.saturating_sub(1_000);
-        let ref_at = |p: u64| {
-            p.checked_sub(base0)
-                .and_then(|i| seq.get(i as usize))
-                .copied()
-                .unwrap_or(b'N')
-        };
+        cursor.load_around(&contig, pos, 1_000)?;
+        let ref_at = |p: u64| cursor.base(p);
         for (key, copies) in sample_alleles(&rec, &contig, &ref_at, path)? {
             *out.entry(key).or_default() += copies;
         }

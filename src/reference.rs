@@ -199,6 +199,53 @@ impl Reference {
     }
 }
 
+/// Reference bases around positions visited in increasing order, fetched a block at a time,
+/// so that per-record look-ups (allele normalisation) neither re-read the reference for every
+/// record nor hold a whole contig in memory.
+pub struct RefCursor<'a> {
+    reference: &'a Reference,
+    contig: String,
+    start: u64,
+    seq: Vec<u8>,
+}
+
+/// Bases fetched past the requested flank each time the cursor moves.
+const CURSOR_BLOCK: u64 = 64 * 1024;
+
+impl<'a> RefCursor<'a> {
+    /// A cursor with nothing loaded yet.
+    pub fn new(reference: &'a Reference) -> Self {
+        Self {
+            reference,
+            contig: String::new(),
+            start: 0,
+            seq: Vec::new(),
+        }
+    }
+
+    /// Make sure `contig:[pos - flank, pos + flank)` is loaded.
+    pub fn load_around(&mut self, contig: &str, pos: u64, flank: u64) -> Result<()> {
+        let (lo, hi) = (pos.saturating_sub(flank), pos + flank);
+        let loaded_hi = self.start + self.seq.len() as u64;
+        let len = self.reference.contig_len(contig).unwrap_or(0);
+        if contig == self.contig && lo >= self.start && (hi <= loaded_hi || loaded_hi >= len) {
+            return Ok(());
+        }
+        self.seq = self.reference.fetch(contig, lo, hi + CURSOR_BLOCK)?;
+        self.contig = contig.to_string();
+        self.start = lo;
+        Ok(())
+    }
+
+    /// Base at `pos` on the loaded contig; `N` outside what is loaded.
+    pub fn base(&self, pos: u64) -> u8 {
+        pos.checked_sub(self.start)
+            .and_then(|i| self.seq.get(i as usize))
+            .copied()
+            .unwrap_or(b'N')
+    }
+}
+
 fn fetch_mmap(m: &[u8], e: &FaiEntry, start: u64, end: u64) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity((end - start) as usize);
     let mut pos = start;
@@ -232,5 +279,10 @@ mod tests {
         assert_eq!(r.fetch("c1", 8, 100).unwrap(), b"NN");
         assert_eq!(r.fetch("c2", 0, 4).unwrap(), b"TTTT");
         assert!(r.fetch("c3", 0, 1).is_err());
+        let mut c = RefCursor::new(&r);
+        c.load_around("c1", 3, 2).unwrap();
+        assert_eq!((c.base(1), c.base(9), c.base(10)), (b'C', b'N', b'N'));
+        c.load_around("c2", 1, 1).unwrap();
+        assert_eq!(c.base(3), b'T');
     }
 }

@@ -14,7 +14,7 @@ use rust_htslib::bcf::{self, Read as _};
 use crate::calling::{prepare_shard, ShardParams};
 use crate::pipeline::run_ordered;
 use crate::reads::ReadSource;
-use crate::reference::Reference;
+use crate::reference::{RefCursor, Reference};
 use crate::regions::{self, Interval};
 use crate::tensors::{self, EXAMPLE_LEN, N_CHANNELS, WINDOW};
 
@@ -118,6 +118,7 @@ pub fn load_truth(path: &Path, reference: &Reference, intervals: &[Interval]) ->
     let mut reader = bcf::IndexedReader::from_path(path)
         .map_err(|e| anyhow::anyhow!("cannot open indexed truth VCF {}: {e}", path.display()))?;
     let mut truth = Truth::default();
+    let mut cursor = RefCursor::new(reference);
     for iv in intervals {
         let Ok(rid) = reader.header().name2rid(iv.contig.as_bytes()) else {
             continue;
@@ -125,18 +126,12 @@ pub fn load_truth(path: &Path, reference: &Reference, intervals: &[Interval]) ->
         reader
             .fetch(rid, iv.start, Some(iv.end))
             .map_err(|e| anyhow::anyhow!("cannot fetch {iv} from {}: {e}", path.display()))?;
-        let seq = reference.fetch(&iv.contig, iv.start.saturating_sub(2_000), iv.end + 2_000)?;
-        let base0 = iv.start.saturating_sub(2_000);
-        let ref_at = |p: u64| {
-            p.checked_sub(base0)
-                .and_then(|i| seq.get(i as usize))
-                .copied()
-                .unwrap_or(b'N')
-        };
         for rec in reader.records() {
             let rec = rec.map_err(|e| anyhow::anyhow!("bad record in {}: {e}", path.display()))?;
             let pos = rec.pos() as u64;
             let ref_len = rec.alleles()[0].len() as u64;
+            cursor.load_around(&iv.contig, pos, 2_000)?;
+            let ref_at = |p: u64| cursor.base(p);
             for (key, copies) in sample_alleles(&rec, &iv.contig, &ref_at, path)? {
                 if key.2.len() > 1 && key.3.len() > 1 {
                     // Complex: no single candidate allele can match it; keep labels away.
@@ -291,6 +286,7 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
     };
     let mut summary = ExamplesSummary::default();
     let mut matched: std::collections::HashSet<AlleleKey> = Default::default();
+    let mut cursor = RefCursor::new(&reference);
     run_ordered(
         &shards,
         cfg.threads,
@@ -302,18 +298,8 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
         |_, ex| {
             let mut k = 0;
             for site in &ex.sites {
-                let refseq = reference.fetch(
-                    &site.contig,
-                    site.pos.saturating_sub(1_000),
-                    site.pos + 1_000,
-                )?;
-                let base0 = site.pos.saturating_sub(1_000);
-                let ref_at = |p: u64| {
-                    p.checked_sub(base0)
-                        .and_then(|i| refseq.get(i as usize))
-                        .copied()
-                        .unwrap_or(b'N')
-                };
+                cursor.load_around(&site.contig, site.pos, 1_000)?;
+                let ref_at = |p: u64| cursor.base(p);
                 let blocked = truth.unlabelable.iter().any(|iv| {
                     iv.contig == site.contig
                         && iv.start <= site.pos + site.ref_allele.len() as u64
