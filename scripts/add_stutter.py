@@ -32,6 +32,12 @@ Model (per read, per repeat run found in that read's sequence):
     where dinucleotide stutter of a few percent appears only at ~10+ copies.
   * An event is a deletion of one unit with probability --del-frac (0.6), otherwise an
     insertion of one unit (deletions are the more frequent stutter product).
+  * Optional, off by default (so existing data sets rebuild byte-identically):
+    --two-unit-frac F makes an event two units long with probability F (runs of at least
+    three units only); --str4 also treats 4 bp-unit STRs (>= --str-min-copies copies) like
+    2/3 bp ones. PCR-amplified libraries show -2/+2 unit stutter at a fraction of the -1
+    rate, and tetranucleotide STRs stutter too (HipSTR's and GangSTR's stutter models);
+    the "strong" preset of simulate_training.sh turns both on with doubled rates.
 
 Read handling:
   * Runs are detected on the read as sequenced (both mates are processed independently,
@@ -90,6 +96,9 @@ def main():
     ap.add_argument("--str-b", type=float, default=0.2, help="STR exponent per base (0.2)")
     ap.add_argument("--str-cap", type=float, default=0.15, help="STR rate cap (0.15)")
     ap.add_argument("--del-frac", type=float, default=0.6, help="fraction of events that are deletions (0.6)")
+    ap.add_argument("--two-unit-frac", type=float, default=0.0,
+                    help="fraction of events that are two units long (0 = off)")
+    ap.add_argument("--str4", action="store_true", help="also stutter 4 bp-unit STRs")
     ap.add_argument("--summary", help="also write the summary (key=value lines) here")
     args = ap.parse_args()
     if args.hp_min < 2:
@@ -116,10 +125,14 @@ def main():
     # A unit of 2/3 bases that is not itself a homopolymer (AA, AAA are homopolymers).
     str2_re = re.compile(rb"(?!(.)\1)([ACGT]{2})\2{%d,}" % c)
     str3_re = re.compile(rb"(?!(.)\1\1)([ACGT]{3})\2{%d,}" % c)
+    # A 4 bp unit that is neither a homopolymer nor a repeated 2 bp unit (ACAC is an STR2).
+    str4_re = re.compile(rb"(?!(.)\1\1\1)(?!(..)\2)([ACGT]{4})\3{%d,}" % c)
+    two_unit = args.two_unit_frac
 
     del_frac = args.del_frac
-    counts = {k: 0 for k in ("hp_ins", "hp_del", "str2_ins", "str2_del", "str3_ins", "str3_del")}
-    runs_seen = {"hp": 0, "str2": 0, "str3": 0}
+    kinds = ("hp", "str2", "str3") + (("str4",) if args.str4 else ())
+    counts = {k + sfx: 0 for k in kinds for sfx in ("_ins", "_del")}
+    runs_seen = {k: 0 for k in kinds}
     n_reads = 0
     n_changed = 0
     n_bases_in = 0
@@ -152,6 +165,9 @@ def main():
             runs.append((m.start(), m.end(), 2, "str2"))
         for m in str3_re.finditer(seq):
             runs.append((m.start(), m.end(), 3, "str3"))
+        if args.str4:
+            for m in str4_re.finditer(seq):
+                runs.append((m.start(), m.end(), 4, "str4"))
 
         if runs:
             if len(runs) > 1:
@@ -168,7 +184,11 @@ def main():
                     L = MAXL - 1
                 p = hp_tab[L] if unit == 1 else str_tab[L]
                 if rand() < p:
-                    events.append((s, e, unit, kind, rand() < del_frac))
+                    is_del = rand() < del_frac
+                    # Drawn only when enabled, so default runs keep their random stream.
+                    if two_unit > 0 and rand() < two_unit and L >= 3 * unit:
+                        unit *= 2
+                    events.append((s, e, unit, kind, is_del))
             if events:
                 n_changed += 1
                 # Right to left, so earlier coordinates stay valid.
@@ -198,14 +218,15 @@ def main():
     lines = [
         "input=%s" % args.input,
         "seed=%d" % args.seed,
-        "params=hp_min=%d hp_a=%g hp_b=%g hp_cap=%g str_units=2,3 str_min_copies=%d str_a=%g str_b=%g str_cap=%g del_frac=%g"
-        % (args.hp_min, args.hp_a, args.hp_b, args.hp_cap, args.str_min_copies,
-           args.str_a, args.str_b, args.str_cap, args.del_frac),
+        "params=hp_min=%d hp_a=%g hp_b=%g hp_cap=%g str_units=%s str_min_copies=%d str_a=%g str_b=%g str_cap=%g del_frac=%g%s"
+        % (args.hp_min, args.hp_a, args.hp_b, args.hp_cap, "2,3,4" if args.str4 else "2,3",
+           args.str_min_copies, args.str_a, args.str_b, args.str_cap, args.del_frac,
+           " two_unit_frac=%g" % two_unit if two_unit > 0 else ""),
         "reads=%d" % n_reads,
         "reads_changed=%d" % n_changed,
         "bases_in=%d" % n_bases_in,
         "bases_out=%d" % n_bases_out,
-        "runs_hp=%d runs_str2=%d runs_str3=%d" % (runs_seen["hp"], runs_seen["str2"], runs_seen["str3"]),
+        " ".join("runs_%s=%d" % (k, v) for k, v in runs_seen.items()),
         " ".join("%s=%d" % (k, v) for k, v in counts.items()),
     ]
     text = "\n".join(lines) + "\n"

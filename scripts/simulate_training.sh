@@ -15,6 +15,7 @@
 #   SIM_KEEP_TMP=1  keep OUTDIR/NAME/tmp (haplotype FASTAs, FASTQs, logs)
 #   SIM_STUTTER=0|1 force stutter off/on for every data set built (default: the row's
 #                   `stutter` column; see below)
+#   SIM_PARALOG=0|1 force collapsed-paralog reads off/on (default: the row's `paralog` column)
 #   SIM_STUTTER_ARGS="--hp-b 0.4 ..."  extra flags for scripts/add_stutter.py (default none:
 #                   its documented default rates)
 #
@@ -33,7 +34,7 @@ set -euo pipefail
 
 # ---------------------------------------------------------------------------------------
 # Data sets. Columns (whitespace separated; paths relative to $VARSTREAM_DATA):
-#   name  ref.fa.gz  contig  start  end  truth.vcf.gz  truth_contig  depth  seed  build  sample  index  [stutter]
+#   name  ref.fa.gz  contig  start  end  truth.vcf.gz  truth_contig  depth  seed  build  sample  index  [stutter [paralog]]
 # start/end: 1-based inclusive region that reads are simulated from (before SIM_SCALE).
 # truth_contig: the contig's name inside the truth VCF (renamed to `contig` when different).
 # index: `whole` = bwa index of the whole reference FASTA (realistic mapping: reads may go
@@ -47,6 +48,17 @@ set -euo pipefail
 #        The truth is unchanged (stutter is read error). Seeds: SEED*1000 + 10*hap + mate.
 #        The original rows (built before stutter existed) stay 0 so they rebuild
 #        byte-identically; the *_st rows and the tiny demo set use 1.
+#        2 = the "strong" preset (STRONG_STUTTER_ARGS below): doubled rates, some +-2 unit
+#        events and 4 bp-unit STRs, as in PCR-amplified libraries (the *_px rows).
+#        Without them the model called low-fraction stutter in long repeats (held-out INDEL
+#        F1 0.957-0.977; with them 0.969-0.985, benches/results/holdout.md).
+# paralog: optional, 1 = add reads of diverged copies of random segments covering
+#        3% of the region (scripts/make_paralogs.py), one extra copy deep, aligned with the rest:
+#        a collapsed segmental duplication whose PSVs look like low-fraction variants. The
+#        truth is unchanged. Seed: SEED*1000 + 500 (segments), SEED*100 + 3 (ART).
+#        Only the held-out *_pd set uses it: training on such sets taught the model to
+#        reject true hets at 35-45% allele fraction (held-out SNV recall fell), so the
+#        shipped model is not trained on them (see the model card in README.md).
 # ---------------------------------------------------------------------------------------
 DATASETS=(
   "hg002_grch38_a train/grch38.chr20_and_21_10M.fa.gz chr20 1000000 3000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 45 11 GRCh38 HG002 whole"
@@ -63,6 +75,10 @@ DATASETS=(
   "hg002_grch38_c_st train/grch38.chr20_and_21_10M.fa.gz chr20 3000000 4900000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 50 35 GRCh38 HG002 whole 1"
   "hg002_grch38_e_st train/grch38.chr20_and_21_10M.fa.gz chr20 9200000 9990000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 25 36 GRCh38 HG002 whole 1"
   "hg001_hs37d5_st train/hs37d5_chr20_1_1000000.fa.gz 20 100000 990000 train/HG001_GRCh37_v3.3.2.chr20_train.vcf.gz 20 35 37 GRCh37 HG001 whole 1"
+  "hg002_grch38_a_px train/grch38.chr20_and_21_10M.fa.gz chr20 1000000 3000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 30 51 GRCh38 HG002 whole 2"
+  "hg001_hg19_px na12878_chr20/ucsc.hg19.chr20.unittest.fasta.gz chr20 10300000 11000000 train/HG001_GRCh37_v3.3.2.chr20_train.vcf.gz 20 45 52 GRCh37 HG001 whole 2"
+  "hg002_grch38_c_px train/grch38.chr20_and_21_10M.fa.gz chr20 3000000 4900000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 60 53 GRCh38 HG002 whole 2"
+  "hg002_grch38_e_px train/grch38.chr20_and_21_10M.fa.gz chr20 9200000 9990000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 40 54 GRCh38 HG002 whole 2"
 )
 # Held out from training: regions no training set covers, for end-to-end accuracy of the
 # shipped model on simulated data (benches/holdout.sh). Never put these in DATASETS.
@@ -70,6 +86,7 @@ HOLDOUT_DATASETS=(
   "holdout_grch38 train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 35 41 GRCh38 HG002 whole 1"
   "holdout_grch38_20x train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 20 42 GRCh38 HG002 whole 1"
   "holdout_grch38_55x train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 55 43 GRCh38 HG002 whole 1"
+  "holdout_grch38_pd train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 40 44 GRCh38 HG002 whole 2 1"
 )
 TINY_DATASETS=(
   "tiny_grch38 train/grch38.chr20_and_21_10M.fa.gz chr20 6660000 6700000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 30 21 GRCh38 HG002 slice:200000 1"
@@ -78,6 +95,9 @@ TINY_DATASETS=(
 # Evaluation window (GRCh37/hg19, 1-based inclusive); contig `chr20` or `20`.
 FORBID_START=9900000
 FORBID_END=10200000
+
+# Stutter column 2: PCR-amplified library (see scripts/add_stutter.py).
+STRONG_STUTTER_ARGS="--hp-a 0.004 --str-a 0.002 --two-unit-frac 0.15 --str4"
 
 # Fixed simulation parameters (the brief: HiSeq 2500 profile, 2x101, 350+-50 bp fragments).
 READ_LEN=101
@@ -210,9 +230,13 @@ select_applicable() {
 # ---------------------------------------------------------------------------------------
 build_dataset() {
   local name=$1 ref_src=$2 contig=$3 start=$4 end=$5 truth_src=$6 truth_contig=$7
-  local depth=$8 seed=$9 build=${10} sample=${11} index=${12} stutter=${13:-0}
+  local depth=$8 seed=$9 build=${10} sample=${11} index=${12} stutter=${13:-0} paralog=${14:-0}
   [ -n "${SIM_STUTTER:-}" ] && stutter=$SIM_STUTTER
-  [ "$stutter" = 0 ] || [ "$stutter" = 1 ] || die "$name: stutter must be 0 or 1, got '$stutter'"
+  [ -n "${SIM_PARALOG:-}" ] && paralog=$SIM_PARALOG
+  [ "$stutter" = 0 ] || [ "$stutter" = 1 ] || [ "$stutter" = 2 ] || die "$name: stutter must be 0, 1 or 2, got '$stutter'"
+  [ "$paralog" = 0 ] || [ "$paralog" = 1 ] || die "$name: paralog must be 0 or 1, got '$paralog'"
+  local stutter_args=${SIM_STUTTER_ARGS:-}
+  [ "$stutter" = 2 ] && stutter_args="$STRONG_STUTTER_ARGS $stutter_args"
   local T0; T0=$(date +%s)
 
   # SIM_SCALE keeps the start and shrinks the length.
@@ -234,7 +258,7 @@ build_dataset() {
   [ -f "$DATA/$ref_src" ] || die "$name: missing $DATA/$ref_src"
   [ -f "$DATA/$truth_src" ] || die "$name: missing $DATA/$truth_src"
 
-  log "=== $name: $contig:$start-$end ($len bp), depth $depth, seed $seed, build $build, stutter $stutter"
+  log "=== $name: $contig:$start-$end ($len bp), depth $depth, seed $seed, build $build, stutter $stutter, paralog $paralog"
   local out=$OUTDIR/$name tmp=$OUTDIR/$name/tmp
   rm -rf "$out"; mkdir -p "$tmp"
   local timings=$out/timings.tsv; : > "$timings"
@@ -315,20 +339,34 @@ build_dataset() {
       -rs $(( seed * 100 + h )) -d r -i "$tmp/hap$h.fa" -o "$tmp/hap${h}_" > "$tmp/art$h.log" 2>&1 \
       || { cat "$tmp/art$h.log" >&2; die "$name: art_illumina failed"; }
   done
+  local sources="hap1 hap2"
+  if [ "$paralog" = 1 ]; then
+    python3 "$REPO_ROOT/scripts/make_paralogs.py" --seed $(( seed * 1000 + 500 )) --offset "$start" \
+      --fraction 0.03 --fasta "$tmp/region.fa" --out "$tmp/para.fa" --summary "$tmp/paralog.txt" 2> "$tmp/paralog.log" \
+      || { cat "$tmp/paralog.log" >&2; die "$name: make_paralogs.py failed"; }
+    # One extra copy: half the diploid depth.
+    art_illumina -ss HS25 -l "$READ_LEN" -p -m "$FRAG_MEAN" -s "$FRAG_SD" -f "$half" -na \
+      -rs $(( seed * 100 + 3 )) -d p -i "$tmp/para.fa" -o "$tmp/para_" > "$tmp/art_para.log" 2>&1 \
+      || { cat "$tmp/art_para.log" >&2; die "$name: art_illumina (paralogs) failed"; }
+    sources="hap1 hap2 para"
+  fi
   printf 'art\t%s\n' "$(since "$t")" >> "$timings"
 
   # -- stutter (optional): +-1 repeat-unit errors, each FASTQ independently ---------------
   local fq=fq
-  if [ "$stutter" = 1 ]; then
+  if [ "$stutter" != 0 ]; then
     t=$(date +%s)
     local m
-    for h in 1 2; do
+    local src h
+    for src in $sources; do
+      # Seed per source: hap1/hap2 as before (so old rows rebuild identically), para = 3.
+      case $src in hap1) h=1 ;; hap2) h=2 ;; *) h=3 ;; esac
       for m in 1 2; do
         # shellcheck disable=SC2086
-        python3 "$REPO_ROOT/scripts/add_stutter.py" --seed $(( seed * 1000 + 10 * h + m )) ${SIM_STUTTER_ARGS:-} \
-          -i "$tmp/hap${h}_$m.fq" -o "$tmp/hap${h}_$m.st.fq" --summary "$tmp/stutter_hap${h}_$m.txt" \
-          2> "$tmp/stutter_hap${h}_$m.log" || { cat "$tmp/stutter_hap${h}_$m.log" >&2; die "$name: add_stutter.py failed"; }
-        rm -f "$tmp/hap${h}_$m.fq"
+        python3 "$REPO_ROOT/scripts/add_stutter.py" --seed $(( seed * 1000 + 10 * h + m )) $stutter_args \
+          -i "$tmp/${src}_$m.fq" -o "$tmp/${src}_$m.st.fq" --summary "$tmp/stutter_${src}_$m.txt" \
+          2> "$tmp/stutter_${src}_$m.log" || { cat "$tmp/stutter_${src}_$m.log" >&2; die "$name: add_stutter.py failed"; }
+        rm -f "$tmp/${src}_$m.fq"
       done
     done
     fq=st.fq
@@ -339,7 +377,8 @@ build_dataset() {
   # Against the whole reference, not just the region: mapping to the region alone would
   # be unrealistically clean (no paralogous competition, no mismapping).
   bwa mem -t "$THREADS" -R "$RG" "$ref" \
-      <(cat "$tmp/hap1_1.$fq" "$tmp/hap2_1.$fq") <(cat "$tmp/hap1_2.$fq" "$tmp/hap2_2.$fq") 2> "$tmp/bwa.log" \
+      <(for src in $sources; do cat "$tmp/${src}_1.$fq"; done) \
+      <(for src in $sources; do cat "$tmp/${src}_2.$fq"; done) 2> "$tmp/bwa.log" \
     | samtools sort -@ "$THREADS" -m 512M -T "$tmp/sort" -o "$out/reads.bam" - 2> "$tmp/sort.log"
   samtools index "$out/reads.bam"
   printf 'bwa_mem_sort\t%s\n' "$(since "$t")" >> "$timings"
@@ -371,13 +410,18 @@ build_dataset() {
     echo "depth=$depth"
     echo "art=art_illumina -ss HS25 -l $READ_LEN -p -m $FRAG_MEAN -s $FRAG_SD -f $half -na -rs $(( seed * 100 + 1 ))/$(( seed * 100 + 2 ))"
     echo "stutter=$stutter"
-    if [ "$stutter" = 1 ]; then
-      echo "stutter_tool=scripts/add_stutter.py ${SIM_STUTTER_ARGS:-}"
+    if [ "$stutter" != 0 ]; then
+      echo "stutter_tool=scripts/add_stutter.py $stutter_args"
       echo "stutter_seeds=$(( seed * 1000 + 11 ))/$(( seed * 1000 + 12 ))/$(( seed * 1000 + 21 ))/$(( seed * 1000 + 22 )) (hap1_1/hap1_2/hap2_1/hap2_2)"
       sed -n 's/^params=/stutter_params=/p' "$tmp/stutter_hap1_1.txt"
-      # Totals over the four FASTQs.
-      cat "$tmp"/stutter_hap?_?.txt | tr ' ' '\n' | grep -E '^(reads|reads_changed|bases_in|bases_out|runs_[a-z0-9]+|(hp|str2|str3)_(ins|del))=' \
+      # Totals over the FASTQs.
+      cat "$tmp"/stutter_*_?.txt | tr ' ' '\n' | grep -E '^(reads|reads_changed|bases_in|bases_out|runs_[a-z0-9]+|(hp|str2|str3|str4)_(ins|del))=' \
         | awk -F= '{s[$1]+=$2; if(!($1 in o)){o[$1]=++n; k[n]=$1}} END{for(i=1;i<=n;i++) printf "stutter_%s=%d\n", k[i], s[k[i]]}'
+    fi
+    echo "paralog=$paralog"
+    if [ "$paralog" = 1 ]; then
+      echo "paralog_tool=scripts/make_paralogs.py --seed $(( seed * 1000 + 500 )); art -rs $(( seed * 100 + 3 )) -f $half"
+      sed 's/^/paralog_/' "$tmp/paralog.txt"
     fi
     echo "bwa=bwa mem -t $THREADS -R $RG"
     echo "truth_records=$nrec"
@@ -417,7 +461,7 @@ built=0
 for row in "${rows[@]}"; do
   # shellcheck disable=SC2086
   set -- $row
-  [ $# -eq 12 ] || [ $# -eq 13 ] || die "data set row has $# columns, expected 12 or 13: $row"
+  [ $# -ge 12 ] && [ $# -le 14 ] || die "data set row has $# columns, expected 12 to 14: $row"
   if [ -n "$only" ] && [[ ",$only," != *",$1,"* ]]; then continue; fi
   build_dataset "$@"
   built=$((built + 1))
