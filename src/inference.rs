@@ -208,7 +208,10 @@ impl OnnxModel {
                 (Device::Cuda, true, Ok(lib)) => format!(
                     " (the ONNX Runtime loaded from {} has no usable CUDA provider: install the \
                      `onnxruntime-gpu` wheel, set ORT_DYLIB_PATH to its libonnxruntime, and check \
-                     that a GPU and its CUDA libraries are visible)",
+                     that a GPU is present and that the CUDA libraries its provider links \
+                     (onnxruntime-gpu 1.31: libcudart.so.13, libcublas.so.13, libcublasLt.so.13, \
+                     libcurand.so.10, and libcudnn.so.9 at run time, e.g. from the nvidia-*-cu13 \
+                     wheels) are on LD_LIBRARY_PATH)",
                     lib.display()
                 ),
                 _ => String::new(),
