@@ -10,7 +10,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=${1:-$ROOT/work}
-NAME=${MODEL_NAME:-varstream-v1}
+NAME=${MODEL_NAME:-varstream-v2}
 BIN=$ROOT/target/release/varstream
 [ -x "$BIN" ] || (cd "$ROOT" && cargo build --release)
 [ -s "$WORK/sim/manifest.tsv" ] || bash "$ROOT/scripts/simulate_training.sh" "$WORK/sim"
@@ -22,4 +22,4 @@ tail -n +2 "$WORK/sim/manifest.tsv" | while IFS=$'\t' read -r name ref bam truth
     --min-snv-fraction 0.05 --min-indel-fraction 0.03 -q
 done
 "$ROOT/.venv-train/bin/python" "$ROOT/scripts/train.py" --examples "$WORK"/examples/*/ \
-  --name "$NAME" --epochs 25 --patience 5 --augment-quality 0.5 --seed 1 --out-dir "$ROOT/models"
+  --name "$NAME" --epochs 8 --patience 8 --augment-quality 0.5 --seed 1 --out-dir "$ROOT/models"

@@ -47,6 +47,9 @@ pub struct Pileup {
     pub bq_n: Vec<u16>,
     /// Sum of min(MAPQ, 60) over reads spanning.
     pub mq_sum: Vec<u32>,
+    /// Median depth over the window's covered positions: what depth looks like here, so a
+    /// position's depth can be judged relative to it (collapsed duplications stand out).
+    pub typical_depth: u16,
 }
 
 impl Pileup {
@@ -61,6 +64,7 @@ impl Pileup {
             bq_sum: vec![0; n],
             bq_n: vec![0; n],
             mq_sum: vec![0; n],
+            typical_depth: 0,
         };
         for r in reads {
             let s = r.reverse as usize;
@@ -88,6 +92,11 @@ impl Pileup {
                     p.counts[i][s][4] = p.counts[i][s][4].saturating_add(1);
                 }
             }
+        }
+        let mut covered: Vec<u16> = p.depth.iter().copied().filter(|&d| d > 0).collect();
+        if !covered.is_empty() {
+            let mid = covered.len() / 2;
+            p.typical_depth = *covered.select_nth_unstable(mid).1;
         }
         p
     }

@@ -4,7 +4,7 @@ use crate::candidates::{AltKind, Pileup, ReadAllele, Site};
 use crate::reads::{base_code, AlignedRead};
 
 /// Layout version; bump whenever channels, their order or their scaling change.
-pub const TENSOR_VERSION: u32 = 5;
+pub const TENSOR_VERSION: u32 = 6;
 /// Positions per window: the anchor and 16 on each side.
 pub const WINDOW: usize = 33;
 /// Index of the anchor within the window.
@@ -45,6 +45,9 @@ pub const CHANNELS: &[&str] = &[
     "informative_alt_fraction",
     "alt_mapq_delta",
     "alt_baseq_delta",
+    "repeat_tract",
+    "repeat_unit",
+    "depth_ratio",
 ];
 /// Channels per position.
 pub const N_CHANNELS: usize = CHANNELS.len();
@@ -61,8 +64,11 @@ anchor) on reads supporting this alt, and on all other informative reads, divide
 whose soft clip starts at the position, divided by depth; reads supporting this alt divided by reads \
 assigned any allele (constant over the window); mean min(MAPQ,60)/60 of reads supporting this alt \
 minus that of all reads assigned an allele, and the same for min(BQ,40)/40 of their base at the \
-anchor (both constant; 0 without supporting reads); window of 33 reference positions centred on \
-the VCF anchor";
+anchor (both constant; 0 without supporting reads); for an indel, the reference bases after the \
+anchor that repeat its minimal unit, /20 clamped to 2, and that unit's length /6 clamped to 1 \
+(both constant; 0 for SNVs); read depth divided by the median depth of the covered positions \
+of the shard's pileup, /2 clamped to 2; window of 33 reference positions centred on the VCF \
+anchor";
 
 /// Write the example for alt `k` of `site` into `out` (length [`EXAMPLE_LEN`], row-major
 /// `[position][channel]`).
@@ -116,6 +122,7 @@ pub fn encode(
             row[21] = pileup.mq_sum[i] as f32 / pileup.depth[i] as f32 / 60.0;
         }
         row[23] = pileup.depth[i] as f32 / 100.0;
+        row[35] = (pileup.depth[i] as f32 / pileup.typical_depth.max(1) as f32 / 2.0).min(2.0);
     }
     // Reads carrying this alt / another non-ref allele, spread over the positions they cover;
     // the mismatches each group carries elsewhere (reads from a paralog carry several).
@@ -193,7 +200,14 @@ pub fn encode(
     } else {
         (0.0, 0.0)
     };
+    // Stutter grows with the length of the repeat an indel sits in, which can reach far
+    // beyond the window's 16 bases of reference on each side.
+    let (tract, unit) = repeat_context(pileup, site.pos, &site.alts[k]);
+    let tract_feature = (tract as f32 / 20.0).min(2.0);
+    let unit_feature = (unit as f32 / 6.0).min(1.0);
     for w in 0..WINDOW {
+        out[w * N_CHANNELS + 33] = tract_feature;
+        out[w * N_CHANNELS + 34] = unit_feature;
         out[w * N_CHANNELS + 24] = len_feature;
         out[w * N_CHANNELS + 30] = alt_fraction;
         out[w * N_CHANNELS + 31] = mq_delta;
@@ -202,6 +216,22 @@ pub fn encode(
             out[w * N_CHANNELS + 22] = 1.0;
         }
     }
+}
+
+/// Reference bases after the anchor at `pos` that repeat the minimal unit of an indel, and
+/// that unit's length; `(0, 0)` for an SNV. Indels are left-aligned, so the repeat they can
+/// slide in starts right after the anchor.
+pub fn repeat_context(pileup: &Pileup, pos: u64, alt: &AltKind) -> (u64, usize) {
+    let seq: Vec<u8> = match alt {
+        AltKind::Snv(_) => return (0, 0),
+        AltKind::Del(l) => (1..=*l as u64).map(|d| pileup.ref_base(pos + d)).collect(),
+        AltKind::Ins(s) => s.to_ascii_uppercase(),
+    };
+    let unit = (1..=seq.len())
+        .find(|&p| (p..seq.len()).all(|i| seq[i] == seq[i % p]))
+        .unwrap_or(seq.len());
+    let end = crate::candidates::repeat_end(pileup, pos, &seq[..unit]);
+    (end - pos - 1, unit)
 }
 
 /// The tensor spec as JSON, for make-examples output and model sidecars.
@@ -220,6 +250,25 @@ mod tests {
     use super::*;
     use crate::candidates::{find_sites, CandidateParams};
     use crate::reads::test_read as read;
+
+    #[test]
+    fn test_repeat_context() {
+        // anchor G at 2, then CACACA, then T.
+        let p = Pileup::build(0, b"AAGCACACATTT".to_vec(), &[], 10);
+        assert_eq!(repeat_context(&p, 2, &AltKind::Del(2)), (6, 2));
+        assert_eq!(repeat_context(&p, 2, &AltKind::Del(4)), (6, 2));
+        assert_eq!(repeat_context(&p, 2, &AltKind::Ins(b"ca".to_vec())), (6, 2));
+        // An insertion unrelated to the following bases sits in no repeat.
+        assert_eq!(repeat_context(&p, 2, &AltKind::Ins(b"GG".to_vec())), (0, 1));
+        // CAC has period 2 as a string: still the CA repeat.
+        assert_eq!(repeat_context(&p, 2, &AltKind::Del(3)), (6, 2));
+        // ACG does not repeat after it: the tract is the deleted bases alone.
+        let q = Pileup::build(0, b"TACGTTT".to_vec(), &[], 10);
+        assert_eq!(repeat_context(&q, 0, &AltKind::Del(3)), (3, 3));
+        // T homopolymer after the anchor at 8 (A): delete one T.
+        assert_eq!(repeat_context(&p, 8, &AltKind::Del(1)), (3, 1));
+        assert_eq!(repeat_context(&p, 8, &AltKind::Snv(b'C')), (0, 0));
+    }
 
     #[test]
     fn test_encode_het_snv() {
@@ -262,5 +311,7 @@ mod tests {
         assert!((at(CENTER, "depth") - 0.04).abs() < 1e-6);
         // window positions 21.. from the left edge: pos 20-16 = 4 >= 0 so all rows are filled
         assert_eq!(at(WINDOW - 1, "depth"), 0.04);
+        // every position has the same depth: half of the (clamped) ratio scale
+        assert_eq!(at(CENTER, "depth_ratio"), 0.5);
     }
 }
