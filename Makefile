@@ -24,7 +24,7 @@ test: setup
 bench: build
 	@bash benches/bench.sh
 
-# Rebuild models/varstream-v2.onnx from scratch (needs scripts/setup_train_env.sh; not in CI).
+# Rebuild models/varstream-v3.onnx from scratch (needs scripts/setup_train_env.sh; not in CI).
 model: build
 	bash scripts/install_sim_deps.sh
 	bash scripts/setup_train_env.sh

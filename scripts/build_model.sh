@@ -10,7 +10,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=${1:-$ROOT/work}
-NAME=${MODEL_NAME:-varstream-v2}
+NAME=${MODEL_NAME:-varstream-v3}
 BIN=$ROOT/target/release/varstream
 [ -x "$BIN" ] || (cd "$ROOT" && cargo build --release)
 [ -s "$WORK/sim/manifest.tsv" ] || bash "$ROOT/scripts/simulate_training.sh" "$WORK/sim"

@@ -3,11 +3,11 @@
 use anyhow::Result;
 
 use crate::candidates::{allele_depths, assign_reads, find_sites, CandidateParams, Pileup, Site};
-use crate::genotypes::{call, filter, genotype_posteriors};
+use crate::genotypes::{call, filter, posteriors_from_sets};
 use crate::reads::{left_align, ReadFilter, ReadSource};
 use crate::reference::Reference;
 use crate::regions::Shard;
-use crate::tensors::{encode, EXAMPLE_LEN, WINDOW};
+use crate::tensors::{allele_sets, encode, EXAMPLE_LEN, WINDOW};
 
 /// Reads are fetched this far beyond a shard so that windows and indels at its edges see all
 /// their evidence, whichever shard they fall in.
@@ -20,7 +20,8 @@ pub const REF_PAD: u64 = 1_000;
 pub struct ShardExamples {
     /// Candidate sites with anchors inside the shard, in position order.
     pub sites: Vec<Site>,
-    /// `EXAMPLE_LEN` values per example; examples ordered by site then alt.
+    /// `EXAMPLE_LEN` values per example; examples ordered by site, then by
+    /// [`allele_sets`] of the site.
     pub tensors: Vec<f32>,
 }
 
@@ -63,7 +64,7 @@ pub fn prepare_shard(
     }
     let pileup = Pileup::build(ref_from, ref_seq, &reads, p.candidates.min_baseq);
     let mut sites = find_sites(&iv.contig, &pileup, &reads, iv.start, iv.end, &p.candidates);
-    let n: usize = sites.iter().map(|s| s.alts.len()).sum();
+    let n: usize = sites.iter().map(|s| allele_sets(s.alts.len()).len()).sum();
     let mut tensors = vec![0f32; n * EXAMPLE_LEN];
     let mut chunks = tensors.chunks_mut(EXAMPLE_LEN);
     // Reads are sorted by start, so the reads that can touch a window form one slice.
@@ -79,11 +80,11 @@ pub fn prepare_shard(
         let near = &reads[a..b];
         let assigned = assign_reads(site, &pileup, near, p.candidates.min_baseq);
         site.allele_depths = allele_depths(&assigned, site.alts.len());
-        for k in 0..site.alts.len() {
+        for set in allele_sets(site.alts.len()) {
             let out = chunks.next().expect("bug: example count");
             encode(
                 site,
-                k,
+                &set,
                 &pileup,
                 near,
                 &assigned,
@@ -95,10 +96,10 @@ pub fn prepare_shard(
     Ok(ShardExamples { sites, tensors })
 }
 
-/// Genotype each site from its alts' probabilities (`probs`: 3 per example, in example order)
-/// and format VCF lines.
+/// Genotype each site from its allele sets' probabilities (`probs`: 3 per example, in example
+/// order) and format VCF lines.
 pub fn genotype_shard(sites: &[Site], probs: &[[f32; 3]], min_qual: f64) -> Result<String> {
-    let n: usize = sites.iter().map(|s| s.alts.len()).sum();
+    let n: usize = sites.iter().map(|s| allele_sets(s.alts.len()).len()).sum();
     anyhow::ensure!(
         probs.len() == n,
         "bug: {} probabilities for {n} examples",
@@ -107,9 +108,10 @@ pub fn genotype_shard(sites: &[Site], probs: &[[f32; 3]], min_qual: f64) -> Resu
     let mut out = String::new();
     let mut next = 0;
     for site in sites {
-        let per_alt = &probs[next..next + site.alts.len()];
-        next += site.alts.len();
-        let c = call(&genotype_posteriors(per_alt));
+        let sets = allele_sets(site.alts.len());
+        let per_set = &probs[next..next + sets.len()];
+        next += sets.len();
+        let c = call(&posteriors_from_sets(site.alts.len(), &sets, per_set));
         let f = filter(&c, min_qual);
         if c.gt == (0, 0) {
             out.push_str(&crate::vcf::record(site, &c, f));

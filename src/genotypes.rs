@@ -31,15 +31,25 @@ pub fn genotypes(n_alleles: usize) -> Vec<(usize, usize)> {
 /// Posterior of each genotype (VCF order) from per-alt copy-number probabilities
 /// `per_alt[a] = [P(0 copies), P(1), P(2)]` of alt `a + 1`.
 pub fn genotype_posteriors(per_alt: &[[f32; 3]]) -> Vec<f64> {
-    let n_alleles = per_alt.len() + 1;
-    let mut post: Vec<f64> = genotypes(n_alleles)
+    let sets: Vec<Vec<usize>> = (0..per_alt.len()).map(|a| vec![a]).collect();
+    posteriors_from_sets(per_alt.len(), &sets, per_alt)
+}
+
+/// Posterior of each genotype over `n_alts` alts from copy-number probabilities of allele
+/// sets: `probs[i]` is P(0, 1, 2 copies of any alt in `sets[i]`), alts numbered from 0. Each
+/// set is one more expert in the product: a pair of alts with P(2 copies) high favours the
+/// genotype made of both.
+pub fn posteriors_from_sets(n_alts: usize, sets: &[Vec<usize>], probs: &[[f32; 3]]) -> Vec<f64> {
+    let mut post: Vec<f64> = genotypes(n_alts + 1)
         .into_iter()
         .map(|(j, k)| {
-            per_alt
-                .iter()
-                .enumerate()
-                .map(|(a, p)| {
-                    let copies = (j == a + 1) as usize + (k == a + 1) as usize;
+            sets.iter()
+                .zip(probs)
+                .map(|(set, p)| {
+                    let copies = [j, k]
+                        .iter()
+                        .filter(|&&g| g > 0 && set.contains(&(g - 1)))
+                        .count();
                     (p[copies] as f64).max(MIN_PROB)
                 })
                 .product()
@@ -170,6 +180,20 @@ mod tests {
         // unnormalised: 0/0 .01, 0/1 .08, 1/1 .01, 0/2 .08, 1/2 .64, 2/2 .01 ; total .83
         assert!((post[4] - 0.64 / 0.83).abs() < 1e-6);
         assert_eq!(call(&post).gt, (1, 2));
+    }
+
+    #[test]
+    fn test_pair_expert_rules_out_ref() {
+        // Alone, alt 1 looks het and alt 2 mostly absent: 0/1 (.9 * .6) beats 1/2 (.9 * .35).
+        let singles = [[0.05, 0.9, 0.05], [0.6, 0.35, 0.05]];
+        assert_eq!(call(&genotype_posteriors(&singles)).gt, (0, 1));
+        // The pair's example sees no REF reads: 2 copies of "alt 1 or 2" is likely.
+        let sets = vec![vec![0], vec![1], vec![0, 1]];
+        let probs = [singles[0], singles[1], [0.01, 0.09, 0.9]];
+        let post = posteriors_from_sets(2, &sets, &probs);
+        // 0/1: .9 * .6 * .09 = .0486; 1/2: .9 * .35 * .9 = .2835
+        assert_eq!(call(&post).gt, (1, 2));
+        assert!(post[4] > 5.0 * post[1]);
     }
 
     #[test]

@@ -23,7 +23,7 @@
 //!     interval: regions::Interval { contig: "chr20".into(), start: 10_000_000, end: 10_025_000 },
 //! };
 //! let examples = calling::prepare_shard(&shard, &mut bam, &reference, &Default::default())?;
-//! let mut model = inference::OnnxModel::load(Path::new("models/varstream-v2.onnx"), inference::Device::Cpu, 1)?;
+//! let mut model = inference::OnnxModel::load(Path::new("models/varstream-v3.onnx"), inference::Device::Cpu, 1)?;
 //! let shape = [examples.len(), varstream::tensors::WINDOW, varstream::tensors::N_CHANNELS];
 //! let (_, flat) = model.run(&examples.tensors, &shape)?;
 //! let probs: Vec<[f32; 3]> = flat.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();

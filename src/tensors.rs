@@ -4,7 +4,7 @@ use crate::candidates::{AltKind, Pileup, ReadAllele, Site};
 use crate::reads::{base_code, AlignedRead};
 
 /// Layout version; bump whenever channels, their order or their scaling change.
-pub const TENSOR_VERSION: u32 = 6;
+pub const TENSOR_VERSION: u32 = 7;
 /// Positions per window: the anchor and 16 on each side.
 pub const WINDOW: usize = 33;
 /// Index of the anchor within the window.
@@ -68,14 +68,30 @@ anchor (both constant; 0 without supporting reads); for an indel, the reference 
 anchor that repeat its minimal unit, /20 clamped to 2, and that unit's length /6 clamped to 1 \
 (both constant; 0 for SNVs); read depth divided by the median depth of the covered positions \
 of the shard's pileup, /2 clamped to 2; window of 33 reference positions centred on the VCF \
-anchor";
+anchor. Sites with several alts also get one example per pair of alts, read support counting \
+either alt of the pair and length, span and repeat features from the first";
 
-/// Write the example for alt `k` of `site` into `out` (length [`EXAMPLE_LEN`], row-major
+/// The allele sets a site gets one example each for: every alt alone, then (at sites with
+/// several alts) every pair of alts taken as one allele. A pair's example answers how many
+/// copies of either alt the sample has; 2 rules out REF, which single-alt examples cannot see
+/// when each alt alone looks like a het (a 1/2 site). DeepVariant does the same.
+pub fn allele_sets(n_alts: usize) -> Vec<Vec<usize>> {
+    let mut sets: Vec<Vec<usize>> = (0..n_alts).map(|k| vec![k]).collect();
+    for a in 0..n_alts {
+        for b in a + 1..n_alts {
+            sets.push(vec![a, b]);
+        }
+    }
+    sets
+}
+
+/// Write the example for the alts `set` of `site` (reads carrying any of them support "the
+/// alt"; length, span and repeat features are those of the set's first alt) into `out` (length [`EXAMPLE_LEN`], row-major
 /// `[position][channel]`).
 /// `assigned` holds each read's allele at the site (from [`crate::candidates::assign_reads`]).
 pub fn encode(
     site: &Site,
-    k: usize,
+    set: &[usize],
     pileup: &Pileup,
     reads: &[AlignedRead],
     assigned: &[Option<ReadAllele>],
@@ -83,6 +99,8 @@ pub fn encode(
     out: &mut [f32],
 ) {
     debug_assert_eq!(out.len(), EXAMPLE_LEN);
+    let k = set[0];
+    let in_set = |a: &Option<ReadAllele>| matches!(a, Some(ReadAllele::Alt(j)) if set.contains(j));
     out.fill(0.0);
     let lo = site.pos as i64 - CENTER as i64;
     let center_depth = pileup.index(site.pos).map_or(0, |i| pileup.depth[i]).max(1) as f32;
@@ -132,7 +150,7 @@ pub fn encode(
     for (r, allele) in reads.iter().zip(assigned) {
         let s = r.reverse as usize;
         let (ch, mm_ch) = match allele {
-            Some(ReadAllele::Alt(j)) if *j == k => (Some(s * 8 + 6), 25),
+            Some(ReadAllele::Alt(j)) if set.contains(j) => (Some(s * 8 + 6), 25),
             Some(ReadAllele::Alt(_)) | Some(ReadAllele::Other) => (Some(s * 8 + 7), 26),
             Some(ReadAllele::Ref) => (Some(28 + s), 26),
             None => (None, 26),
@@ -171,10 +189,7 @@ pub fn encode(
         AltKind::Ins(s) => (CENTER, CENTER + 2, s.len() as i64),
     };
     let len_feature = (len_diff as f32 / 10.0).clamp(-2.0, 2.0);
-    let this_alt = assigned
-        .iter()
-        .filter(|a| **a == Some(ReadAllele::Alt(k)))
-        .count();
+    let this_alt = assigned.iter().filter(|a| in_set(a)).count();
     let alt_fraction = if informative > 0 {
         this_alt as f32 / informative as f32
     } else {
@@ -188,7 +203,7 @@ pub fn encode(
         let q = r.base_at(site.pos).map_or(0, |(_, q)| q.min(40)) as f32 / 40.0;
         let m = r.mapq.min(60) as f32 / 60.0;
         for g in 0..2 {
-            if g == 0 || *a == ReadAllele::Alt(k) {
+            if g == 0 || in_set(&Some(*a)) {
                 mq[g] += m;
                 bq[g] += q;
                 n[g] += 1.0;
@@ -252,6 +267,52 @@ mod tests {
     use crate::reads::test_read as read;
 
     #[test]
+    fn test_pair_examples_count_reads_of_either_alt() {
+        assert_eq!(
+            allele_sets(3),
+            vec![
+                vec![0],
+                vec![1],
+                vec![2],
+                vec![0, 1],
+                vec![0, 2],
+                vec![1, 2]
+            ]
+        );
+        assert_eq!(allele_sets(1), vec![vec![0]]);
+        // 3 reads G>T at pos 2, 2 reads delete pos 3 (anchor 2), 3 reference reads.
+        let refseq = b"ACGTACGTAAAAAAAAAAAAAAAAAAAAAAAA".to_vec();
+        let r = String::from_utf8(refseq.clone()).unwrap();
+        let snv = format!("ACT{}", &r[3..]);
+        let del = format!("ACG-{}", &r[4..]);
+        let mut reads = Vec::new();
+        for _ in 0..3 {
+            reads.push(read(0, &snv, vec![], false));
+            reads.push(read(0, &r, vec![], true));
+        }
+        for _ in 0..2 {
+            let d = crate::reads::Indel::Del { anchor: 2, len: 1 };
+            reads.push(read(0, &del, vec![d], true));
+        }
+        let p = Pileup::build(0, refseq, &reads, 10);
+        let sites = find_sites("c", &p, &reads, 0, 8, &CandidateParams::default());
+        assert_eq!(sites[0].alts.len(), 2);
+        let assigned = crate::candidates::assign_reads(&sites[0], &p, &reads, 10);
+        let frac = |set: &[usize]| {
+            let mut x = vec![0f32; EXAMPLE_LEN];
+            encode(&sites[0], set, &p, &reads, &assigned, 10, &mut x);
+            let c = CHANNELS
+                .iter()
+                .position(|n| *n == "informative_alt_fraction")
+                .unwrap();
+            x[CENTER * N_CHANNELS + c]
+        };
+        assert_eq!(frac(&[0]), 3.0 / 8.0);
+        assert_eq!(frac(&[1]), 2.0 / 8.0);
+        assert_eq!(frac(&[0, 1]), 5.0 / 8.0);
+    }
+
+    #[test]
     fn test_repeat_context() {
         // anchor G at 2, then CACACA, then T.
         let p = Pileup::build(0, b"AAGCACACATTT".to_vec(), &[], 10);
@@ -289,7 +350,7 @@ mod tests {
         assert_eq!(sites.len(), 1);
         let mut x = vec![0f32; EXAMPLE_LEN];
         let assigned = crate::candidates::assign_reads(&sites[0], &p, &reads, 10);
-        encode(&sites[0], 0, &p, &reads, &assigned, 10, &mut x);
+        encode(&sites[0], &[0], &p, &reads, &assigned, 10, &mut x);
         let at =
             |w: usize, c: &str| x[w * N_CHANNELS + CHANNELS.iter().position(|n| *n == c).unwrap()];
         assert_eq!(at(CENTER, "fwd_G"), 0.5);

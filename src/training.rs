@@ -1,7 +1,8 @@
 //! `varstream make-examples`: the calling path's own examples, labelled from a truth VCF and
 //! written as `.npy` shards that PyTorch and NumPy read directly.
 //!
-//! A label is the number of copies (0, 1, 2) of the candidate ALT allele in the truth genotype,
+//! A label is the number of copies (0, 1, 2) of the candidate ALT allele in the truth genotype
+//! (for a pair example of a multi-allelic site, of either ALT of the pair),
 //! matched after both sides are trimmed to minimal, left-aligned alleles.
 use std::collections::HashMap;
 use std::io::Write;
@@ -305,32 +306,47 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
                         && iv.start <= site.pos + site.ref_allele.len() as u64
                         && site.pos < iv.end
                 });
-                for (a, alt) in site.alt_alleles.iter().enumerate() {
-                    let x = &ex.tensors[(k + a) * EXAMPLE_LEN..(k + a + 1) * EXAMPLE_LEN];
-                    if blocked {
-                        summary.skipped += 1;
-                        continue;
-                    }
-                    let key = normalize(&site.contig, site.pos, &site.ref_allele, alt, &ref_at);
-                    let label = truth.alleles.get(&key).copied().unwrap_or(0).min(2);
-                    if label > 0 {
-                        matched.insert(key);
-                    }
+                let sets = tensors::allele_sets(site.alts.len());
+                if blocked {
+                    summary.skipped += sets.len();
+                    k += sets.len();
+                    continue;
+                }
+                // Copies of each alt in the truth genotype; a set's label sums its alts'.
+                let copies: Vec<u8> = site
+                    .alt_alleles
+                    .iter()
+                    .map(|alt| {
+                        let key = normalize(&site.contig, site.pos, &site.ref_allele, alt, &ref_at);
+                        let c = truth.alleles.get(&key).copied().unwrap_or(0).min(2);
+                        if c > 0 {
+                            matched.insert(key);
+                        }
+                        c
+                    })
+                    .collect();
+                for (i, set) in sets.iter().enumerate() {
+                    let x = &ex.tensors[(k + i) * EXAMPLE_LEN..(k + i + 1) * EXAMPLE_LEN];
+                    let label = set.iter().map(|&a| copies[a]).sum::<u8>().min(2);
                     summary.per_label[label as usize] += 1;
                     out.x.extend_from_slice(x);
                     out.y.push(label as i64);
+                    let alt: Vec<String> = set
+                        .iter()
+                        .map(|&a| String::from_utf8_lossy(&site.alt_alleles[a]).into_owned())
+                        .collect();
                     out.meta.push_str(&format!(
                         "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
                         cfg.name,
                         site.contig,
                         site.pos + 1,
                         String::from_utf8_lossy(&site.ref_allele),
-                        String::from_utf8_lossy(alt),
+                        alt.join("|"),
                         label,
                         site.depth
                     ));
                 }
-                k += site.alts.len();
+                k += sets.len();
                 if out.y.len() >= EXAMPLES_PER_SHARD {
                     out.flush()?;
                 }

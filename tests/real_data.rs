@@ -67,11 +67,9 @@ fn evaluate(d: &Data, vcf: &std::path::Path, bed: &std::path::Path) -> varstream
 
 // Accuracy floors against GIAB v3.3.2. The targets are ALL F1_GT >= 0.98 in the
 // confident BED over 10.00-10.01 Mb (met), and SNV F1 >= 0.96 / INDEL F1 >= 0.85 over the whole
-// window (not yet met: model varstream-v2 measures 0.9563 / 0.7765 with this comparison). The
-// window floors below guard against regressions from the measured values. The INDEL floor was
-// 0.78 for varstream-v1 (0.7952); v2 was chosen over v1 on held-out simulated data by a rule
-// fixed before this window was scored (the window is never used to choose), and scores two
-// more false-positive indels here, outside the confident regions. Raise them as models improve.
+// window (not yet met: model varstream-v3 measures 0.9588 / 0.8095 with this comparison). The
+// window floors below guard against regressions from the measured values; raise them as models
+// improve. Models are chosen on held-out simulated data, never on this window.
 #[test]
 fn accuracy_floors_on_na12878() {
     let Some(d) = Data::find() else { return };
@@ -111,8 +109,8 @@ fn accuracy_floors_on_na12878() {
         w.snv.f1()
     );
     assert!(
-        w.indel.f1() >= 0.77,
-        "window INDEL F1 {:.4} fell below the 0.77 regression floor",
+        w.indel.f1() >= 0.80,
+        "window INDEL F1 {:.4} fell below the 0.80 regression floor",
         w.indel.f1()
     );
 }
