@@ -34,7 +34,7 @@ set -euo pipefail
 
 # ---------------------------------------------------------------------------------------
 # Data sets. Columns (whitespace separated; paths relative to $VARSTREAM_DATA):
-#   name  ref.fa.gz  contig  start  end  truth.vcf.gz  truth_contig  depth  seed  build  sample  index  [stutter [paralog]]
+#   name  ref.fa.gz  contig  start  end  truth.vcf.gz  truth_contig  depth  seed  build  sample  index  [stutter [paralog [read_len]]]
 # start/end: 1-based inclusive region that reads are simulated from (before SIM_SCALE).
 # truth_contig: the contig's name inside the truth VCF (renamed to `contig` when different).
 # index: `whole` = bwa index of the whole reference FASTA (realistic mapping: reads may go
@@ -64,6 +64,10 @@ set -euo pipefail
 #        two loci almost equally (held-out set *_pm). Two such training sets lifted that
 #        held-out set's ALL F1_GT from 0.83 to 0.99 but cost 0.0024 summed F1_GT on the
 #        clean held-out sets (mean of 3 seeds), so the shipped model is not trained on them.
+# read_len: optional, 2x101 (default) or 2x150 reads (HiSeq 2500 profile either way); with 150
+#        bp reads the fragments are 450 +- 50 bp. Sequencing cores mostly run 2x150 now. The
+#        held-out *_150 set checks that the 2x101-trained model carries over; three 2x150
+#        training sets were tried and not kept (README model card).
 # ---------------------------------------------------------------------------------------
 DATASETS=(
   "hg002_grch38_a train/grch38.chr20_and_21_10M.fa.gz chr20 1000000 3000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 45 11 GRCh38 HG002 whole"
@@ -93,6 +97,7 @@ HOLDOUT_DATASETS=(
   "holdout_grch38_55x train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 55 43 GRCh38 HG002 whole 1"
   "holdout_grch38_pd train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 40 44 GRCh38 HG002 whole 2 1"
   "holdout_grch38_pm train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 40 45 GRCh38 HG002 whole 2 2"
+  "holdout_grch38_150 train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 35 46 GRCh38 HG002 whole 1 0 150"
 )
 TINY_DATASETS=(
   "tiny_grch38 train/grch38.chr20_and_21_10M.fa.gz chr20 6660000 6700000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 30 21 GRCh38 HG002 slice:200000 1"
@@ -237,6 +242,8 @@ select_applicable() {
 build_dataset() {
   local name=$1 ref_src=$2 contig=$3 start=$4 end=$5 truth_src=$6 truth_contig=$7
   local depth=$8 seed=$9 build=${10} sample=${11} index=${12} stutter=${13:-0} paralog=${14:-0}
+  local read_len=${15:-$READ_LEN} frag_mean=$FRAG_MEAN
+  case $read_len in 101) ;; 150) frag_mean=450 ;; *) die "$name: read_len must be 101 or 150, got '$read_len'" ;; esac
   [ -n "${SIM_STUTTER:-}" ] && stutter=$SIM_STUTTER
   [ -n "${SIM_PARALOG:-}" ] && paralog=$SIM_PARALOG
   [ "$stutter" = 0 ] || [ "$stutter" = 1 ] || [ "$stutter" = 2 ] || die "$name: stutter must be 0, 1 or 2, got '$stutter'"
@@ -341,7 +348,7 @@ build_dataset() {
   for h in 1 2; do
     # Distinct fixed seeds per haplotype: identical seeds would sample the same fragment
     # positions on both haplotypes.
-    art_illumina -ss HS25 -l "$READ_LEN" -p -m "$FRAG_MEAN" -s "$FRAG_SD" -f "$half" -na \
+    art_illumina -ss HS25 -l "$read_len" -p -m "$frag_mean" -s "$FRAG_SD" -f "$half" -na \
       -rs $(( seed * 100 + h )) -d r -i "$tmp/hap$h.fa" -o "$tmp/hap${h}_" > "$tmp/art$h.log" 2>&1 \
       || { cat "$tmp/art$h.log" >&2; die "$name: art_illumina failed"; }
   done
@@ -351,7 +358,7 @@ build_dataset() {
       --fraction 0.03 --fasta "$tmp/region.fa" --out "$tmp/para.fa" --summary "$tmp/paralog.txt" 2> "$tmp/paralog.log" \
       || { cat "$tmp/paralog.log" >&2; die "$name: make_paralogs.py failed"; }
     # One extra copy: half the diploid depth.
-    art_illumina -ss HS25 -l "$READ_LEN" -p -m "$FRAG_MEAN" -s "$FRAG_SD" -f "$half" -na \
+    art_illumina -ss HS25 -l "$read_len" -p -m "$frag_mean" -s "$FRAG_SD" -f "$half" -na \
       -rs $(( seed * 100 + 3 )) -d p -i "$tmp/para.fa" -o "$tmp/para_" > "$tmp/art_para.log" 2>&1 \
       || { cat "$tmp/art_para.log" >&2; die "$name: art_illumina (paralogs) failed"; }
     sources="hap1 hap2 para"
@@ -416,7 +423,7 @@ build_dataset() {
     echo "regions_bed=$contig:$(( start + BED_SHRINK ))-$(( end - BED_SHRINK ))"
     echo "sim_scale=$SCALE"
     echo "depth=$depth"
-    echo "art=art_illumina -ss HS25 -l $READ_LEN -p -m $FRAG_MEAN -s $FRAG_SD -f $half -na -rs $(( seed * 100 + 1 ))/$(( seed * 100 + 2 ))"
+    echo "art=art_illumina -ss HS25 -l $read_len -p -m $frag_mean -s $FRAG_SD -f $half -na -rs $(( seed * 100 + 1 ))/$(( seed * 100 + 2 ))"
     echo "stutter=$stutter"
     if [ "$stutter" != 0 ]; then
       echo "stutter_tool=scripts/add_stutter.py $stutter_args"
@@ -470,7 +477,7 @@ built=0
 for row in "${rows[@]}"; do
   # shellcheck disable=SC2086
   set -- $row
-  [ $# -ge 12 ] && [ $# -le 14 ] || die "data set row has $# columns, expected 12 to 14: $row"
+  [ $# -ge 12 ] && [ $# -le 15 ] || die "data set row has $# columns, expected 12 to 15: $row"
   if [ -n "$only" ] && [[ ",$only," != *",$1,"* ]]; then continue; fi
   build_dataset "$@"
   built=$((built + 1))
