@@ -7,7 +7,7 @@ use crate::genotypes::{call, filter, posteriors_from_sets};
 use crate::reads::{left_align, ReadFilter, ReadSource};
 use crate::reference::Reference;
 use crate::regions::Shard;
-use crate::tensors::{allele_sets, encode, EXAMPLE_LEN, WINDOW};
+use crate::tensors::{allele_set_count, allele_sets, encode, EXAMPLE_LEN, WINDOW};
 
 /// Reads are fetched this far beyond a shard so that windows and indels at its edges see all
 /// their evidence, whichever shard they fall in.
@@ -64,7 +64,7 @@ pub fn prepare_shard(
     }
     let pileup = Pileup::build(ref_from, ref_seq, &reads, p.candidates.min_baseq);
     let mut sites = find_sites(&iv.contig, &pileup, &reads, iv.start, iv.end, &p.candidates);
-    let n: usize = sites.iter().map(|s| allele_sets(s.alts.len()).len()).sum();
+    let n = example_count(&sites);
     let mut tensors = vec![0f32; n * EXAMPLE_LEN];
     let mut chunks = tensors.chunks_mut(EXAMPLE_LEN);
     // Reads are sorted by start, so the reads that can touch a window form one slice.
@@ -96,10 +96,15 @@ pub fn prepare_shard(
     Ok(ShardExamples { sites, tensors })
 }
 
+/// Examples the sites get: one per allele set ([`allele_sets`]).
+fn example_count(sites: &[Site]) -> usize {
+    sites.iter().map(|s| allele_set_count(s.alts.len())).sum()
+}
+
 /// Genotype each site from its allele sets' probabilities (`probs`: 3 per example, in example
 /// order) and format VCF lines.
 pub fn genotype_shard(sites: &[Site], probs: &[[f32; 3]], min_qual: f64) -> Result<String> {
-    let n: usize = sites.iter().map(|s| allele_sets(s.alts.len()).len()).sum();
+    let n = example_count(sites);
     anyhow::ensure!(
         probs.len() == n,
         "bug: {} probabilities for {n} examples",

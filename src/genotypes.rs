@@ -1,10 +1,10 @@
 //! Stage: genotypes. Model probabilities per (site, alt) → diploid genotype posteriors, GT, GQ,
 //! QUAL, PL and FILTER, as small pure functions.
 //!
-//! The model answers, for one alt allele, how many copies of it the sample carries
-//! (0, 1 or 2). For a site with alts 1..=n, a genotype j/k (j ≤ k) implies a copy number for each
-//! alt; its unnormalised posterior is the product over alts of the model's probability of that
-//! copy number. Genotypes that need three copies are impossible and never formed.
+//! The model answers, for one alt allele (or a pair of alts taken as one), how many copies of it
+//! the sample carries (0, 1 or 2). For a site with alts 1..=n, a genotype j/k (j ≤ k) implies a
+//! copy number for each allele set; its unnormalised posterior is the product over sets of the
+//! model's probability of that copy number. Genotypes that need three copies are impossible and never formed.
 
 /// Genotype probabilities are floored here so that Phred values stay finite.
 pub const MIN_PROB: f64 = 1e-10;
@@ -26,13 +26,6 @@ pub fn genotypes(n_alleles: usize) -> Vec<(usize, usize)> {
         }
     }
     v
-}
-
-/// Posterior of each genotype (VCF order) from per-alt copy-number probabilities
-/// `per_alt[a] = [P(0 copies), P(1), P(2)]` of alt `a + 1`.
-pub fn genotype_posteriors(per_alt: &[[f32; 3]]) -> Vec<f64> {
-    let sets: Vec<Vec<usize>> = (0..per_alt.len()).map(|a| vec![a]).collect();
-    posteriors_from_sets(per_alt.len(), &sets, per_alt)
 }
 
 /// Posterior of each genotype over `n_alts` alts from copy-number probabilities of allele
@@ -143,6 +136,12 @@ pub fn filter(c: &Call, min_qual: f64) -> Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Posteriors from single-alt probabilities only.
+    fn genotype_posteriors(per_alt: &[[f32; 3]]) -> Vec<f64> {
+        let sets: Vec<Vec<usize>> = (0..per_alt.len()).map(|a| vec![a]).collect();
+        posteriors_from_sets(per_alt.len(), &sets, per_alt)
+    }
 
     #[test]
     fn test_genotype_index_matches_vcf_spec() {

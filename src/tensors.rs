@@ -85,9 +85,14 @@ pub fn allele_sets(n_alts: usize) -> Vec<Vec<usize>> {
     sets
 }
 
-/// Write the example for the alts `set` of `site` (reads carrying any of them support "the
-/// alt"; length, span and repeat features are those of the set's first alt) into `out` (length [`EXAMPLE_LEN`], row-major
-/// `[position][channel]`).
+/// `allele_sets(n_alts).len()`, without building them.
+pub fn allele_set_count(n_alts: usize) -> usize {
+    n_alts + n_alts * n_alts.saturating_sub(1) / 2
+}
+
+/// Write the example for the alts `set` of `site` into `out` (length [`EXAMPLE_LEN`], row-major
+/// `[position][channel]`). Reads carrying any alt of the set support "the alt"; length, span
+/// and repeat features are those of the set's first alt.
 /// `assigned` holds each read's allele at the site (from [`crate::candidates::assign_reads`]).
 pub fn encode(
     site: &Site,
@@ -100,7 +105,7 @@ pub fn encode(
 ) {
     debug_assert_eq!(out.len(), EXAMPLE_LEN);
     let k = set[0];
-    let in_set = |a: &Option<ReadAllele>| matches!(a, Some(ReadAllele::Alt(j)) if set.contains(j));
+    let in_set = |a: &ReadAllele| matches!(a, ReadAllele::Alt(j) if set.contains(j));
     out.fill(0.0);
     let lo = site.pos as i64 - CENTER as i64;
     let center_depth = pileup.index(site.pos).map_or(0, |i| pileup.depth[i]).max(1) as f32;
@@ -150,7 +155,7 @@ pub fn encode(
     for (r, allele) in reads.iter().zip(assigned) {
         let s = r.reverse as usize;
         let (ch, mm_ch) = match allele {
-            Some(ReadAllele::Alt(j)) if set.contains(j) => (Some(s * 8 + 6), 25),
+            Some(a) if in_set(a) => (Some(s * 8 + 6), 25),
             Some(ReadAllele::Alt(_)) | Some(ReadAllele::Other) => (Some(s * 8 + 7), 26),
             Some(ReadAllele::Ref) => (Some(28 + s), 26),
             None => (None, 26),
@@ -189,7 +194,7 @@ pub fn encode(
         AltKind::Ins(s) => (CENTER, CENTER + 2, s.len() as i64),
     };
     let len_feature = (len_diff as f32 / 10.0).clamp(-2.0, 2.0);
-    let this_alt = assigned.iter().filter(|a| in_set(a)).count();
+    let this_alt = assigned.iter().flatten().filter(|a| in_set(a)).count();
     let alt_fraction = if informative > 0 {
         this_alt as f32 / informative as f32
     } else {
@@ -203,7 +208,7 @@ pub fn encode(
         let q = r.base_at(site.pos).map_or(0, |(_, q)| q.min(40)) as f32 / 40.0;
         let m = r.mapq.min(60) as f32 / 60.0;
         for g in 0..2 {
-            if g == 0 || in_set(&Some(*a)) {
+            if g == 0 || in_set(a) {
                 mq[g] += m;
                 bq[g] += q;
                 n[g] += 1.0;
@@ -280,6 +285,9 @@ mod tests {
             ]
         );
         assert_eq!(allele_sets(1), vec![vec![0]]);
+        for n in 0..5 {
+            assert_eq!(allele_set_count(n), allele_sets(n).len());
+        }
         // 3 reads G>T at pos 2, 2 reads delete pos 3 (anchor 2), 3 reference reads.
         let refseq = b"ACGTACGTAAAAAAAAAAAAAAAAAAAAAAAA".to_vec();
         let r = String::from_utf8(refseq.clone()).unwrap();
