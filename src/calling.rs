@@ -5,6 +5,7 @@ use anyhow::Result;
 use crate::candidates::{allele_depths, assign_reads, find_sites, CandidateParams, Pileup, Site};
 use crate::genotypes::{call, filter, posteriors_from_sets};
 use crate::reads::{left_align, ReadFilter, ReadSource};
+use crate::realign::{realign_reads, RealignParams};
 use crate::reference::Reference;
 use crate::regions::Shard;
 use crate::tensors::{allele_set_count, allele_sets, encode, EXAMPLE_LEN, WINDOW};
@@ -44,6 +45,8 @@ pub struct ShardParams {
     pub filter: ReadFilter,
     /// Candidate thresholds.
     pub candidates: CandidateParams,
+    /// Local realignment.
+    pub realign: RealignParams,
 }
 
 /// Find candidates in `shard` and encode their examples.
@@ -59,6 +62,14 @@ pub fn prepare_shard(
     let ref_from = read_from.saturating_sub(REF_PAD);
     let ref_seq = reference.fetch(&iv.contig, ref_from, iv.end + READ_PAD + REF_PAD)?;
     let mut reads = reads;
+    realign_reads(
+        &mut reads,
+        &ref_seq,
+        ref_from,
+        read_from,
+        iv.end + READ_PAD,
+        &p.realign,
+    );
     for r in &mut reads {
         left_align(r, &ref_seq, ref_from);
     }

@@ -7,6 +7,7 @@ use crate::calling::ShardParams;
 use crate::candidates::CandidateParams;
 use crate::inference::Device;
 use crate::reads::ReadFilter;
+use crate::realign::RealignParams;
 
 /// varstream: streaming germline small-variant caller.
 #[derive(Debug, Parser)]
@@ -83,6 +84,9 @@ pub struct EvidenceArgs {
     /// Fraction of reads an insertion or deletion needs to become a candidate.
     #[arg(long, default_value_t = CandidateParams::default().min_indel_fraction)]
     pub min_indel_fraction: f32,
+    /// Use reads as aligned: no local assembly and realignment around indels and clips.
+    #[arg(long)]
+    pub no_realign: bool,
 }
 
 impl EvidenceArgs {
@@ -98,6 +102,10 @@ impl EvidenceArgs {
                 min_snv_fraction: self.min_snv_fraction,
                 min_indel_fraction: self.min_indel_fraction,
                 ..CandidateParams::default()
+            },
+            realign: RealignParams {
+                enabled: !self.no_realign,
+                ..RealignParams::default()
             },
         }
     }

@@ -1,7 +1,7 @@
 //! varstream: a streaming germline small-variant caller.
 //!
 //! The pipeline stages are modules named after what they do, in order:
-//! [`regions`] → [`reads`] → [`candidates`] → [`tensors`] → [`inference`] →
+//! [`regions`] → [`reads`] → [`realign`] → [`candidates`] → [`tensors`] → [`inference`] →
 //! [`genotypes`] → [`vcf`]. [`calling`] runs them over one shard without threads, and
 //! [`pipeline`] is the only module that owns threads and channels. [`scores`] computes
 //! per-sample downstream scores from any VCF.
@@ -41,6 +41,7 @@ pub mod inference;
 pub mod model;
 pub mod pipeline;
 pub mod reads;
+pub mod realign;
 pub mod reference;
 pub mod regions;
 pub mod scores;
