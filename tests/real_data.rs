@@ -67,7 +67,8 @@ fn evaluate(d: &Data, vcf: &std::path::Path, bed: &std::path::Path) -> varstream
 
 // Accuracy floors against GIAB v3.3.2. The targets are ALL F1_GT >= 0.98 in the
 // confident BED over 10.00-10.01 Mb (met), and SNV F1 >= 0.96 / INDEL F1 >= 0.85 over the whole
-// window (not yet met: model varstream-v3 measures 0.9588 / 0.8095 with this comparison). The
+// window (SNV met, INDEL not yet: model varstream-v3 with local realignment measures
+// 0.9612 / 0.8434 with this comparison). The
 // window floors below guard against regressions from the measured values; raise them as models
 // improve. Models are chosen on held-out simulated data, never on this window.
 #[test]
@@ -104,13 +105,13 @@ fn accuracy_floors_on_na12878() {
     );
     let w = evaluate(&d, &vcf, std::path::Path::new(&d.p("window.bed")));
     assert!(
-        w.snv.f1() >= 0.955,
-        "window SNV F1 {:.4} fell below the 0.955 regression floor",
+        w.snv.f1() >= 0.96,
+        "window SNV F1 {:.4} fell below the 0.96 target",
         w.snv.f1()
     );
     assert!(
-        w.indel.f1() >= 0.80,
-        "window INDEL F1 {:.4} fell below the 0.80 regression floor",
+        w.indel.f1() >= 0.83,
+        "window INDEL F1 {:.4} fell below the 0.83 regression floor",
         w.indel.f1()
     );
 }
