@@ -227,16 +227,15 @@ fn assemble_k(
     let from_source = reach(&out, source);
     let to_sink = reach(&back, sink);
     let keep: Vec<bool> = (0..n).map(|v| from_source[v] && to_sink[v]).collect();
+    for l in &mut out {
+        l.retain(|&w| keep[w as usize]);
+    }
     // Depth-first search for a cycle among kept nodes (0 new, 1 on stack, 2 done).
     let mut state = vec![0u8; n];
     let mut stack: Vec<(u32, usize)> = vec![(source, 0)];
     state[source as usize] = 1;
     while let Some(&mut (v, ref mut next)) = stack.last_mut() {
-        let succ = out[v as usize]
-            .iter()
-            .copied()
-            .filter(|&w| keep[w as usize])
-            .nth(*next);
+        let succ = out[v as usize].get(*next).copied();
         *next += 1;
         match succ {
             Some(w) if state[w as usize] == 1 => return None,
@@ -268,11 +267,7 @@ fn assemble_k(
             continue;
         }
         let c = cursor.last_mut().expect("bug: cursor per node");
-        let succ = out[v as usize]
-            .iter()
-            .copied()
-            .filter(|&w| keep[w as usize])
-            .nth(*c);
+        let succ = out[v as usize].get(*c).copied();
         *c += 1;
         match succ {
             Some(w) => {
