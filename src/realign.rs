@@ -221,7 +221,8 @@ fn assemble_k(
             back[v as usize].push(u);
         }
     }
-    for l in out.iter_mut().chain(back.iter_mut()) {
+    // Sorted successors make the paths' order independent of hashing; reachability is not.
+    for l in &mut out {
         l.sort_unstable();
     }
     let from_source = reach(&out, source);
@@ -793,17 +794,18 @@ fn placements(
 }
 
 /// `r` moved onto its best kept haplotype, if that explains it better than its own alignment
-/// (cost `own`). Only a better explanation moves a read: a haplotype the graph missed (it can
-/// join a true SNV with a stutter indel into one path) must not pull reads onto a worse one.
+/// (cost from `own`, computed only when some haplotype fits). Only a better explanation moves
+/// a read: a haplotype the graph missed (it can join a true SNV with a stutter indel into one
+/// path) must not pull reads onto a worse one.
 fn moved(
     r: &AlignedRead,
     pl: &[Option<(u32, usize)>],
     kept: &[usize],
     padded: &[Placed],
-    own: u32,
+    own: impl FnOnce() -> u32,
 ) -> Option<AlignedRead> {
     let min = kept.iter().filter_map(|&h| pl[h].map(|(c, _)| c)).min()?;
-    if min >= own {
+    if min >= own() {
         return None;
     }
     // A read ending inside a repeat fits several haplotypes equally: it keeps its own
@@ -909,7 +911,7 @@ pub fn realign_reads(
             continue;
         }
         for (&i, pl) in near.iter().zip(&placements) {
-            let own = own_cost(&reads[i], &code, ref_start, ref_end);
+            let own = || own_cost(&reads[i], &code, ref_start, ref_end);
             if let Some(new) = moved(&reads[i], pl, &kept, &padded, own) {
                 changed += 1;
                 reads[i] = new;
