@@ -135,6 +135,41 @@ fn bam_and_cram_give_same_body() {
     assert_eq!(vcf_body(&vb), vcf_body(&vc));
 }
 
+// A 30 bp insertion that every read crossing it has soft-clipped: local realignment puts the
+// clipped bases back and it is called; with `--no-realign` candidate finding never sees it,
+// which is what makes this fixture a test of realignment.
+#[test]
+fn soft_clipped_insertion_is_called_after_realignment() {
+    if !have_ort() {
+        return;
+    }
+    let fx = build_clipped_insertion();
+    let p = &fx.planted[0];
+    let (out, vcf) = call(&fx, &fx.bam, "ra.vcf.gz", &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = pass_calls(&vcf_body(&vcf));
+    assert_eq!(
+        got,
+        vec![(
+            p.pos,
+            p.ref_allele.clone(),
+            p.alt.clone(),
+            "0/1".to_string()
+        )]
+    );
+    let (out, vcf) = call(&fx, &fx.bam, "nora.vcf.gz", &["--no-realign"]);
+    assert!(out.status.success());
+    let body = vcf_body(&vcf);
+    assert!(
+        body.iter().all(|l| !l.contains(&p.alt)),
+        "without realignment the clipped insertion is not a candidate: {body:?}"
+    );
+}
+
 // Reads stored without base qualities ('*') are still used.
 #[test]
 fn reads_without_qualities() {

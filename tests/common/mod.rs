@@ -306,3 +306,86 @@ pub fn to_cram(fx: &Fixture) -> PathBuf {
     bam::index::build(&cram, None, bam::index::Type::Bai, 1).unwrap();
     cram
 }
+
+/// SAM line for read `hap[i..i + len]` as an aligner that never opens a long gap writes it:
+/// only the longer reference flank around the read's inserted bases is aligned, the rest is
+/// soft-clipped. Reads without inserted bases are written as by [`sam_line`].
+fn clipping_sam_line(name: &str, contig: &str, hap: &Hap, i: usize, len: usize) -> (u64, String) {
+    let slice = &hap[i..i + len];
+    let (Some(first_ins), Some(last_ins)) = (
+        slice.iter().position(|e| e.0.is_none()),
+        slice.iter().rposition(|e| e.0.is_none()),
+    ) else {
+        return sam_line(name, contig, hap, i, len, i % 2 == 1, true).unwrap();
+    };
+    let (pos, cigar) = if first_ins >= len - last_ins - 1 {
+        (
+            slice[0].0.unwrap(),
+            format!("{first_ins}M{}S", len - first_ins),
+        )
+    } else {
+        let aligned = len - last_ins - 1;
+        (
+            slice[last_ins + 1].0.unwrap(),
+            format!("{}S{aligned}M", len - aligned),
+        )
+    };
+    let seq: String = slice.iter().map(|e| e.1 as char).collect();
+    let flag = if i % 2 == 1 { 16 } else { 0 };
+    let line = format!(
+        "{name}\t{flag}\t{contig}\t{}\t60\t{cigar}\t*\t0\t0\t{seq}\t{}",
+        pos + 1,
+        "I".repeat(len)
+    );
+    (pos, line)
+}
+
+/// A 3 kb contig `chrT` and about 40x of 100 bp reads from a genome with one heterozygous
+/// 30 bp insertion after 0-based position 1500, which every read crossing it has soft-clipped
+/// instead of gapped (as aligners do with insertions near read ends). Only local realignment
+/// can show it to candidate finding.
+pub fn build_clipped_insertion() -> Fixture {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let reference = random_seq(&mut rng, 3000);
+    let anchor = 1500u64;
+    // Left-normalised: the last inserted base differs from the anchor base.
+    let ins = loop {
+        let s = random_seq(&mut rng, 30);
+        if s[29] != reference[anchor as usize] {
+            break s;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let fasta = dir.path().join("ref.fa");
+    let lines: String = reference
+        .chunks(60)
+        .map(|c| String::from_utf8_lossy(c).into_owned() + "\n")
+        .collect();
+    std::fs::write(&fasta, format!(">chrT\n{lines}")).unwrap();
+    let ref_allele = vec![reference[anchor as usize]];
+    let alt: Vec<u8> = [&ref_allele[..], &ins[..]].concat();
+    let hap1 = apply(&reference, &[(anchor, &ref_allele, &alt)]);
+    let hap2 = apply(&reference, &[]);
+    let mut records = Vec::new();
+    for (h, hap) in [&hap1, &hap2].into_iter().enumerate() {
+        let mut i = 0;
+        while i + 100 <= hap.len() {
+            records.push(clipping_sam_line(&format!("h{h}r{i}"), "chrT", hap, i, 100));
+            i += 5;
+        }
+    }
+    let header = sam_header(&[("chrT", 3000)], "FIXTURE");
+    let bam = dir.path().join("reads.bam");
+    write_alignments(&bam, &header, records, None);
+    Fixture {
+        dir,
+        fasta,
+        bam,
+        planted: vec![Planted {
+            pos: anchor + 1,
+            ref_allele: String::from_utf8(ref_allele).unwrap(),
+            alt: String::from_utf8(alt).unwrap(),
+            copies: 1,
+        }],
+    }
+}
