@@ -1,10 +1,15 @@
 //! One shard from reads to VCF lines, as plain functions: reads → candidates → tensors, then
 //! (after inference) genotypes → VCF text. [`crate::pipeline`] runs these on threads.
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
 use anyhow::Result;
 
-use crate::candidates::{allele_depths, assign_reads, find_sites, CandidateParams, Pileup, Site};
+use crate::candidates::{
+    allele_depths, assign_reads, find_sites, median_depth, CandidateParams, Pileup, Site,
+};
 use crate::genotypes::{call, filter, posteriors_from_sets};
-use crate::reads::{left_align, ReadFilter, ReadSource};
+use crate::reads::{left_align, AlignedRead, ReadFilter, ReadSource};
 use crate::realign::{realign_reads, RealignParams};
 use crate::reference::Reference;
 use crate::regions::Shard;
@@ -15,6 +20,63 @@ use crate::tensors::{allele_set_count, allele_sets, encode, EXAMPLE_LEN, WINDOW}
 pub const READ_PAD: u64 = 300;
 /// Reference is fetched this much further still, for left-alignment and long deletions.
 pub const REF_PAD: u64 = 1_000;
+/// A site's depth is judged against the median depth of the fixed genome tile it lies in,
+/// `[k * DEPTH_TILE, (k + 1) * DEPTH_TILE)`, never of its shard: a site then gets the same
+/// tensor however the run is sharded and wherever its regions start (scatter-gather by
+/// intervals gives the same calls as one run).
+pub const DEPTH_TILE: u64 = 25_000;
+/// Tile depths remembered for shards that are not whole tiles (region edges, BED intervals,
+/// small `--shard-size`); shards arrive roughly in order, so a few suffice.
+const TILE_CACHE: usize = 64;
+
+/// Median depths of recently seen tiles, shared by the workers.
+#[derive(Debug, Clone, Default)]
+pub struct TileDepths(Arc<Mutex<VecDeque<((String, u64), u16)>>>);
+
+impl TileDepths {
+    fn get(&self, key: &(String, u64)) -> Option<u16> {
+        let cache = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        cache.iter().find(|(k, _)| k == key).map(|&(_, d)| d)
+    }
+
+    fn put(&self, key: (String, u64), depth: u16) {
+        let mut cache = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.iter().all(|(k, _)| *k != key) {
+            if cache.len() == TILE_CACHE {
+                cache.pop_front();
+            }
+            cache.push_back((key, depth));
+        }
+    }
+}
+
+/// Median depth (reads as filtered, before realignment) of tile `k` of `contig`. A shard that
+/// is exactly the tile passes its reads, fetched over the same interval.
+pub fn tile_depth(
+    contig: &str,
+    k: u64,
+    shard_reads: Option<&[AlignedRead]>,
+    source: &mut ReadSource,
+    p: &ShardParams,
+) -> Result<u16> {
+    let (ts, te) = (k * DEPTH_TILE, (k + 1) * DEPTH_TILE);
+    if let Some(reads) = shard_reads {
+        return Ok(median_depth(reads, ts, te));
+    }
+    let key = (contig.to_string(), k);
+    if let Some(d) = p.tiles.get(&key) {
+        return Ok(d);
+    }
+    let reads = source.fetch(
+        contig,
+        ts.saturating_sub(READ_PAD),
+        te + READ_PAD,
+        &p.filter,
+    )?;
+    let d = median_depth(&reads, ts, te);
+    p.tiles.put(key, d);
+    Ok(d)
+}
 
 /// Candidates of one shard and their encoded examples (one per site and alt, in order).
 #[derive(Debug, Default)]
@@ -47,6 +109,8 @@ pub struct ShardParams {
     pub candidates: CandidateParams,
     /// Local realignment.
     pub realign: RealignParams,
+    /// Tile depths shared by the workers (see [`DEPTH_TILE`]).
+    pub tiles: TileDepths,
 }
 
 /// Find candidates in `shard` and encode their examples.
@@ -59,6 +123,11 @@ pub fn prepare_shard(
     let iv = &shard.interval;
     let read_from = iv.start.saturating_sub(READ_PAD);
     let reads = source.fetch(&iv.contig, read_from, iv.end + READ_PAD, &p.filter)?;
+    let whole_tile = iv.start % DEPTH_TILE == 0 && iv.end == iv.start + DEPTH_TILE;
+    let first_tile = iv.start / DEPTH_TILE;
+    let tiles: Vec<u16> = (first_tile..=(iv.end - 1) / DEPTH_TILE)
+        .map(|k| tile_depth(&iv.contig, k, whole_tile.then_some(&reads[..]), source, p))
+        .collect::<Result<_>>()?;
     let ref_from = read_from.saturating_sub(REF_PAD);
     let ref_seq = reference.fetch(&iv.contig, ref_from, iv.end + READ_PAD + REF_PAD)?;
     let mut reads = reads;
@@ -100,6 +169,7 @@ pub fn prepare_shard(
                 near,
                 &assigned,
                 p.candidates.min_baseq,
+                tiles[(site.pos / DEPTH_TILE - first_tile) as usize],
                 out,
             );
         }

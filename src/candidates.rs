@@ -47,9 +47,6 @@ pub struct Pileup {
     pub bq_n: Vec<u16>,
     /// Sum of min(MAPQ, 60) over reads spanning.
     pub mq_sum: Vec<u32>,
-    /// Median depth over the window's covered positions: what depth looks like here, so a
-    /// position's depth can be judged relative to it (collapsed duplications stand out).
-    pub typical_depth: u16,
 }
 
 impl Pileup {
@@ -64,7 +61,6 @@ impl Pileup {
             bq_sum: vec![0; n],
             bq_n: vec![0; n],
             mq_sum: vec![0; n],
-            typical_depth: 0,
         };
         for r in reads {
             let s = r.reverse as usize;
@@ -93,11 +89,6 @@ impl Pileup {
                 }
             }
         }
-        let mut covered: Vec<u16> = p.depth.iter().copied().filter(|&d| d > 0).collect();
-        if !covered.is_empty() {
-            let mid = covered.len() / 2;
-            p.typical_depth = *covered.select_nth_unstable(mid).1;
-        }
         p
     }
 
@@ -111,6 +102,27 @@ impl Pileup {
     pub fn ref_base(&self, pos: u64) -> u8 {
         self.index(pos).map_or(b'N', |i| self.ref_seq[i])
     }
+}
+
+/// Median depth over the covered (depth > 0) positions of `[from, to)`, counting the aligned
+/// bases and deletions of `reads`: what depth looks like around a site, so that a site's depth
+/// can be judged relative to it (collapsed duplications stand out). 0 when nothing is covered.
+pub fn median_depth(reads: &[AlignedRead], from: u64, to: u64) -> u16 {
+    let mut depth = vec![0u16; to.saturating_sub(from) as usize];
+    for r in reads {
+        for (k, &b) in r.bases.iter().enumerate() {
+            let pos = r.start + k as u64;
+            if b <= DEL && pos >= from && pos < to {
+                depth[(pos - from) as usize] = depth[(pos - from) as usize].saturating_add(1);
+            }
+        }
+    }
+    let mut covered: Vec<u16> = depth.into_iter().filter(|&d| d > 0).collect();
+    if covered.is_empty() {
+        return 0;
+    }
+    let mid = covered.len() / 2;
+    *covered.select_nth_unstable(mid).1
 }
 
 /// An alternate allele at a site, relative to the anchor base.
@@ -499,6 +511,18 @@ pub fn allele_depths(assigned: &[Option<ReadAllele>], n_alts: usize) -> Vec<u32>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_median_depth_counts_covered_positions_in_range() {
+        // Depth 1 over 10..20, 2 over 20..30, nothing elsewhere.
+        let reads = vec![
+            read(10, "AAAAAAAAAAAAAAAAAAAA", vec![], false),
+            read(20, "AAAAAAAAAA", vec![], true),
+        ];
+        assert_eq!(median_depth(&reads, 0, 100), 2);
+        assert_eq!(median_depth(&reads, 0, 18), 1);
+        assert_eq!(median_depth(&reads, 40, 100), 0);
+    }
     use crate::reads::test_read as read;
 
     #[test]

@@ -107,6 +107,7 @@ impl EvidenceArgs {
                 enabled: !self.no_realign,
                 ..RealignParams::default()
             },
+            tiles: Default::default(),
         }
     }
 }

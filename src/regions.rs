@@ -5,8 +5,9 @@ use anyhow::{bail, Context, Result};
 
 /// Default shard length. Shards are the unit of parallel work and of ordered output; the
 /// partition depends only on the regions, never on the thread count, so output is identical
-/// for any `--threads`.
-pub const DEFAULT_SHARD_BP: u64 = 25_000;
+/// for any `--threads`. One depth tile, so each whole shard measures its own tile's depth from
+/// the reads it has already fetched.
+pub const DEFAULT_SHARD_BP: u64 = crate::calling::DEPTH_TILE;
 
 /// A 0-based, half-open interval on a named contig.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -146,14 +147,16 @@ pub struct Shard {
     pub interval: Interval,
 }
 
-/// Cut merged intervals into shards of at most `shard_bp`, in order.
+/// Cut merged intervals into shards, in order, at multiples of `shard_bp` on the contig: shards
+/// are the same pieces of the genome wherever an interval starts, and (at the default size)
+/// whole depth tiles ([`crate::calling::DEPTH_TILE`]).
 pub fn shard(intervals: &[Interval], shard_bp: u64) -> Vec<Shard> {
     let shard_bp = shard_bp.max(1);
     let mut out = Vec::new();
     for iv in intervals {
         let mut s = iv.start;
         while s < iv.end {
-            let e = (s + shard_bp).min(iv.end);
+            let e = ((s / shard_bp + 1) * shard_bp).min(iv.end);
             out.push(Shard {
                 index: out.len(),
                 interval: Interval {
@@ -299,6 +302,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn test_shards_cut_at_multiples_of_their_size() {
+        let iv = |start, end| Interval {
+            contig: "a".into(),
+            start,
+            end,
+        };
+        let ends = |ivs: &[Interval]| -> Vec<u64> {
+            shard(ivs, 100).iter().map(|s| s.interval.end).collect()
+        };
+        // Wherever an interval starts, inner cuts fall on the same grid.
+        assert_eq!(ends(&[iv(30, 350)]), vec![100, 200, 300, 350]);
+        assert_eq!(ends(&[iv(170, 350)]), vec![200, 300, 350]);
+        assert_eq!(ends(&[iv(0, 100), iv(250, 260)]), vec![100, 260]);
     }
 
     #[test]

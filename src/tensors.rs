@@ -67,7 +67,7 @@ minus that of all reads assigned an allele, and the same for min(BQ,40)/40 of th
 anchor (both constant; 0 without supporting reads); for an indel, the reference bases after the \
 anchor that repeat its minimal unit, /20 clamped to 2, and that unit's length /6 clamped to 1 \
 (both constant; 0 for SNVs); read depth divided by the median depth of the covered positions \
-of the shard's pileup, /2 clamped to 2; window of 33 reference positions centred on the VCF \
+of the fixed 25 kb genome tile holding the anchor (from position k * 25000), /2 clamped to 2; window of 33 reference positions centred on the VCF \
 anchor. Sites with several alts also get one example per pair of alts, read support counting \
 either alt of the pair and length, span and repeat features from the first";
 
@@ -93,7 +93,9 @@ pub fn allele_set_count(n_alts: usize) -> usize {
 /// Write the example for the alts `set` of `site` into `out` (length [`EXAMPLE_LEN`], row-major
 /// `[position][channel]`). Reads carrying any alt of the set support "the alt"; length, span
 /// and repeat features are those of the set's first alt.
-/// `assigned` holds each read's allele at the site (from [`crate::candidates::assign_reads`]).
+/// `assigned` holds each read's allele at the site (from [`crate::candidates::assign_reads`]);
+/// `typical_depth` is the median depth of the site's genome tile
+/// ([`crate::calling::tile_depth`]).
 pub fn encode(
     site: &Site,
     set: &[usize],
@@ -101,6 +103,7 @@ pub fn encode(
     reads: &[AlignedRead],
     assigned: &[Option<ReadAllele>],
     min_baseq: u8,
+    typical_depth: u16,
     out: &mut [f32],
 ) {
     debug_assert_eq!(out.len(), EXAMPLE_LEN);
@@ -145,7 +148,7 @@ pub fn encode(
             row[21] = pileup.mq_sum[i] as f32 / pileup.depth[i] as f32 / 60.0;
         }
         row[23] = pileup.depth[i] as f32 / 100.0;
-        row[35] = (pileup.depth[i] as f32 / pileup.typical_depth.max(1) as f32 / 2.0).min(2.0);
+        row[35] = (pileup.depth[i] as f32 / typical_depth.max(1) as f32 / 2.0).min(2.0);
     }
     // Reads carrying this alt / another non-ref allele, spread over the positions they cover;
     // the mismatches each group carries elsewhere (reads from a paralog carry several).
@@ -308,7 +311,7 @@ mod tests {
         let assigned = crate::candidates::assign_reads(&sites[0], &p, &reads, 10);
         let frac = |set: &[usize]| {
             let mut x = vec![0f32; EXAMPLE_LEN];
-            encode(&sites[0], set, &p, &reads, &assigned, 10, &mut x);
+            encode(&sites[0], set, &p, &reads, &assigned, 10, 4, &mut x);
             let c = CHANNELS
                 .iter()
                 .position(|n| *n == "informative_alt_fraction")
@@ -358,7 +361,7 @@ mod tests {
         assert_eq!(sites.len(), 1);
         let mut x = vec![0f32; EXAMPLE_LEN];
         let assigned = crate::candidates::assign_reads(&sites[0], &p, &reads, 10);
-        encode(&sites[0], &[0], &p, &reads, &assigned, 10, &mut x);
+        encode(&sites[0], &[0], &p, &reads, &assigned, 10, 4, &mut x);
         let at =
             |w: usize, c: &str| x[w * N_CHANNELS + CHANNELS.iter().position(|n| *n == c).unwrap()];
         assert_eq!(at(CENTER, "fwd_G"), 0.5);

@@ -389,3 +389,54 @@ pub fn build_clipped_insertion() -> Fixture {
         }],
     }
 }
+
+/// A 3 kb contig `chrT` whose left half has about 40x of 100 bp reads and right half about
+/// 100x, with a het SNV in each half. A shard inside one half sees a depth unlike the whole
+/// contig's, so the tensors' depth-ratio feature shows whether calls depend on sharding.
+pub fn build_uneven_depth() -> Fixture {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let reference = random_seq(&mut rng, 3000);
+    let dir = tempfile::tempdir().unwrap();
+    let fasta = dir.path().join("ref.fa");
+    let lines: String = reference
+        .chunks(60)
+        .map(|c| String::from_utf8_lossy(c).into_owned() + "\n")
+        .collect();
+    std::fs::write(&fasta, format!(">chrT\n{lines}")).unwrap();
+    let mut planted = Vec::new();
+    let mut variants: Vec<(u64, Vec<u8>, Vec<u8>)> = Vec::new();
+    for pos in [800usize, 2300] {
+        let alt = if reference[pos] == b'G' { b'T' } else { b'G' };
+        variants.push((pos as u64, vec![reference[pos]], vec![alt]));
+        planted.push(Planted {
+            pos: pos as u64 + 1,
+            ref_allele: (reference[pos] as char).to_string(),
+            alt: (alt as char).to_string(),
+            copies: 1,
+        });
+    }
+    let v: Vec<(u64, &[u8], &[u8])> = variants
+        .iter()
+        .map(|(p, r, a)| (*p, &r[..], &a[..]))
+        .collect();
+    let hap1 = apply(&reference, &v);
+    let hap2 = apply(&reference, &[]);
+    let mut records = Vec::new();
+    for (h, hap) in [&hap1, &hap2].into_iter().enumerate() {
+        let mut i = 0;
+        while i + 100 <= hap.len() {
+            let name = format!("h{h}r{i}");
+            records.extend(sam_line(&name, "chrT", hap, i, 100, i % 2 == 1, true));
+            i += if i < 1500 { 5 } else { 2 };
+        }
+    }
+    let header = sam_header(&[("chrT", 3000)], "FIXTURE");
+    let bam = dir.path().join("reads.bam");
+    write_alignments(&bam, &header, records, None);
+    Fixture {
+        dir,
+        fasta,
+        bam,
+        planted,
+    }
+}
