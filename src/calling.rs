@@ -29,17 +29,20 @@ pub const DEPTH_TILE: u64 = 25_000;
 /// small `--shard-size`); shards arrive roughly in order, so a few suffice.
 const TILE_CACHE: usize = 64;
 
+/// A tile: contig and index.
+type TileKey = (String, u64);
+
 /// Median depths of recently seen tiles, shared by the workers.
 #[derive(Debug, Clone, Default)]
-pub struct TileDepths(Arc<Mutex<VecDeque<((String, u64), u16)>>>);
+pub struct TileDepths(Arc<Mutex<VecDeque<(TileKey, u16)>>>);
 
 impl TileDepths {
-    fn get(&self, key: &(String, u64)) -> Option<u16> {
+    fn get(&self, key: &TileKey) -> Option<u16> {
         let cache = self.0.lock().unwrap_or_else(|e| e.into_inner());
         cache.iter().find(|(k, _)| k == key).map(|&(_, d)| d)
     }
 
-    fn put(&self, key: (String, u64), depth: u16) {
+    fn put(&self, key: TileKey, depth: u16) {
         let mut cache = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if cache.iter().all(|(k, _)| *k != key) {
             if cache.len() == TILE_CACHE {
@@ -123,7 +126,7 @@ pub fn prepare_shard(
     let iv = &shard.interval;
     let read_from = iv.start.saturating_sub(READ_PAD);
     let reads = source.fetch(&iv.contig, read_from, iv.end + READ_PAD, &p.filter)?;
-    let whole_tile = iv.start % DEPTH_TILE == 0 && iv.end == iv.start + DEPTH_TILE;
+    let whole_tile = iv.start.is_multiple_of(DEPTH_TILE) && iv.end == iv.start + DEPTH_TILE;
     let first_tile = iv.start / DEPTH_TILE;
     let tiles: Vec<u16> = (first_tile..=(iv.end - 1) / DEPTH_TILE)
         .map(|k| tile_depth(&iv.contig, k, whole_tile.then_some(&reads[..]), source, p))

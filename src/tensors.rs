@@ -96,6 +96,8 @@ pub fn allele_set_count(n_alts: usize) -> usize {
 /// `assigned` holds each read's allele at the site (from [`crate::candidates::assign_reads`]);
 /// `typical_depth` is the median depth of the site's genome tile
 /// ([`crate::calling::tile_depth`]).
+// Each argument is a distinct input of one example; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn encode(
     site: &Site,
     set: &[usize],
