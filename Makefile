@@ -24,7 +24,8 @@ test: setup
 bench: build
 	@bash benches/bench.sh
 
-# Rebuild models/varstream-v3.onnx from scratch (needs scripts/setup_train_env.sh; not in CI).
+# Retrain the shipped model's recipe from scratch into work/model/ (MODEL_DIR=models replaces the
+# shipped one; needs scripts/setup_train_env.sh; not in CI).
 model: build
 	bash scripts/install_sim_deps.sh
 	bash scripts/setup_train_env.sh
