@@ -272,15 +272,13 @@ pub fn build(with_quals: bool) -> Fixture {
             n += 1;
         }
     }
-    let header = sam_header(&[("chrT", 3000), ("chrU", 600)], "FIXTURE");
-    let bam = dir.path().join("reads.bam");
-    write_alignments(&bam, &header, records, None);
-    Fixture {
+    fixture(
         dir,
         fasta,
-        bam,
+        &[("chrT", 3000), ("chrU", 600)],
+        records,
         planted,
-    }
+    )
 }
 
 /// The same reads as CRAM (decoded against the fixture reference).
@@ -305,6 +303,41 @@ pub fn to_cram(fx: &Fixture) -> PathBuf {
     let _ = header;
     bam::index::build(&cram, None, bam::index::Type::Bai, 1).unwrap();
     cram
+}
+
+/// A FASTA of `contigs` (60 bases a line) in a new temporary directory.
+fn temp_fasta(contigs: &[(&str, &[u8])]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let fasta = dir.path().join("ref.fa");
+    let mut text = String::new();
+    for (name, seq) in contigs {
+        text.push_str(&format!(">{name}\n"));
+        for c in seq.chunks(60) {
+            text.push_str(&String::from_utf8_lossy(c));
+            text.push('\n');
+        }
+    }
+    std::fs::write(&fasta, text).unwrap();
+    (dir, fasta)
+}
+
+/// Sorted, indexed `reads.bam` of `records` on `contigs`, and the fixture around it.
+fn fixture(
+    dir: tempfile::TempDir,
+    fasta: PathBuf,
+    contigs: &[(&str, usize)],
+    records: Vec<(u64, String)>,
+    planted: Vec<Planted>,
+) -> Fixture {
+    let header = sam_header(contigs, "FIXTURE");
+    let bam = dir.path().join("reads.bam");
+    write_alignments(&bam, &header, records, None);
+    Fixture {
+        dir,
+        fasta,
+        bam,
+        planted,
+    }
 }
 
 /// SAM line for read `hap[i..i + len]` as an aligner that never opens a long gap writes it:
@@ -355,13 +388,7 @@ pub fn build_clipped_insertion() -> Fixture {
             break s;
         }
     };
-    let dir = tempfile::tempdir().unwrap();
-    let fasta = dir.path().join("ref.fa");
-    let lines: String = reference
-        .chunks(60)
-        .map(|c| String::from_utf8_lossy(c).into_owned() + "\n")
-        .collect();
-    std::fs::write(&fasta, format!(">chrT\n{lines}")).unwrap();
+    let (dir, fasta) = temp_fasta(&[("chrT", &reference)]);
     let ref_allele = vec![reference[anchor as usize]];
     let alt: Vec<u8> = [&ref_allele[..], &ins[..]].concat();
     let hap1 = apply(&reference, &[(anchor, &ref_allele, &alt)]);
@@ -374,20 +401,13 @@ pub fn build_clipped_insertion() -> Fixture {
             i += 5;
         }
     }
-    let header = sam_header(&[("chrT", 3000)], "FIXTURE");
-    let bam = dir.path().join("reads.bam");
-    write_alignments(&bam, &header, records, None);
-    Fixture {
-        dir,
-        fasta,
-        bam,
-        planted: vec![Planted {
-            pos: anchor + 1,
-            ref_allele: String::from_utf8(ref_allele).unwrap(),
-            alt: String::from_utf8(alt).unwrap(),
-            copies: 1,
-        }],
-    }
+    let planted = vec![Planted {
+        pos: anchor + 1,
+        ref_allele: String::from_utf8(ref_allele).unwrap(),
+        alt: String::from_utf8(alt).unwrap(),
+        copies: 1,
+    }];
+    fixture(dir, fasta, &[("chrT", 3000)], records, planted)
 }
 
 /// A 3 kb contig `chrT` whose left half has about 40x of 100 bp reads and right half about
@@ -396,13 +416,7 @@ pub fn build_clipped_insertion() -> Fixture {
 pub fn build_uneven_depth() -> Fixture {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
     let reference = random_seq(&mut rng, 3000);
-    let dir = tempfile::tempdir().unwrap();
-    let fasta = dir.path().join("ref.fa");
-    let lines: String = reference
-        .chunks(60)
-        .map(|c| String::from_utf8_lossy(c).into_owned() + "\n")
-        .collect();
-    std::fs::write(&fasta, format!(">chrT\n{lines}")).unwrap();
+    let (dir, fasta) = temp_fasta(&[("chrT", &reference)]);
     let mut planted = Vec::new();
     let mut variants: Vec<(u64, Vec<u8>, Vec<u8>)> = Vec::new();
     for pos in [800usize, 2300] {
@@ -430,13 +444,5 @@ pub fn build_uneven_depth() -> Fixture {
             i += if i < 1500 { 5 } else { 2 };
         }
     }
-    let header = sam_header(&[("chrT", 3000)], "FIXTURE");
-    let bam = dir.path().join("reads.bam");
-    write_alignments(&bam, &header, records, None);
-    Fixture {
-        dir,
-        fasta,
-        bam,
-        planted,
-    }
+    fixture(dir, fasta, &[("chrT", 3000)], records, planted)
 }
