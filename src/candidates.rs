@@ -511,6 +511,7 @@ pub fn allele_depths(assigned: &[Option<ReadAllele>], n_alts: usize) -> Vec<u32>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reads::test_read as read;
 
     #[test]
     fn test_median_depth_counts_covered_positions_in_range() {
@@ -523,7 +524,6 @@ mod tests {
         assert_eq!(median_depth(&reads, 0, 18), 1);
         assert_eq!(median_depth(&reads, 40, 100), 0);
     }
-    use crate::reads::test_read as read;
 
     #[test]
     fn test_find_snv_and_deletion_share_anchor() {

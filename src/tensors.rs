@@ -67,8 +67,8 @@ minus that of all reads assigned an allele, and the same for min(BQ,40)/40 of th
 anchor (both constant; 0 without supporting reads); for an indel, the reference bases after the \
 anchor that repeat its minimal unit, /20 clamped to 2, and that unit's length /6 clamped to 1 \
 (both constant; 0 for SNVs); read depth divided by the median depth of the covered positions \
-of the fixed 25 kb genome tile holding the anchor (from position k * 25000), /2 clamped to 2; window of 33 reference positions centred on the VCF \
-anchor. Sites with several alts also get one example per pair of alts, read support counting \
+of the fixed 25 kb genome tile holding the anchor (from position k * 25000), /2 clamped to 2; \
+window of 33 reference positions centred on the VCF anchor. Sites with several alts also get one example per pair of alts, read support counting \
 either alt of the pair and length, span and repeat features from the first";
 
 /// The allele sets a site gets one example each for: every alt alone, then (at sites with

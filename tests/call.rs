@@ -46,11 +46,7 @@ fn calls_planted_variants() {
     }
     let fx = build(true);
     let (out, vcf) = call(&fx, &fx.bam, "out.vcf.gz", &["--threads", "2"]);
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(fx.dir.path().join("out.vcf.gz.tbi").exists());
     let got = pass_calls(&vcf_body(&vcf));
     let want: Vec<(u64, String, String, String)> = fx
@@ -136,7 +132,7 @@ fn same_records_however_the_run_is_sharded() {
         &["--region", "chrT:1734-3000"],
     );
     for o in [&o1, &o2, &o3, &o4] {
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_ok(o);
     }
     let body = vcf_body(&whole);
     let got: Vec<u64> = pass_calls(&body).iter().map(|c| c.0).collect();
@@ -158,11 +154,8 @@ fn bam_and_cram_give_same_body() {
     let cram = to_cram(&fx);
     let (ob, vb) = call(&fx, &fx.bam, "b.vcf.gz", &[]);
     let (oc, vc) = call(&fx, &cram, "c.vcf.gz", &[]);
-    assert!(
-        ob.status.success() && oc.status.success(),
-        "{}",
-        String::from_utf8_lossy(&oc.stderr)
-    );
+    assert_ok(&ob);
+    assert_ok(&oc);
     assert_eq!(vcf_body(&vb), vcf_body(&vc));
 }
 
@@ -177,11 +170,7 @@ fn soft_clipped_insertion_is_called_after_realignment() {
     let fx = build_clipped_insertion();
     let p = &fx.planted[0];
     let (out, vcf) = call(&fx, &fx.bam, "ra.vcf.gz", &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let got = pass_calls(&vcf_body(&vcf));
     assert_eq!(
         got,
@@ -209,11 +198,7 @@ fn reads_without_qualities() {
     }
     let fx = build(false);
     let (out, vcf) = call(&fx, &fx.bam, "nq.vcf.gz", &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let got = pass_calls(&vcf_body(&vcf));
     assert_eq!(got.len(), fx.planted.len(), "{got:?}");
 }
@@ -300,11 +285,7 @@ fn contigs_absent_from_reference_are_skipped() {
     let bam = fx.dir.path().join("withM.bam");
     write_alignments(&bam, &header, records, None);
     let (out, vcf) = call(&fx, &bam, "m.vcf.gz", &[]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("skipping 1 contig"));
     assert_eq!(pass_calls(&vcf_body(&vcf)).len(), fx.planted.len());
 }
@@ -362,11 +343,7 @@ fn call_with_pgs_writes_scores_from_the_same_run() {
     )
     .unwrap();
     let (out, _) = call(&fx, &fx.bam, "s.vcf.gz", &["--pgs", pgs.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let tsv = std::fs::read_to_string(fx.dir.path().join("s.prs.tsv")).unwrap();
     let header: Vec<&str> = tsv.lines().next().unwrap().split('\t').collect();
     let row: Vec<&str> = tsv.lines().nth(1).unwrap().split('\t').collect();

@@ -17,6 +17,15 @@ pub fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("cannot start varstream")
 }
 
+/// Assert that a run succeeded, showing its stderr when it did not.
+pub fn assert_ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Is ONNX Runtime (and so calling) available? Tests that call print why they skip.
 pub fn have_ort() -> bool {
     match varstream::inference::locate_onnxruntime() {
@@ -199,18 +208,7 @@ pub fn build(with_quals: bool) -> Fixture {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let reference = random_seq(&mut rng, 3000);
     let other = random_seq(&mut rng, 600);
-    let dir = tempfile::tempdir().unwrap();
-    let fasta = dir.path().join("ref.fa");
-    let wrap = |s: &[u8]| {
-        s.chunks(60)
-            .map(|c| String::from_utf8_lossy(c).into_owned() + "\n")
-            .collect::<String>()
-    };
-    std::fs::write(
-        &fasta,
-        format!(">chrT test\n{}>chrU\n{}", wrap(&reference), wrap(&other)),
-    )
-    .unwrap();
+    let (dir, fasta) = temp_fasta(&[("chrT test", &reference), ("chrU", &other)]);
 
     let r = |p: usize, n: usize| reference[p..p + n].to_vec();
     let snv_alt = if reference[1000] == b'A' { b'C' } else { b'A' };
@@ -305,7 +303,8 @@ pub fn to_cram(fx: &Fixture) -> PathBuf {
     cram
 }
 
-/// A FASTA of `contigs` (60 bases a line) in a new temporary directory.
+/// A FASTA of `contigs` (header line without `>`, sequence; 60 bases a line) in a new
+/// temporary directory.
 fn temp_fasta(contigs: &[(&str, &[u8])]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let fasta = dir.path().join("ref.fa");
