@@ -59,5 +59,22 @@ if [ -s "$MAN" ]; then
     n=$(zcat "$T/m.vcf.gz" | grep -vc '^#')
     echo "| $len | $wall | $((kb / 1024)) | $n |" >> "$OUT/summary.md"
   done
+
+  # The dev window takes varstream a quarter of a second, most of it start-up (loading ONNX
+  # Runtime and the model), so its ratio to bcftools says little about a real run. The
+  # 1.9 Mb region is long enough for calling itself to dominate.
+  s=1000500; e=$((s + 1900000))
+  {
+    echo
+    echo "## Throughput: $name chr20:$s-$e (1.9 Mb, simulated ${depth}x), --threads $THREADS"
+    echo
+  } >> "$OUT/summary.md"
+  hyperfine -w 1 -r 3 --export-markdown "$T/h2.md" \
+    -n varstream "$BIN call --ref $ref --reads $bam --region chr20:$s-$e --threads $THREADS -q -o $T/t.vcf.gz" \
+    -n bcftools "bcftools mpileup --threads $THREADS -f $ref -r chr20:$s-$e -Ou $bam 2>/dev/null | bcftools call -mv -Oz -o $T/tb.vcf.gz"
+  cat "$T/h2.md" >> "$OUT/summary.md"
+  b=$( { /usr/bin/time -f "%M" bash -c "bcftools mpileup -f $ref -r chr20:$s-$e -Ou $bam 2>/dev/null | bcftools call -mv -Oz -o $T/tb.vcf.gz"; } 2>&1 | tail -1)
+  echo >> "$OUT/summary.md"
+  echo "bcftools peak RSS (the bash wrapper's peak): $((b / 1024)) MB" >> "$OUT/summary.md"
 fi
 cat "$OUT/summary.md"
