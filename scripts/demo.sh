@@ -12,8 +12,9 @@ if [ ! -s "$DEMO/manifest.tsv" ]; then
 fi
 IFS=$'\t' read -r name ref bam truth bed depth build sample < <(tail -n +2 "$DEMO/manifest.tsv" | head -1)
 out="$DEMO/$name.calls.vcf.gz"
-"$BIN" call --ref "$ref" --reads "$bam" --regions "$bed" --output "$out" --sample "$sample"
+"$BIN" call --ref "$ref" --reads "$bam" --regions "$bed" --output "$out" --sample "$sample" --report
 echo
 echo "VCF: $ROOT/$out (index: $ROOT/$out.tbi)"
+echo "Report: $ROOT/${out%.vcf.gz}.report.html (and .report.json)"
 echo "Accuracy against the simulated truth ($truth) inside $bed:"
 "$BIN" eval --truth "$truth" --query "$out" --regions "$bed" --ref "$ref"

@@ -35,6 +35,8 @@ pub enum Command {
     /// Per-sample scores from a VCF.
     #[command(subcommand)]
     Score(crate::scores::ScoreCommand),
+    /// Per-sample report (JSON, HTML, MultiQC table) from a VCF and any score tables.
+    Report(ReportArgs),
 }
 
 impl Command {
@@ -45,6 +47,7 @@ impl Command {
             Command::MakeExamples(a) => a.run(),
             Command::Eval(a) => a.run(),
             Command::Score(c) => c.run(),
+            Command::Report(a) => a.run(),
         }
     }
 }
@@ -157,6 +160,9 @@ pub struct CallArgs {
     /// PredictDB weight databases to score on the finished VCF.
     #[arg(long)]
     pub weights: Vec<PathBuf>,
+    /// Also write OUT.report.{json,html} and OUT.report_mqc.json (with any scores above).
+    #[arg(long)]
+    pub report: bool,
     #[command(flatten)]
     pub evidence: EvidenceArgs,
 }
@@ -186,14 +192,55 @@ impl CallArgs {
         };
         crate::call::run(&cfg)?;
         let prefix = output_prefix(&self.output);
-        crate::scores::score_after_call(
-            &self.output,
-            &prefix,
-            &crate::scores::AfterCall {
-                pgs: self.pgs,
-                weights: self.weights,
-            },
-        )
+        let after = crate::scores::AfterCall {
+            pgs: self.pgs,
+            weights: self.weights,
+        };
+        crate::scores::score_after_call(&self.output, &prefix, &after)?;
+        if self.report {
+            let inputs = crate::report::ReportInputs {
+                vcf: self.output.clone(),
+                sample: None,
+                prs: (!after.pgs.is_empty()).then(|| crate::scores::prefixed(&prefix, ".prs.tsv")),
+                expression: (!after.weights.is_empty())
+                    .then(|| crate::scores::prefixed(&prefix, ".expression.tsv")),
+            };
+            crate::report::run(&inputs, &prefix)?;
+        }
+        Ok(())
+    }
+}
+
+/// `varstream report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// VCF/BCF to report on (any caller's).
+    #[arg(long)]
+    pub vcf: PathBuf,
+    /// Output prefix: writes PREFIX.report.json, PREFIX.report.html, PREFIX.report_mqc.json.
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// Sample to report (default: the first).
+    #[arg(long)]
+    pub sample: Option<String>,
+    /// `varstream score prs` table (PREFIX.prs.tsv) to include.
+    #[arg(long)]
+    pub prs: Option<PathBuf>,
+    /// `varstream score expression` table (PREFIX.expression.tsv) to include.
+    #[arg(long)]
+    pub expression: Option<PathBuf>,
+}
+
+impl ReportArgs {
+    /// Write the report files.
+    pub fn run(self) -> anyhow::Result<()> {
+        let inputs = crate::report::ReportInputs {
+            vcf: self.vcf,
+            sample: self.sample,
+            prs: self.prs,
+            expression: self.expression,
+        };
+        crate::report::run(&inputs, &self.output).map(|_| ())
     }
 }
 

@@ -4,7 +4,8 @@
 //! [`regions`] → [`reads`] → [`realign`] → [`candidates`] → [`tensors`] → [`inference`] →
 //! [`genotypes`] → [`vcf`]. [`calling`] runs them over one shard without threads, and
 //! [`pipeline`] is the only module that owns threads and channels. [`scores`] computes
-//! per-sample downstream scores from any VCF.
+//! per-sample downstream scores from any VCF, and [`report`] summarises a sample's calls and
+//! scores.
 //!
 //! # Brief overview
 //!
@@ -44,6 +45,7 @@ pub mod reads;
 pub mod realign;
 pub mod reference;
 pub mod regions;
+pub mod report;
 pub mod scores;
 pub mod tensors;
 pub mod training;

@@ -359,6 +359,54 @@ fn call_with_pgs_writes_scores_from_the_same_run() {
     assert!(fx.dir.path().join("s.prs_matches.tsv.gz").exists());
 }
 
+// `call --report` summarises the VCF it just wrote, with the scores of the same run.
+#[test]
+fn call_with_report_summarises_its_own_vcf() {
+    if !have_ort() {
+        return;
+    }
+    let fx = build(true);
+    let del = &fx.planted[1];
+    let pgs = fx.dir.path().join("PGS_TEST.txt");
+    std::fs::write(
+        &pgs,
+        format!(
+            "#pgs_id=PGS_TEST\n#genome_build=GRCh38\nchr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n\
+             chrT\t{}\t{}\t{}\t0.25\n",
+            del.pos, del.alt, del.ref_allele
+        ),
+    )
+    .unwrap();
+    let (out, vcf) = call(
+        &fx,
+        &fx.bam,
+        "r.vcf.gz",
+        &["--pgs", pgs.to_str().unwrap(), "--report"],
+    );
+    assert_ok(&out);
+    let pass_calls = vcf_body(&vcf)
+        .iter()
+        .filter(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            f[6] == "PASS" && !f[9].starts_with("0/0")
+        })
+        .count();
+    assert!(pass_calls >= fx.planted.len(), "{pass_calls} PASS calls");
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fx.dir.path().join("r.report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["sample"], "FIXTURE");
+    assert_eq!(report["stats"]["calls"], pass_calls);
+    assert!(report["provenance"]["model"]
+        .as_str()
+        .unwrap()
+        .starts_with("Name=varstream-v3, SHA256="));
+    assert_eq!(report["prs"]["rows"][0][1], "PGS_TEST");
+    assert!(fx.dir.path().join("r.report.html").exists());
+    assert!(fx.dir.path().join("r.report_mqc.json").exists());
+}
+
 // Without a usable ONNX Runtime the caller says what to install instead of crashing.
 #[test]
 fn missing_onnxruntime_says_what_to_install() {

@@ -1,0 +1,667 @@
+//! Stage: report. One sample's calls (and any scores written beside them) summarised as JSON,
+//! a self-contained HTML page and a MultiQC custom-content table.
+//!
+//! The numbers are the ones sequencing cores already read in `bcftools stats` and DeepVariant's
+//! visual report: counts by FILTER and variant type, Ti/Tv, het/hom, indel lengths, and QUAL,
+//! GQ, DP and VAF distributions. Counting rules, so they can be checked against those tools:
+//! - A call is a record whose FILTER is PASS (or `.`) and whose sample genotype carries an ALT.
+//! - Variant types count the ALT alleles in the genotype (a 1/2 call counts two alleles), each
+//!   classified after trimming the bases it shares with REF.
+//! - Het/hom: 0/1 is het, 1/1 hom-alt, 1/2 het-alt (two different ALTs).
+//!
+//! The JSON and HTML carry no timestamp, so the same VCF gives byte-identical reports.
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use rust_htslib::bcf::{self, record::Numeric, Read};
+use serde::Serialize;
+
+mod html;
+
+/// What the report is built from.
+#[derive(Debug, Clone)]
+pub struct ReportInputs {
+    /// The VCF (plain, bgzipped or BCF).
+    pub vcf: PathBuf,
+    /// Sample column to report; default the first.
+    pub sample: Option<String>,
+    /// `varstream score prs` output (`PREFIX.prs.tsv`), if any.
+    pub prs: Option<PathBuf>,
+    /// `varstream score expression` output (`PREFIX.expression.tsv`), if any.
+    pub expression: Option<PathBuf>,
+}
+
+/// Counts in fixed bins: bin i holds values in `[edges[i], edges[i + 1])`, the last bin
+/// everything from its edge up.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Histogram {
+    /// Lower edge of each bin.
+    pub edges: Vec<f64>,
+    /// Values in each bin.
+    pub counts: Vec<u64>,
+}
+
+impl Histogram {
+    fn new(edges: &[f64]) -> Self {
+        Self {
+            edges: edges.to_vec(),
+            counts: vec![0; edges.len()],
+        }
+    }
+
+    fn add(&mut self, x: f64) {
+        if x.is_nan() {
+            return;
+        }
+        let i = self.edges.iter().rposition(|&e| x >= e).unwrap_or(0);
+        self.counts[i] += 1;
+    }
+}
+
+/// Called ALT alleles by kind.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TypeCounts {
+    /// Single-base substitutions.
+    pub snv: u64,
+    /// Multi-base substitutions of equal length.
+    pub mnp: u64,
+    /// Insertions (REF is a prefix of ALT after trimming).
+    pub insertion: u64,
+    /// Deletions.
+    pub deletion: u64,
+    /// Anything else (length change plus substitution, symbolic alleles).
+    pub complex: u64,
+}
+
+/// Genotype classes of the calls.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Zygosity {
+    /// 0/1.
+    pub het: u64,
+    /// 1/1.
+    pub hom_alt: u64,
+    /// 1/2: two different ALTs.
+    pub het_alt: u64,
+}
+
+/// Everything the report says about the calls.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallStats {
+    /// Records in the file.
+    pub records: u64,
+    /// Records per FILTER value (`PASS` includes `.`); a record with several filters counts
+    /// under each.
+    pub filters: BTreeMap<String, u64>,
+    /// PASS records whose genotype carries an ALT.
+    pub calls: u64,
+    /// Of those, records with more than one ALT listed.
+    pub multiallelic: u64,
+    /// Called ALT alleles by kind.
+    pub types: TypeCounts,
+    /// Genotype classes.
+    pub zygosity: Zygosity,
+    /// het / hom-alt (het-alt calls count as het), `None` without hom-alt calls.
+    pub het_hom_ratio: Option<f64>,
+    /// SNV transitions (A<->G, C<->T).
+    pub transitions: u64,
+    /// SNV transversions.
+    pub transversions: u64,
+    /// transitions / transversions, `None` without transversions.
+    pub ti_tv: Option<f64>,
+    /// Called indel alleles by length change (ALT minus REF bases); ±21 holds everything
+    /// longer than 20.
+    pub indel_lengths: Vec<(i64, u64)>,
+    /// QUAL of calls.
+    pub qual: Histogram,
+    /// FORMAT/GQ of calls.
+    pub gq: Histogram,
+    /// FORMAT/DP of calls.
+    pub dp: Histogram,
+    /// Allele fraction of each called ALT: FORMAT/VAF, else AD / sum(AD).
+    pub vaf: Histogram,
+    /// Calls per contig, in file order.
+    pub per_contig: Vec<(String, u64)>,
+}
+
+/// Where the VCF came from, as its header says.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Provenance {
+    /// `##source`.
+    pub source: Option<String>,
+    /// `##varstream_command`.
+    pub command: Option<String>,
+    /// `##varstream_model`.
+    pub model: Option<String>,
+    /// `##reference`.
+    pub reference: Option<String>,
+}
+
+/// A TSV written by a scorer, kept as text: the report shows the scorer's own numbers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Table {
+    /// The file it came from.
+    pub file: String,
+    /// Header columns.
+    pub columns: Vec<String>,
+    /// Rows for the reported sample.
+    pub rows: Vec<Vec<String>>,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Tool that wrote the report.
+    pub generated_by: String,
+    /// Sample reported.
+    pub sample: String,
+    /// The VCF.
+    pub vcf: String,
+    /// Header facts.
+    pub provenance: Provenance,
+    /// Call statistics.
+    pub stats: CallStats,
+    /// Polygenic scores, if given.
+    pub prs: Option<Table>,
+    /// Predicted expression, if given.
+    pub expression: Option<Table>,
+}
+
+/// Kind of one ALT allele against REF, after trimming shared suffix then prefix bases.
+pub fn classify(reference: &[u8], alt: &[u8]) -> AlleleKind {
+    if alt.first() == Some(&b'<') || alt.contains(&b'[') || alt.contains(&b']') || alt == b"*" {
+        return AlleleKind::Complex;
+    }
+    let (mut r, mut a) = (reference, alt);
+    while r.len() > 1 && a.len() > 1 && r.last() == a.last() {
+        r = &r[..r.len() - 1];
+        a = &a[..a.len() - 1];
+    }
+    while r.len() > 1 && a.len() > 1 && r[0] == a[0] {
+        r = &r[1..];
+        a = &a[1..];
+    }
+    match (r.len(), a.len()) {
+        (1, 1) => AlleleKind::Snv(r[0].to_ascii_uppercase(), a[0].to_ascii_uppercase()),
+        (x, y) if x == y => AlleleKind::Mnp,
+        (1, y) if a[0] == r[0] => AlleleKind::Insertion(y as i64 - 1),
+        (x, 1) if a[0] == r[0] => AlleleKind::Deletion(x as i64 - 1),
+        _ => AlleleKind::Complex,
+    }
+}
+
+/// See [`classify`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlleleKind {
+    /// REF base, ALT base.
+    Snv(u8, u8),
+    /// Equal-length substitution of several bases.
+    Mnp,
+    /// Inserted bases.
+    Insertion(i64),
+    /// Deleted bases.
+    Deletion(i64),
+    /// Anything else.
+    Complex,
+}
+
+fn is_transition(r: u8, a: u8) -> bool {
+    matches!(
+        (r, a),
+        (b'A', b'G') | (b'G', b'A') | (b'C', b'T') | (b'T', b'C')
+    )
+}
+
+/// Accumulates [`CallStats`] one record at a time.
+struct Collector {
+    stats: CallStats,
+    indel: BTreeMap<i64, u64>,
+}
+
+/// One record reduced to what the statistics need.
+struct Rec<'a> {
+    contig: &'a str,
+    alleles: Vec<&'a [u8]>,
+    filters: Vec<String>,
+    qual: f64,
+    gt: Option<[u32; 2]>,
+    gq: Option<f64>,
+    dp: Option<f64>,
+    /// Allele fraction per ALT (index 0 = first ALT).
+    vaf: Vec<Option<f64>>,
+}
+
+impl Collector {
+    fn new() -> Self {
+        let vaf_edges: Vec<f64> = (0..20).map(|i| i as f64 * 0.05).collect();
+        Self {
+            stats: CallStats {
+                records: 0,
+                filters: BTreeMap::new(),
+                calls: 0,
+                multiallelic: 0,
+                types: TypeCounts::default(),
+                zygosity: Zygosity::default(),
+                het_hom_ratio: None,
+                transitions: 0,
+                transversions: 0,
+                ti_tv: None,
+                indel_lengths: Vec::new(),
+                qual: Histogram::new(&[0., 10., 20., 30., 40., 50., 60., 80., 100.]),
+                gq: Histogram::new(&[0., 10., 20., 30., 40., 50., 60., 70., 80., 90., 99.]),
+                dp: Histogram::new(&[0., 10., 20., 30., 40., 50., 60., 80., 100., 150., 200.]),
+                vaf: Histogram::new(&vaf_edges),
+                per_contig: Vec::new(),
+            },
+            indel: BTreeMap::new(),
+        }
+    }
+
+    fn add(&mut self, r: &Rec) {
+        let s = &mut self.stats;
+        s.records += 1;
+        for f in &r.filters {
+            *s.filters.entry(f.clone()).or_default() += 1;
+        }
+        let Some(gt) = r.gt else { return };
+        if !r.filters.iter().any(|f| f == "PASS") || gt == [0, 0] {
+            return;
+        }
+        s.calls += 1;
+        if r.alleles.len() > 2 {
+            s.multiallelic += 1;
+        }
+        match (gt[0].min(gt[1]), gt[0].max(gt[1])) {
+            (0, _) => s.zygosity.het += 1,
+            (a, b) if a == b => s.zygosity.hom_alt += 1,
+            _ => s.zygosity.het_alt += 1,
+        }
+        match s.per_contig.last_mut() {
+            Some((c, n)) if c == r.contig => *n += 1,
+            _ => s.per_contig.push((r.contig.to_string(), 1)),
+        }
+        s.qual.add(r.qual);
+        if let Some(gq) = r.gq {
+            s.gq.add(gq);
+        }
+        if let Some(dp) = r.dp {
+            s.dp.add(dp);
+        }
+        let mut called: Vec<u32> = gt.iter().copied().filter(|&a| a > 0).collect();
+        called.dedup();
+        for a in called {
+            let Some(alt) = r.alleles.get(a as usize) else {
+                continue;
+            };
+            if let Some(Some(v)) = r.vaf.get(a as usize - 1) {
+                s.vaf.add(*v);
+            }
+            match classify(r.alleles[0], alt) {
+                AlleleKind::Snv(x, y) => {
+                    s.types.snv += 1;
+                    if is_transition(x, y) {
+                        s.transitions += 1;
+                    } else {
+                        s.transversions += 1;
+                    }
+                }
+                AlleleKind::Mnp => s.types.mnp += 1,
+                AlleleKind::Insertion(n) => {
+                    s.types.insertion += 1;
+                    *self.indel.entry(n.min(21)).or_default() += 1;
+                }
+                AlleleKind::Deletion(n) => {
+                    s.types.deletion += 1;
+                    *self.indel.entry(-n.min(21)).or_default() += 1;
+                }
+                AlleleKind::Complex => s.types.complex += 1,
+            }
+        }
+    }
+
+    fn finish(mut self) -> CallStats {
+        let s = &mut self.stats;
+        s.indel_lengths = self.indel.into_iter().collect();
+        let het = s.zygosity.het + s.zygosity.het_alt;
+        s.het_hom_ratio = (s.zygosity.hom_alt > 0).then(|| het as f64 / s.zygosity.hom_alt as f64);
+        s.ti_tv = (s.transversions > 0).then(|| s.transitions as f64 / s.transversions as f64);
+        self.stats
+    }
+}
+
+/// Read the VCF and any score tables into a [`Report`].
+pub fn build(inputs: &ReportInputs) -> Result<Report> {
+    let path = &inputs.vcf;
+    if !path.is_file() {
+        bail!("VCF {} does not exist", path.display());
+    }
+    let mut reader = bcf::Reader::from_path(path)
+        .with_context(|| format!("cannot open VCF {}", path.display()))?;
+    let header = reader.header().clone();
+    let samples: Vec<String> = header
+        .samples()
+        .iter()
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect();
+    let sample_index = match &inputs.sample {
+        Some(name) => samples.iter().position(|s| s == name).with_context(|| {
+            format!(
+                "{}: no sample {name} (it has: {})",
+                path.display(),
+                samples.join(", ")
+            )
+        })?,
+        None if samples.is_empty() => bail!("{}: no sample columns", path.display()),
+        None => 0,
+    };
+    let provenance = provenance(&header);
+    let mut col = Collector::new();
+    let mut rec = reader.empty_record();
+    let mut n = 0u64;
+    while let Some(r) = reader.read(&mut rec) {
+        n += 1;
+        r.with_context(|| format!("{}: cannot parse record {n}", path.display()))?;
+        let contig = match rec.rid() {
+            Some(rid) => String::from_utf8_lossy(header.rid2name(rid)?).into_owned(),
+            None => bail!("{}: record {n} has no chromosome", path.display()),
+        };
+        let locus = || format!("{}: at {contig}:{}", path.display(), rec.pos() + 1);
+        let alleles = rec.alleles();
+        let mut filters: Vec<String> = rec
+            .filters()
+            .map(|id| String::from_utf8_lossy(&header.id_to_name(id)).into_owned())
+            .collect();
+        if filters.is_empty() {
+            filters.push("PASS".into());
+        }
+        let qual = rec.qual();
+        let gt = genotype(&rec, sample_index);
+        let int_field = |tag: &[u8]| -> Option<Vec<i32>> {
+            let v = rec.format(tag).integer().ok()?;
+            Some(v.get(sample_index)?.to_vec())
+        };
+        let gq = int_field(b"GQ")
+            .and_then(|v| v.first().copied())
+            .filter(|x| !x.is_missing())
+            .map(f64::from);
+        let dp = int_field(b"DP")
+            .and_then(|v| v.first().copied())
+            .filter(|x| !x.is_missing())
+            .map(f64::from);
+        let n_alt = alleles.len().saturating_sub(1);
+        let vaf = match rec.format(b"VAF").float() {
+            Ok(v) => {
+                let v = v.get(sample_index).map(|x| x.to_vec()).unwrap_or_default();
+                (0..n_alt)
+                    .map(|i| {
+                        v.get(i)
+                            .filter(|x| !x.is_missing() && !x.is_nan())
+                            .map(|&x| x as f64)
+                    })
+                    .collect()
+            }
+            Err(_) => match int_field(b"AD") {
+                Some(ad) if ad.len() == alleles.len() => {
+                    let total: i64 = ad
+                        .iter()
+                        .filter(|x| !x.is_missing())
+                        .map(|&x| x as i64)
+                        .sum();
+                    (0..n_alt)
+                        .map(|i| {
+                            (total > 0 && !ad[i + 1].is_missing())
+                                .then(|| ad[i + 1] as f64 / total as f64)
+                        })
+                        .collect()
+                }
+                _ => vec![None; n_alt],
+            },
+        };
+        let r = Rec {
+            contig: &contig,
+            alleles,
+            filters,
+            qual: if qual.is_missing() {
+                f64::NAN
+            } else {
+                qual as f64
+            },
+            gt,
+            gq,
+            dp,
+            vaf,
+        };
+        if r.gt
+            .is_some_and(|g| g.iter().any(|&a| a as usize >= r.alleles.len()))
+        {
+            bail!(
+                "{}: genotype names an allele the record does not list",
+                locus()
+            );
+        }
+        col.add(&r);
+    }
+    let sample = samples[sample_index].clone();
+    Ok(Report {
+        generated_by: format!("varstream {}", env!("CARGO_PKG_VERSION")),
+        vcf: path.display().to_string(),
+        provenance,
+        stats: col.finish(),
+        prs: inputs
+            .prs
+            .as_deref()
+            .map(|p| read_table(p, &sample))
+            .transpose()?,
+        expression: inputs
+            .expression
+            .as_deref()
+            .map(|p| read_table(p, &sample))
+            .transpose()?,
+        sample,
+    })
+}
+
+fn genotype(rec: &bcf::Record, sample: usize) -> Option<[u32; 2]> {
+    let gts = rec.genotypes().ok()?;
+    let g = gts.get(sample);
+    let idx: Vec<Option<u32>> = g.iter().map(|a| a.index()).collect();
+    match idx.as_slice() {
+        [Some(a)] => Some([*a, *a]),
+        [Some(a), Some(b)] => Some([*a, *b]),
+        _ => None,
+    }
+}
+
+fn provenance(header: &bcf::header::HeaderView) -> Provenance {
+    let mut p = Provenance::default();
+    for r in header.header_records() {
+        let (key, value) = match r {
+            bcf::header::HeaderRecord::Generic { key, value } => (key, value),
+            // `##varstream_model=<Name=..,SHA256=..>` parses as a structured line.
+            bcf::header::HeaderRecord::Structured { key, values } => {
+                let v: Vec<String> = values.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                (key, v.join(", "))
+            }
+            _ => continue,
+        };
+        let slot = match key.as_str() {
+            "source" => &mut p.source,
+            "varstream_command" => &mut p.command,
+            "varstream_model" => &mut p.model,
+            "reference" => &mut p.reference,
+            _ => continue,
+        };
+        slot.get_or_insert(value);
+    }
+    p
+}
+
+/// A scorer's TSV, keeping the header and the rows whose `sample` column is `sample` (all
+/// rows when there is no such column).
+pub fn read_table(path: &Path, sample: &str) -> Result<Table> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut lines = text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'));
+    let columns: Vec<String> = lines
+        .next()
+        .with_context(|| format!("{}: empty table", path.display()))?
+        .split('\t')
+        .map(str::to_string)
+        .collect();
+    let sample_col = columns.iter().position(|c| c == "sample");
+    let mut rows = Vec::new();
+    for (i, line) in lines.enumerate() {
+        let row: Vec<String> = line.split('\t').map(str::to_string).collect();
+        if row.len() != columns.len() {
+            bail!(
+                "{}: line {} has {} columns, the header {}",
+                path.display(),
+                i + 2,
+                row.len(),
+                columns.len()
+            );
+        }
+        if sample_col.is_none_or(|c| row[c] == sample) {
+            rows.push(row);
+        }
+    }
+    Ok(Table {
+        file: path.display().to_string(),
+        columns,
+        rows,
+    })
+}
+
+/// MultiQC custom content: one general-statistics-style table row for the sample.
+pub fn multiqc(report: &Report) -> serde_json::Value {
+    let s = &report.stats;
+    let mut row = serde_json::Map::new();
+    row.insert("PASS calls".into(), s.calls.into());
+    row.insert("SNVs".into(), s.types.snv.into());
+    row.insert(
+        "Indels".into(),
+        (s.types.insertion + s.types.deletion).into(),
+    );
+    if let Some(x) = s.ti_tv {
+        row.insert("Ti/Tv".into(), round3(x).into());
+    }
+    if let Some(x) = s.het_hom_ratio {
+        row.insert("Het/Hom".into(), round3(x).into());
+    }
+    let mut data = serde_json::Map::new();
+    data.insert(report.sample.clone(), row.into());
+    serde_json::json!({
+        "id": "varstream_calls",
+        "section_name": "varstream calls",
+        "description": "PASS calls per sample, from varstream report",
+        "plot_type": "table",
+        "data": data,
+    })
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Files a report writes for `prefix`.
+pub fn output_paths(prefix: &Path) -> [PathBuf; 3] {
+    [".report.json", ".report.html", ".report_mqc.json"].map(|s| crate::scores::prefixed(prefix, s))
+}
+
+/// Write `PREFIX.report.json`, `PREFIX.report.html` and `PREFIX.report_mqc.json`, each under a
+/// temporary name first.
+pub fn write(report: &Report, prefix: &Path) -> Result<[PathBuf; 3]> {
+    let paths = output_paths(prefix);
+    let json = serde_json::to_string_pretty(report)? + "\n";
+    let mqc = serde_json::to_string_pretty(&multiqc(report))? + "\n";
+    let page = html::render(report);
+    for (path, text) in paths.iter().zip([json, page, mqc]) {
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(paths)
+}
+
+/// Build and write the report; returns the paths written.
+pub fn run(inputs: &ReportInputs, prefix: &Path) -> Result<[PathBuf; 3]> {
+    let report = build(inputs)?;
+    let paths = write(&report, prefix)?;
+    log::info!(
+        "report for {}: {} PASS calls ({} SNV, {} indel alleles) -> {}",
+        report.sample,
+        report.stats.calls,
+        report.stats.types.snv,
+        report.stats.types.insertion + report.stats.types.deletion,
+        paths[1].display()
+    );
+    Ok(paths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classify_trims_shared_bases() {
+        assert_eq!(classify(b"A", b"G"), AlleleKind::Snv(b'A', b'G'));
+        // Multi-allelic records pad every ALT to the longest REF.
+        assert_eq!(classify(b"GTT", b"CTT"), AlleleKind::Snv(b'G', b'C'));
+        assert_eq!(classify(b"GTT", b"G"), AlleleKind::Deletion(2));
+        assert_eq!(classify(b"GTT", b"GTTTT"), AlleleKind::Insertion(2));
+        assert_eq!(classify(b"AC", b"GT"), AlleleKind::Mnp);
+        assert_eq!(classify(b"AC", b"T"), AlleleKind::Complex);
+        assert_eq!(classify(b"A", b"<DEL>"), AlleleKind::Complex);
+    }
+
+    #[test]
+    fn histogram_bins_by_lower_edge() {
+        let mut h = Histogram::new(&[0.0, 10.0, 20.0]);
+        for x in [0.0, 9.99, 10.0, 25.0, 1e9, f64::NAN] {
+            h.add(x);
+        }
+        assert_eq!(h.counts, vec![2, 1, 2]);
+    }
+
+    #[test]
+    fn collector_counts_alleles_zygosity_and_titv() {
+        let mut c = Collector::new();
+        let rec = |alleles: Vec<&'static [u8]>, filter: &str, gt: Option<[u32; 2]>| Rec {
+            contig: "c",
+            vaf: vec![Some(0.5); alleles.len() - 1],
+            alleles,
+            filters: vec![filter.to_string()],
+            qual: 30.0,
+            gt,
+            gq: Some(20.0),
+            dp: Some(30.0),
+        };
+        c.add(&rec(vec![b"A", b"G"], "PASS", Some([0, 1]))); // transition, het
+        c.add(&rec(vec![b"A", b"C"], "PASS", Some([1, 1]))); // transversion, hom
+        c.add(&rec(vec![b"GTT", b"G", b"GT"], "PASS", Some([1, 2]))); // two deletions, het-alt
+        c.add(&rec(vec![b"C", b"CA"], "RefCall", Some([0, 0]))); // not a call
+        c.add(&rec(vec![b"C", b"T"], "LowQual", Some([0, 1]))); // not PASS
+        c.add(&rec(vec![b"C", b"T"], "PASS", None)); // no genotype
+        let s = c.finish();
+        assert_eq!(s.records, 6);
+        assert_eq!(s.filters["PASS"], 4);
+        assert_eq!(s.calls, 3);
+        assert_eq!(s.multiallelic, 1);
+        assert_eq!((s.types.snv, s.types.deletion), (2, 2));
+        assert_eq!((s.transitions, s.transversions, s.ti_tv), (1, 1, Some(1.0)));
+        assert_eq!(
+            s.zygosity,
+            Zygosity {
+                het: 1,
+                hom_alt: 1,
+                het_alt: 1
+            }
+        );
+        assert_eq!(s.het_hom_ratio, Some(2.0));
+        assert_eq!(s.indel_lengths, vec![(-2, 1), (-1, 1)]);
+        assert_eq!(s.vaf.counts[10], 4, "one VAF per called ALT allele");
+        assert_eq!(s.per_contig, vec![("c".to_string(), 3)]);
+    }
+}
