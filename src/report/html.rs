@@ -55,6 +55,13 @@ fn bars(title: &str, labels: &[String], counts: &[u64]) -> String {
 }
 
 fn histogram(title: &str, h: &Histogram, digits: usize) -> String {
+    if h.counts.iter().all(|&n| n == 0) {
+        // Other callers' VCFs often lack GQ, DP or AD; say so rather than draw empty bars.
+        return format!(
+            "<figure><figcaption>{}</figcaption><p class=\"note\">Not in this VCF.</p></figure>\n",
+            esc(title)
+        );
+    }
     let labels: Vec<String> = h
         .edges
         .iter()
@@ -223,6 +230,15 @@ pub fn render(r: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_histogram_says_so() {
+        let h = Histogram {
+            edges: vec![0.0, 10.0],
+            counts: vec![0, 0],
+        };
+        assert!(histogram("GQ", &h, 0).contains("Not in this VCF."));
+    }
 
     #[test]
     fn text_is_escaped() {
