@@ -323,6 +323,19 @@ fn model_with_other_tensor_layout_is_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("shape mismatch"));
 }
 
+/// A PGS Catalog scoring file `PGS_TEST` weighting the ALT of each planted variant.
+fn write_pgs(fx: &Fixture, rows: &[(&common::Planted, f64)]) -> std::path::PathBuf {
+    let mut text = "#pgs_id=PGS_TEST\n#genome_build=GRCh38\n\
+                    chr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n"
+        .to_string();
+    for (v, w) in rows {
+        text += &format!("chrT\t{}\t{}\t{}\t{w}\n", v.pos, v.alt, v.ref_allele);
+    }
+    let path = fx.dir.path().join("PGS_TEST.txt");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 // One command gives the VCF and the scores: `call --pgs` scores the finished VCF.
 #[test]
 fn call_with_pgs_writes_scores_from_the_same_run() {
@@ -330,18 +343,7 @@ fn call_with_pgs_writes_scores_from_the_same_run() {
         return;
     }
     let fx = build(true);
-    let del = &fx.planted[1];
-    let ins = &fx.planted[2];
-    let pgs = fx.dir.path().join("PGS_TEST.txt");
-    std::fs::write(
-        &pgs,
-        format!(
-            "#pgs_id=PGS_TEST\n#genome_build=GRCh38\nchr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n\
-             chrT\t{}\t{}\t{}\t0.25\nchrT\t{}\t{}\t{}\t0.5\n",
-            del.pos, del.alt, del.ref_allele, ins.pos, ins.alt, ins.ref_allele
-        ),
-    )
-    .unwrap();
+    let pgs = write_pgs(&fx, &[(&fx.planted[1], 0.25), (&fx.planted[2], 0.5)]);
     let (out, _) = call(&fx, &fx.bam, "s.vcf.gz", &["--pgs", pgs.to_str().unwrap()]);
     assert_ok(&out);
     let tsv = std::fs::read_to_string(fx.dir.path().join("s.prs.tsv")).unwrap();
@@ -366,17 +368,7 @@ fn call_with_report_summarises_its_own_vcf() {
         return;
     }
     let fx = build(true);
-    let del = &fx.planted[1];
-    let pgs = fx.dir.path().join("PGS_TEST.txt");
-    std::fs::write(
-        &pgs,
-        format!(
-            "#pgs_id=PGS_TEST\n#genome_build=GRCh38\nchr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n\
-             chrT\t{}\t{}\t{}\t0.25\n",
-            del.pos, del.alt, del.ref_allele
-        ),
-    )
-    .unwrap();
+    let pgs = write_pgs(&fx, &[(&fx.planted[1], 0.25)]);
     let (out, vcf) = call(
         &fx,
         &fx.bam,
