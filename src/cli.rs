@@ -196,14 +196,13 @@ impl CallArgs {
             pgs: self.pgs,
             weights: self.weights,
         };
-        crate::scores::score_after_call(&self.output, &prefix, &after)?;
+        let tables = crate::scores::score_after_call(&self.output, &prefix, &after)?;
         if self.report {
             let inputs = crate::report::ReportInputs {
                 vcf: self.output.clone(),
                 sample: None,
-                prs: (!after.pgs.is_empty()).then(|| crate::scores::prefixed(&prefix, ".prs.tsv")),
-                expression: (!after.weights.is_empty())
-                    .then(|| crate::scores::prefixed(&prefix, ".expression.tsv")),
+                prs: tables.prs,
+                expression: tables.expression,
             };
             crate::report::run(&inputs, &prefix)?;
         }

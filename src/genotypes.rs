@@ -4,7 +4,8 @@
 //! The model answers, for one alt allele (or a pair of alts taken as one), how many copies of it
 //! the sample carries (0, 1 or 2). For a site with alts 1..=n, a genotype j/k (j ≤ k) implies a
 //! copy number for each allele set; its unnormalised posterior is the product over sets of the
-//! model's probability of that copy number. Genotypes that need three copies are impossible and never formed.
+//! model's probability of that copy number. Genotypes that need three copies are impossible
+//! and never formed.
 
 /// Genotype probabilities are floored here so that Phred values stay finite.
 pub const MIN_PROB: f64 = 1e-10;

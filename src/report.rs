@@ -17,6 +17,8 @@ use anyhow::{bail, Context, Result};
 use rust_htslib::bcf::{self, record::Numeric, Read};
 use serde::Serialize;
 
+use crate::scores::vcf_dosage;
+
 mod html;
 
 /// What the report is built from.
@@ -224,7 +226,7 @@ struct Rec<'a> {
     alleles: Vec<&'a [u8]>,
     filters: Vec<String>,
     qual: f64,
-    gt: Option<[u32; 2]>,
+    gt: vcf_dosage::Gt,
     gq: Option<f64>,
     dp: Option<f64>,
     /// Allele fraction per ALT (index 0 = first ALT).
@@ -287,7 +289,7 @@ impl Collector {
         if let Some(dp) = r.dp {
             s.dp.add(dp);
         }
-        let mut called: Vec<u32> = gt.iter().copied().filter(|&a| a > 0).collect();
+        let mut called: Vec<u16> = gt.iter().copied().filter(|&a| a > 0).collect();
         called.dedup();
         for a in called {
             let Some(alt) = r.alleles.get(a as usize) else {
@@ -332,17 +334,9 @@ impl Collector {
 /// Read the VCF and any score tables into a [`Report`].
 pub fn build(inputs: &ReportInputs) -> Result<Report> {
     let path = &inputs.vcf;
-    if !path.is_file() {
-        bail!("VCF {} does not exist", path.display());
-    }
-    let mut reader = bcf::Reader::from_path(path)
-        .with_context(|| format!("cannot open VCF {}", path.display()))?;
+    let mut reader = vcf_dosage::open(path)?;
     let header = reader.header().clone();
-    let samples: Vec<String> = header
-        .samples()
-        .iter()
-        .map(|s| String::from_utf8_lossy(s).into_owned())
-        .collect();
+    let samples = vcf_dosage::header_samples(&reader);
     let sample_index = match &inputs.sample {
         Some(name) => samples.iter().position(|s| s == name).with_context(|| {
             format!(
@@ -375,7 +369,7 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
             filters.push("PASS".into());
         }
         let qual = rec.qual();
-        let gt = genotype(&rec, sample_index);
+        let gt = vcf_dosage::genotypes(&rec, samples.len())[sample_index];
         let int_field = |tag: &[u8]| -> Option<Vec<i32>> {
             let v = rec.format(tag).integer().ok()?;
             Some(v.get(sample_index)?.to_vec())
@@ -459,17 +453,6 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
             .transpose()?,
         sample,
     })
-}
-
-fn genotype(rec: &bcf::Record, sample: usize) -> Option<[u32; 2]> {
-    let gts = rec.genotypes().ok()?;
-    let g = gts.get(sample);
-    let idx: Vec<Option<u32>> = g.iter().map(|a| a.index()).collect();
-    match idx.as_slice() {
-        [Some(a)] => Some([*a, *a]),
-        [Some(a), Some(b)] => Some([*a, *b]),
-        _ => None,
-    }
 }
 
 fn provenance(header: &bcf::header::HeaderView) -> Provenance {
@@ -578,7 +561,7 @@ pub fn write(report: &Report, prefix: &Path) -> Result<[PathBuf; 3]> {
     let mqc = serde_json::to_string_pretty(&multiqc(report))? + "\n";
     let page = html::render(report);
     for (path, text) in paths.iter().zip([json, page, mqc]) {
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        let tmp = crate::scores::prefixed(path, &format!(".tmp{}", std::process::id()));
         std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
         std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     }
@@ -628,7 +611,7 @@ mod tests {
     #[test]
     fn collector_counts_alleles_zygosity_and_titv() {
         let mut c = Collector::new();
-        let rec = |alleles: Vec<&'static [u8]>, filter: &str, gt: Option<[u32; 2]>| Rec {
+        let rec = |alleles: Vec<&'static [u8]>, filter: &str, gt: vcf_dosage::Gt| Rec {
             contig: "c",
             vaf: vec![Some(0.5); alleles.len() - 1],
             alleles,

@@ -46,19 +46,36 @@ pub struct AfterCall {
     pub weights: Vec<PathBuf>,
 }
 
+/// Suffix of `score prs`'s score table after the output prefix.
+pub const PRS_TABLE: &str = ".prs.tsv";
+/// Suffix of `score expression`'s table after the output prefix.
+pub const EXPRESSION_TABLE: &str = ".expression.tsv";
+
+/// Score tables written by [`score_after_call`].
+#[derive(Debug, Default, Clone)]
+pub struct AfterCallTables {
+    /// `PREFIX.prs.tsv`, when scoring files were given.
+    pub prs: Option<PathBuf>,
+    /// `PREFIX.expression.tsv`, when weight databases were given.
+    pub expression: Option<PathBuf>,
+}
+
 /// Run the scores requested on `varstream call` against its finished VCF, with the same
 /// defaults as `varstream score prs` / `score expression` (outputs `PREFIX.prs.tsv`,
 /// `PREFIX.prs_matches.tsv.gz`, `PREFIX.expression.tsv`).
-pub fn score_after_call(vcf: &Path, prefix: &Path, req: &AfterCall) -> Result<()> {
+pub fn score_after_call(vcf: &Path, prefix: &Path, req: &AfterCall) -> Result<AfterCallTables> {
+    let mut tables = AfterCallTables::default();
     if !req.pgs.is_empty() {
         let args = prs::PrsArgs::defaults(vcf, &req.pgs, prefix);
         prs::run(&args).context("polygenic scores after calling")?;
+        tables.prs = Some(prefixed(prefix, PRS_TABLE));
     }
     if !req.weights.is_empty() {
         let args = expression::ExpressionArgs::defaults(vcf, &req.weights, prefix);
         expression::run(&args).context("predicted expression after calling")?;
+        tables.expression = Some(prefixed(prefix, EXPRESSION_TABLE));
     }
-    Ok(())
+    Ok(tables)
 }
 
 /// Chromosome key used for matching across files: `chr1`, `CHR1` and `1` are the same

@@ -331,7 +331,7 @@ pub fn run(args: &ExpressionArgs) -> Result<()> {
         .map(|p| Model::read(p))
         .collect::<Result<_>>()?;
     let preds = predict(&args.vcf, &models, args.missing, args.match_by)?;
-    let path = prefixed(&args.output, ".expression.tsv");
+    let path = prefixed(&args.output, super::EXPRESSION_TABLE);
     let mut out = create_output(&path)?;
     writeln!(out, "sample\tmodel\tgene\tgenename\tpredicted_expression\tn_snps_used\tn_snps_in_model\tpred_perf_R2")?;
     let infos: HashMap<&str, &Model> = models.iter().map(|m| (m.name.as_str(), m)).collect();

@@ -497,7 +497,7 @@ pub fn run(args: &PrsArgs) -> Result<Vec<ScoreResult>> {
         .with_context(|| format!("cannot write {}", matches_path.display()))?;
     drop(log_out);
     write_scores(
-        &prefixed(&args.output, ".prs.tsv"),
+        &prefixed(&args.output, super::PRS_TABLE),
         &results,
         &vcf.samples,
         reference.as_ref(),

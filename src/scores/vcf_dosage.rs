@@ -57,14 +57,16 @@ pub fn samples(path: &Path) -> Result<Vec<String>> {
     Ok(header_samples(&reader))
 }
 
-fn open(path: &Path) -> Result<bcf::Reader> {
+/// Open a VCF/BCF, saying which file when it is missing or unreadable.
+pub(crate) fn open(path: &Path) -> Result<bcf::Reader> {
     if !path.is_file() {
         bail!("VCF {} does not exist", path.display());
     }
     bcf::Reader::from_path(path).with_context(|| format!("cannot open VCF {}", path.display()))
 }
 
-fn header_samples(reader: &bcf::Reader) -> Vec<String> {
+/// Sample names of an open reader, in header order.
+pub(crate) fn header_samples(reader: &bcf::Reader) -> Vec<String> {
     reader
         .header()
         .samples()
@@ -104,7 +106,8 @@ pub fn for_each_site(path: &Path, mut f: impl FnMut(&Site) -> Result<()>) -> Res
     Ok(samples)
 }
 
-fn genotypes(rec: &bcf::Record, n: usize) -> Vec<Gt> {
+/// Each of the `n` samples' [`Gt`] in `rec`.
+pub(crate) fn genotypes(rec: &bcf::Record, n: usize) -> Vec<Gt> {
     // A record without GT (sites-only VCF) has every sample uncalled.
     let Ok(gts) = rec.genotypes() else {
         return vec![None; n];
