@@ -3,7 +3,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::calling::ShardParams;
+use crate::shard_stages::ShardParams;
 use crate::candidates::CandidateParams;
 use crate::inference::Device;
 use crate::reads::ReadFilter;
@@ -174,7 +174,7 @@ fn command_line() -> String {
 impl CallArgs {
     /// Run the caller, then any requested scores.
     pub fn run(self) -> anyhow::Result<()> {
-        let cfg = crate::call::CallConfig {
+        let cfg = crate::call_command::CallConfig {
             reference: self.reference,
             reads: self.reads,
             output: self.output.clone(),
@@ -190,7 +190,7 @@ impl CallArgs {
             shard_bp: self.shard_size,
             command_line: command_line(),
         };
-        crate::call::run(&cfg)?;
+        crate::call_command::run(&cfg)?;
         let prefix = output_prefix(&self.output);
         let after = crate::scores::AfterCall {
             pgs: self.pgs,
@@ -287,7 +287,7 @@ pub struct MakeExamplesArgs {
 impl MakeExamplesArgs {
     /// Write the examples.
     pub fn run(self) -> anyhow::Result<()> {
-        let cfg = crate::training::ExamplesConfig {
+        let cfg = crate::make_examples::ExamplesConfig {
             reference: self.reference,
             reads: self.reads,
             truth: self.truth,
@@ -298,7 +298,7 @@ impl MakeExamplesArgs {
             threads: self.threads,
             shard: self.evidence.params(),
         };
-        let s = crate::training::run(&cfg)?;
+        let s = crate::make_examples::run(&cfg)?;
         log::info!(
             "examples by label (hom_ref, het, hom_alt): {:?}; skipped near complex truth: {}; truth alleles without a candidate: {}",
             s.per_label,

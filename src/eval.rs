@@ -9,7 +9,7 @@ use rust_htslib::bcf::{self, Read as _};
 
 use crate::reference::{RefCursor, Reference};
 use crate::regions::{read_bed, Interval};
-use crate::training::{sample_alleles, AlleleKey};
+use crate::make_examples::{sample_alleles, AlleleKey};
 
 /// Counts for one variant class.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -48,14 +48,14 @@ impl Counts {
 
 /// SNV, INDEL and all.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Report {
+pub struct Comparison {
     /// Single-base substitutions.
     pub snv: Counts,
     /// Everything else.
     pub indel: Counts,
 }
 
-impl Report {
+impl Comparison {
     /// Both classes together.
     pub fn all(&self) -> Counts {
         Counts {
@@ -132,11 +132,11 @@ pub fn load_calls(
 }
 
 /// Compare `query` with `truth` over `bed` (optionally also within `region`).
-pub fn evaluate(truth: &Path, query: &Path, bed: &Path, reference: &Reference) -> Result<Report> {
+pub fn evaluate(truth: &Path, query: &Path, bed: &Path, reference: &Reference) -> Result<Comparison> {
     let within = read_bed(bed)?;
     let t = load_calls(truth, reference, &within)?;
     let q = load_calls(query, reference, &within)?;
-    let mut rep = Report::default();
+    let mut rep = Comparison::default();
     let class = |k: &AlleleKey| k.2.len() == 1 && k.3.len() == 1;
     for (k, &tc) in &t {
         let c = if class(k) {

@@ -2,7 +2,7 @@
 //!
 //! The pipeline stages are modules named after what they do, in order:
 //! [`regions`] → [`reads`] → [`realign`] → [`candidates`] → [`tensors`] → [`inference`] →
-//! [`genotypes`] → [`vcf`]. [`calling`] runs them over one shard without threads, and
+//! [`genotypes`] → [`vcf`]. [`shard_stages`] runs them over one shard without threads, and
 //! [`pipeline`] is the only module that owns threads and channels. [`scores`] computes
 //! per-sample downstream scores from any VCF, and [`report`] summarises a sample's calls and
 //! scores.
@@ -13,7 +13,7 @@
 //!
 //! ```no_run
 //! use std::path::Path;
-//! use varstream::{calling, inference, regions, reads::ReadSource, reference::Reference};
+//! use varstream::{shard_stages, inference, regions, reads::ReadSource, reference::Reference};
 //!
 //! # fn main() -> anyhow::Result<()> {
 //! let fasta = Path::new("ref.fa");
@@ -23,22 +23,22 @@
 //!     index: 0,
 //!     interval: regions::Interval { contig: "chr20".into(), start: 10_000_000, end: 10_025_000 },
 //! };
-//! let examples = calling::prepare_shard(&shard, &mut bam, &reference, &Default::default())?;
+//! let examples = shard_stages::prepare_shard(&shard, &mut bam, &reference, &Default::default())?;
 //! let mut model = inference::OnnxModel::load(Path::new("models/varstream-v3.onnx"), inference::Device::Cpu, 1)?;
 //! let shape = [examples.len(), varstream::tensors::WINDOW, varstream::tensors::N_CHANNELS];
 //! let (_, flat) = model.run(&examples.tensors, &shape)?;
 //! let probs: Vec<[f32; 3]> = flat.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
-//! print!("{}", calling::genotype_shard(&examples.sites, &probs, 1.0)?);
+//! print!("{}", shard_stages::genotype_shard(&examples.sites, &probs, 1.0)?);
 //! # Ok(())
 //! # }
 //! ```
-pub mod call;
-pub mod calling;
+pub mod call_command;
 pub mod candidates;
 pub mod cli;
 pub mod eval;
 pub mod genotypes;
 pub mod inference;
+pub mod make_examples;
 pub mod model;
 pub mod pipeline;
 pub mod reads;
@@ -47,6 +47,6 @@ pub mod reference;
 pub mod regions;
 pub mod report;
 pub mod scores;
+pub mod shard_stages;
 pub mod tensors;
-pub mod training;
 pub mod vcf;

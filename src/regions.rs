@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 /// partition depends only on the regions, never on the thread count, so output is identical
 /// for any `--threads`. One depth tile, so each whole shard measures its own tile's depth from
 /// the reads it has already fetched.
-pub const DEFAULT_SHARD_BP: u64 = crate::calling::DEPTH_TILE;
+pub const DEFAULT_SHARD_BP: u64 = crate::shard_stages::DEPTH_TILE;
 
 /// A 0-based, half-open interval on a named contig.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -149,7 +149,7 @@ pub struct Shard {
 
 /// Cut merged intervals into shards, in order, at multiples of `shard_bp` on the contig: shards
 /// are the same pieces of the genome wherever an interval starts, and (at the default size)
-/// whole depth tiles ([`crate::calling::DEPTH_TILE`]).
+/// whole depth tiles ([`crate::shard_stages::DEPTH_TILE`]).
 pub fn shard(intervals: &[Interval], shard_bp: u64) -> Vec<Shard> {
     let shard_bp = shard_bp.max(1);
     let mut out = Vec::new();

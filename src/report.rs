@@ -17,7 +17,7 @@ use anyhow::{bail, Context, Result};
 use rust_htslib::bcf::{self, record::Numeric, Read};
 use serde::Serialize;
 
-use crate::scores::vcf_dosage;
+use crate::scores::vcf_genotypes;
 
 mod html;
 
@@ -226,7 +226,7 @@ struct Rec<'a> {
     alleles: Vec<&'a [u8]>,
     filters: Vec<String>,
     qual: f64,
-    gt: vcf_dosage::Gt,
+    gt: vcf_genotypes::Gt,
     gq: Option<f64>,
     dp: Option<f64>,
     /// Allele fraction per ALT (index 0 = first ALT).
@@ -334,9 +334,9 @@ impl Collector {
 /// Read the VCF and any score tables into a [`Report`].
 pub fn build(inputs: &ReportInputs) -> Result<Report> {
     let path = &inputs.vcf;
-    let mut reader = vcf_dosage::open(path)?;
+    let mut reader = vcf_genotypes::open(path)?;
     let header = reader.header().clone();
-    let samples = vcf_dosage::header_samples(&reader);
+    let samples = vcf_genotypes::header_samples(&reader);
     let sample_index = match &inputs.sample {
         Some(name) => samples.iter().position(|s| s == name).with_context(|| {
             format!(
@@ -369,7 +369,7 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
             filters.push("PASS".into());
         }
         let qual = rec.qual();
-        let gt = vcf_dosage::genotypes(&rec, samples.len())[sample_index];
+        let gt = vcf_genotypes::genotypes(&rec, samples.len())[sample_index];
         let int_field = |tag: &[u8]| -> Option<Vec<i32>> {
             let v = rec.format(tag).integer().ok()?;
             Some(v.get(sample_index)?.to_vec())
@@ -611,7 +611,7 @@ mod tests {
     #[test]
     fn collector_counts_alleles_zygosity_and_titv() {
         let mut c = Collector::new();
-        let rec = |alleles: Vec<&'static [u8]>, filter: &str, gt: vcf_dosage::Gt| Rec {
+        let rec = |alleles: Vec<&'static [u8]>, filter: &str, gt: vcf_genotypes::Gt| Rec {
             contig: "c",
             vaf: vec![Some(0.5); alleles.len() - 1],
             alleles,

@@ -1,6 +1,6 @@
 //! Downstream per-sample scores (polygenic risk, predicted expression, variant effects).
 //!
-//! Every scorer reads any VCF/BCF (ours or another caller's) through [`vcf_dosage`], so the
+//! Every scorer reads any VCF/BCF (ours or another caller's) through [`vcf_genotypes`], so the
 //! genotype and chromosome-name conventions are the same for all three. Semantics are
 //! documented in `docs/scores.md`; keep that file in step with the code.
 use std::io::Write;
@@ -13,7 +13,7 @@ pub mod expression;
 pub mod pgs_file;
 pub mod prs;
 pub mod targets;
-pub mod vcf_dosage;
+pub mod vcf_genotypes;
 
 /// `varstream score ...` subcommands.
 #[derive(Debug, clap::Subcommand)]

@@ -95,7 +95,7 @@ pub fn allele_set_count(n_alts: usize) -> usize {
 /// and repeat features are those of the set's first alt.
 /// `assigned` holds each read's allele at the site (from [`crate::candidates::assign_reads`]);
 /// `typical_depth` is the median depth of the site's genome tile
-/// ([`crate::calling::tile_depth`]).
+/// ([`crate::shard_stages::tile_depth`]).
 // Each argument is a distinct input of one example; a struct would only rename them.
 #[allow(clippy::too_many_arguments)]
 pub fn encode(

@@ -49,7 +49,7 @@ fn call(d: &Data, reads: &str, out: &std::path::Path, threads: &str) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
-fn evaluate(d: &Data, vcf: &std::path::Path, bed: &std::path::Path) -> varstream::eval::Report {
+fn evaluate(d: &Data, vcf: &std::path::Path, bed: &std::path::Path) -> varstream::eval::Comparison {
     let reference = varstream::reference::Reference::open(std::path::Path::new(
         &d.p("ucsc.hg19.chr20.unittest.fasta.gz"),
     ))

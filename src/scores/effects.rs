@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
 use super::targets::{read_targets, Target, TargetIndex};
-use super::vcf_dosage::{self, allele_count};
+use super::vcf_genotypes::{self, allele_count};
 use super::{chrom_key, create_output, fmt_f64, prefixed};
 use crate::inference::{Device, OnnxModel};
 
@@ -344,7 +344,7 @@ pub fn run(args: &EffectsArgs) -> Result<()> {
     let index = TargetIndex::new(&targets);
     let (mut jobs, mut effects, mut skipped) = (Vec::new(), Vec::new(), 0usize);
     let mut needs_ref = vec![false; targets.len()];
-    let samples = vcf_dosage::for_each_site(&args.vcf, |site| {
+    let samples = vcf_genotypes::for_each_site(&args.vcf, |site| {
         let pos0 = site.pos - 1;
         let hits = index.covering(&targets, &site.chrom, pos0, sc.window as u64);
         for &ti in &hits {

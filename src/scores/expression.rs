@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, OpenFlags};
 
-use super::vcf_dosage::{self, allele_count, Site};
+use super::vcf_genotypes::{self, allele_count, GenotypedSite};
 use super::{chrom_key, create_output, fmt_f64, prefixed};
 
 /// What a missing genotype contributes to a gene's prediction.
@@ -220,10 +220,10 @@ pub struct Prediction {
 fn locate<'a>(
     w: &Weight,
     by: MatchBy,
-    by_locus: &'a HashMap<(String, u64), Vec<Site>>,
-    by_id: &'a HashMap<String, Vec<Site>>,
-) -> Option<(&'a Site, usize)> {
-    let cands: &[Site] = match (by, parse_var_id(&w.var_id)) {
+    by_locus: &'a HashMap<(String, u64), Vec<GenotypedSite>>,
+    by_id: &'a HashMap<String, Vec<GenotypedSite>>,
+) -> Option<(&'a GenotypedSite, usize)> {
+    let cands: &[GenotypedSite] = match (by, parse_var_id(&w.var_id)) {
         (MatchBy::Varid | MatchBy::Auto, Some(locus)) => {
             by_locus.get(&locus).map(Vec::as_slice).unwrap_or(&[])
         }
@@ -255,9 +255,9 @@ pub fn predict(
         .map(|w| w.rsid.as_str())
         .filter(|s| !s.is_empty())
         .collect();
-    let mut by_locus: HashMap<(String, u64), Vec<Site>> = HashMap::new();
-    let mut by_id: HashMap<String, Vec<Site>> = HashMap::new();
-    let samples = vcf_dosage::for_each_site(vcf, |s| {
+    let mut by_locus: HashMap<(String, u64), Vec<GenotypedSite>> = HashMap::new();
+    let mut by_id: HashMap<String, Vec<GenotypedSite>> = HashMap::new();
+    let samples = vcf_genotypes::for_each_site(vcf, |s| {
         let key = (chrom_key(&s.chrom), s.pos);
         if by != MatchBy::Rsid && loci.contains(&key) {
             by_locus.entry(key).or_default().push(s.clone());

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use super::pgs_file::{ScoreRow, ScoringFile};
-use super::vcf_dosage::{self, allele_count, Site, VcfSites};
+use super::vcf_genotypes::{self, allele_count, GenotypedSite, VcfSites};
 use super::{chrom_key, create_output, fmt_f64, prefixed};
 
 /// pgsc_calc only mean-imputes when at least this many samples are scored together.
@@ -190,7 +190,7 @@ fn usable_allele(a: &str) -> bool {
 }
 
 /// Best match of one row against the records at its locus (filters applied later).
-fn match_row(row: &ScoreRow, sites: &[Site]) -> RowMatch {
+fn match_row(row: &ScoreRow, sites: &[GenotypedSite]) -> RowMatch {
     let mut m = RowMatch {
         status: Status::Unmatched,
         match_type: None,
@@ -281,7 +281,7 @@ pub fn match_score(
     keep_ambiguous: bool,
     keep_multiallelic: bool,
 ) -> Vec<RowMatch> {
-    let empty: Vec<Site> = Vec::new();
+    let empty: Vec<GenotypedSite> = Vec::new();
     let mut out: Vec<RowMatch> = file
         .rows
         .iter()
@@ -428,7 +428,7 @@ pub fn run(args: &PrsArgs) -> Result<Vec<ScoreResult>> {
         .map(|p| ScoringFile::read(p))
         .collect::<Result<_>>()?;
     let reference = match &args.reference_distribution {
-        Some(p) => Some(Reference::read(p)?),
+        Some(p) => Some(ReferenceDistributions::read(p)?),
         None => None,
     };
     let wanted: HashSet<(String, u64)> = files
@@ -436,7 +436,7 @@ pub fn run(args: &PrsArgs) -> Result<Vec<ScoreResult>> {
         .flat_map(|f| f.rows.iter())
         .filter_map(|r| Some((chrom_key(&r.chrom), r.pos?)))
         .collect();
-    let vcf = vcf_dosage::load_sites(&args.vcf, |c, p| wanted.contains(&(c.to_string(), p)))?;
+    let vcf = vcf_genotypes::load_sites(&args.vcf, |c, p| wanted.contains(&(c.to_string(), p)))?;
     let mean_impute = match args.imputation {
         Imputation::Auto => vcf.samples.len() >= MIN_SAMPLES_FOR_MEAN_IMPUTATION,
         Imputation::Mean => true,
@@ -544,7 +544,7 @@ fn write_scores(
     path: &Path,
     results: &[ScoreResult],
     samples: &[String],
-    reference: Option<&Reference>,
+    reference: Option<&ReferenceDistributions>,
 ) -> Result<()> {
     let mut out = create_output(path)?;
     write!(out, "sample\tscore_id\tSUM\tDENOM\tAVG\tvariants_matched\tvariants_total\tmatch_rate\tstatus\tbuild")?;
@@ -659,9 +659,9 @@ pub fn normal_cdf(z: f64) -> f64 {
 
 /// Reference distributions by score id.
 #[derive(Debug, Default)]
-pub struct Reference(HashMap<String, Distribution>);
+pub struct ReferenceDistributions(HashMap<String, Distribution>);
 
-impl Reference {
+impl ReferenceDistributions {
     /// Read a TSV with header `score_id population mean sd` (one row per score) and/or
     /// `score_id population percentile value` (one row per quantile).
     pub fn read(path: &Path) -> Result<Self> {
@@ -741,8 +741,8 @@ mod tests {
     use super::*;
     use crate::scores::pgs_file::EffectType;
 
-    fn site(alleles: &[&str]) -> Site {
-        Site {
+    fn site(alleles: &[&str]) -> GenotypedSite {
+        GenotypedSite {
             chrom: "1".into(),
             pos: 100,
             id: ".".into(),

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::calling::{genotype_shard, prepare_shard, ShardParams};
+use crate::shard_stages::{genotype_shard, prepare_shard, ShardParams};
 use crate::inference::{Device, OnnxModel};
 use crate::model;
 use crate::pipeline::{run_ordered, with_inference};

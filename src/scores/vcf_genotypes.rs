@@ -18,7 +18,7 @@ pub type Gt = Option<[u16; 2]>;
 
 /// A VCF record reduced to what scoring needs.
 #[derive(Debug, Clone)]
-pub struct Site {
+pub struct GenotypedSite {
     /// Chromosome as spelled in the VCF.
     pub chrom: String,
     /// 1-based position.
@@ -31,7 +31,7 @@ pub struct Site {
     pub gts: Vec<Gt>,
 }
 
-impl Site {
+impl GenotypedSite {
     /// Whether the record has more than one ALT allele.
     pub fn is_multiallelic(&self) -> bool {
         self.alleles.len() > 2
@@ -76,7 +76,7 @@ pub(crate) fn header_samples(reader: &bcf::Reader) -> Vec<String> {
 }
 
 /// Stream every record of `path` to `f` (with the sample names), in file order.
-pub fn for_each_site(path: &Path, mut f: impl FnMut(&Site) -> Result<()>) -> Result<Vec<String>> {
+pub fn for_each_site(path: &Path, mut f: impl FnMut(&GenotypedSite) -> Result<()>) -> Result<Vec<String>> {
     let mut reader = open(path)?;
     let samples = header_samples(&reader);
     let n = samples.len();
@@ -90,7 +90,7 @@ pub fn for_each_site(path: &Path, mut f: impl FnMut(&Site) -> Result<()>) -> Res
             None => bail!("{}: record {line} has no chromosome", path.display()),
         };
         let pos = rec.pos() as u64 + 1;
-        let site = Site {
+        let site = GenotypedSite {
             id: String::from_utf8_lossy(&rec.id()).into_owned(),
             alleles: rec
                 .alleles()
@@ -131,12 +131,12 @@ pub struct VcfSites {
     /// Sample names, in header order.
     pub samples: Vec<String>,
     /// Records at each wanted locus, in file order.
-    pub by_locus: HashMap<(String, u64), Vec<Site>>,
+    pub by_locus: HashMap<(String, u64), Vec<GenotypedSite>>,
 }
 
 /// Load the records at wanted loci (everything else is streamed past, not kept).
 pub fn load_sites(path: &Path, wanted: impl Fn(&str, u64) -> bool) -> Result<VcfSites> {
-    let mut by_locus: HashMap<(String, u64), Vec<Site>> = HashMap::new();
+    let mut by_locus: HashMap<(String, u64), Vec<GenotypedSite>> = HashMap::new();
     let samples = for_each_site(path, |site| {
         let key = chrom_key(&site.chrom);
         if wanted(&key, site.pos) {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use rust_htslib::bcf::{self, Read as _};
 
-use crate::calling::{prepare_shard, ShardParams};
+use crate::shard_stages::{prepare_shard, ShardParams};
 use crate::pipeline::run_ordered;
 use crate::reads::ReadSource;
 use crate::reference::{RefCursor, Reference};
