@@ -6,13 +6,13 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::shard_stages::{genotype_shard, prepare_shard, ShardParams};
 use crate::inference::{Device, OnnxModel};
 use crate::model;
 use crate::pipeline::{run_ordered, with_inference};
 use crate::reads::ReadSource;
 use crate::reference::Reference;
 use crate::regions;
+use crate::shard_stages::{genotype_shard, prepare_shard, ShardParams};
 use crate::tensors::{N_CHANNELS, WINDOW};
 use crate::vcf::{header, HeaderInfo, VcfWriter};
 

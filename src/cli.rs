@@ -3,11 +3,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::shard_stages::ShardParams;
 use crate::candidates::CandidateParams;
 use crate::inference::Device;
 use crate::reads::ReadFilter;
 use crate::realign::RealignParams;
+use crate::shard_stages::ShardParams;
 
 /// varstream: streaming germline small-variant caller.
 #[derive(Debug, Parser)]

@@ -7,9 +7,9 @@ use std::path::Path;
 use anyhow::Result;
 use rust_htslib::bcf::{self, Read as _};
 
+use crate::make_examples::{sample_alleles, AlleleKey};
 use crate::reference::{RefCursor, Reference};
 use crate::regions::{read_bed, Interval};
-use crate::make_examples::{sample_alleles, AlleleKey};
 
 /// Counts for one variant class.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -132,7 +132,12 @@ pub fn load_calls(
 }
 
 /// Compare `query` with `truth` over `bed` (optionally also within `region`).
-pub fn evaluate(truth: &Path, query: &Path, bed: &Path, reference: &Reference) -> Result<Comparison> {
+pub fn evaluate(
+    truth: &Path,
+    query: &Path,
+    bed: &Path,
+    reference: &Reference,
+) -> Result<Comparison> {
     let within = read_bed(bed)?;
     let t = load_calls(truth, reference, &within)?;
     let q = load_calls(query, reference, &within)?;

@@ -35,11 +35,13 @@
 pub mod call_command;
 pub mod candidates;
 pub mod cli;
+pub mod errors;
 pub mod eval;
 pub mod genotypes;
 pub mod inference;
 pub mod make_examples;
 pub mod model;
+pub mod output;
 pub mod pipeline;
 pub mod reads;
 pub mod realign;

@@ -1,4 +1,5 @@
-//! Thin entry point: parse flags, set up logging, run, map errors to exit codes.
+//! Thin entry point: parse flags, set up logging and signals, run, map errors to exit codes
+//! (the policy is in `varstream::errors`).
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -6,6 +7,10 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = varstream::cli::Cli::parse();
     varstream::cli::init_logging(cli.verbose, cli.quiet);
+    if let Err(e) = varstream::output::install_signal_handlers() {
+        eprintln!("varstream: error: {e:#}");
+        return ExitCode::from(varstream::errors::EXIT_FAILURE);
+    }
     match cli.command.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -16,9 +21,9 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("varstream: error: {err:#}");
-            // Input errors exit 1 (nf-core retries 130-145, which must not mean "bad input").
-            ExitCode::from(1)
+            let msg = varstream::errors::one_line(&format!("{err:#}"));
+            eprintln!("varstream: error: {msg}");
+            ExitCode::from(varstream::errors::exit_status(&err))
         }
     }
 }

@@ -12,11 +12,11 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use rust_htslib::bcf::{self, Read as _};
 
-use crate::shard_stages::{prepare_shard, ShardParams};
 use crate::pipeline::run_ordered;
 use crate::reads::ReadSource;
 use crate::reference::{RefCursor, Reference};
 use crate::regions::{self, Interval};
+use crate::shard_stages::{prepare_shard, ShardParams};
 use crate::tensors::{self, EXAMPLE_LEN, N_CHANNELS, WINDOW};
 
 /// Examples per `.npy` shard.
@@ -169,16 +169,14 @@ pub fn write_npy(path: &Path, descr: &str, shape: &[usize], data: &[u8]) -> Resu
     let total = 10 + head.len() + 1;
     head.push_str(&" ".repeat((64 - total % 64) % 64));
     head.push('\n');
-    let mut f = std::io::BufWriter::new(
-        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
-    );
-    f.write_all(b"\x93NUMPY\x01\x00")?;
-    f.write_all(&(head.len() as u16).to_le_bytes())?;
-    f.write_all(head.as_bytes())?;
-    f.write_all(data)?;
-    f.flush()
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    let mut f = crate::output::OutputFile::create(path)?;
+    let ctx = || format!("cannot write {}", path.display());
+    f.write_all(b"\x93NUMPY\x01\x00").with_context(ctx)?;
+    f.write_all(&(head.len() as u16).to_le_bytes())
+        .with_context(ctx)?;
+    f.write_all(head.as_bytes()).with_context(ctx)?;
+    f.write_all(data).with_context(ctx)?;
+    f.commit()
 }
 
 /// Settings for make-examples.
@@ -240,11 +238,10 @@ impl ShardWriter {
             &xb,
         )?;
         write_npy(&stem.with_extension("y.npy"), "<i8", &[n], &yb)?;
-        std::fs::write(
-            stem.with_extension("meta.tsv"),
-            format!("source\tchrom\tpos\tref\talt\tlabel\tdepth\n{}", self.meta),
-        )
-        .with_context(|| format!("cannot write {}", stem.display()))?;
+        crate::output::write_file(
+            &stem.with_extension("meta.tsv"),
+            format!("source\tchrom\tpos\tref\talt\tlabel\tdepth\n{}", self.meta).as_bytes(),
+        )?;
         log::info!("{}: wrote {} examples to {}", self.name, n, stem.display());
         self.index += 1;
         self.x.clear();
@@ -375,11 +372,10 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
         "truth_alleles": truth.alleles.len(),
         "truth_alleles_without_candidate": summary.truth_missed,
     }]);
-    std::fs::write(
-        cfg.output.join("examples.json"),
-        serde_json::to_string_pretty(&spec)?,
-    )
-    .with_context(|| format!("cannot write {}", cfg.output.display()))?;
+    crate::output::write_file(
+        &cfg.output.join("examples.json"),
+        serde_json::to_string_pretty(&spec)?.as_bytes(),
+    )?;
     Ok(summary)
 }
 

@@ -561,9 +561,7 @@ pub fn write(report: &Report, prefix: &Path) -> Result<[PathBuf; 3]> {
     let mqc = serde_json::to_string_pretty(&multiqc(report))? + "\n";
     let page = html::render(report);
     for (path, text) in paths.iter().zip([json, page, mqc]) {
-        let tmp = crate::scores::prefixed(path, &format!(".tmp{}", std::process::id()));
-        std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+        crate::output::write_file(path, text.as_bytes())?;
     }
     Ok(paths)
 }

@@ -3,7 +3,6 @@
 //! Every scorer reads any VCF/BCF (ours or another caller's) through [`vcf_genotypes`], so the
 //! genotype and chromosome-name conventions are the same for all three. Semantics are
 //! documented in `docs/scores.md`; keep that file in step with the code.
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -101,23 +100,10 @@ pub fn prefixed(prefix: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Create an output file (and its parent folder), gzip-compressed when the name ends in `.gz`.
-pub fn create_output(path: &Path) -> Result<Box<dyn Write>> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create output folder {}", dir.display()))?;
-    }
-    let f = std::fs::File::create(path)
-        .with_context(|| format!("cannot create output file {}", path.display()))?;
-    let w = std::io::BufWriter::new(f);
-    if path.extension().is_some_and(|e| e == "gz") {
-        Ok(Box::new(flate2::write::GzEncoder::new(
-            w,
-            flate2::Compression::default(),
-        )))
-    } else {
-        Ok(Box::new(w))
-    }
+/// Create an output file, gzip-compressed when the name ends in `.gz`, under a temporary
+/// name: call [`crate::output::OutputFile::commit`] when it is complete.
+pub fn create_output(path: &Path) -> Result<crate::output::OutputFile> {
+    crate::output::OutputFile::create(path)
 }
 
 /// Open a text input, transparently gunzipping `.gz` (and any gzip magic) files.

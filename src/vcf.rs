@@ -100,33 +100,30 @@ pub fn record(site: &Site, call: &Call, filter: Filter) -> String {
 }
 
 /// Writes a bgzipped VCF under a temporary name; [`VcfWriter::finish`] indexes it and renames
-/// it into place, so a failed run never leaves a truncated VCF at the output path.
+/// it into place, so a failed or interrupted run never leaves a truncated VCF at the output path.
 pub struct VcfWriter {
     inner: Option<rust_htslib::bgzf::Writer>,
-    tmp: PathBuf,
-    dest: PathBuf,
+    tmp: crate::output::TempPath,
 }
+
+/// The 28-byte empty block that ends every complete BGZF file.
+pub const BGZF_EOF: [u8; 28] = [
+    0x1f, 0x8b, 0x08, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x06, 0x00, 0x42, 0x43, 0x02, 0x00,
+    0x1b, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+];
 
 impl VcfWriter {
     /// Create `dest`'s temporary sibling and write the header.
     pub fn create(dest: &Path, header_text: &str) -> Result<Self> {
-        let name = dest
-            .file_name()
-            .with_context(|| format!("output {} has no file name", dest.display()))?;
-        let tmp = dest.with_file_name(format!(
-            ".{}.tmp{}.vcf.gz",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
-        let mut inner = rust_htslib::bgzf::Writer::from_path(&tmp)
-            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", tmp.display()))?;
+        let tmp = crate::output::TempPath::new(dest, ".vcf.gz")?;
+        let mut inner = rust_htslib::bgzf::Writer::from_path(tmp.path())
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", tmp.path().display()))?;
         inner
             .write_all(header_text.as_bytes())
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
+            .with_context(|| format!("cannot write {}", tmp.path().display()))?;
         Ok(Self {
             inner: Some(inner),
             tmp,
-            dest: dest.to_path_buf(),
         })
     }
 
@@ -134,39 +131,55 @@ impl VcfWriter {
     pub fn write(&mut self, text: &str) -> Result<()> {
         let w = self.inner.as_mut().context("bug: write after finish")?;
         w.write_all(text.as_bytes())
-            .with_context(|| format!("cannot write {}", self.tmp.display()))
+            .with_context(|| format!("cannot write {}", self.tmp.path().display()))
     }
 
-    /// Close, build the .tbi index and move both into place.
-    pub fn finish(mut self) -> Result<()> {
-        let mut w = self.inner.take().context("bug: finish twice")?;
+    /// Close, check that the file is complete, build the .tbi index and move both into place.
+    pub fn finish(self) -> Result<()> {
+        let VcfWriter { inner, tmp: vcf } = self;
+        let mut w = inner.context("bug: finish twice")?;
+        let tmp = vcf.path().to_path_buf();
         w.flush()
-            .with_context(|| format!("cannot flush {}", self.tmp.display()))?;
-        drop(w); // closes the BGZF stream and writes its EOF block
-        let tmp_idx = PathBuf::from(format!("{}.tbi", self.tmp.display()));
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        // Dropping closes the stream and writes its EOF block; htslib's close status is not
+        // returned by rust-htslib, so check the file's end and sync it instead.
+        drop(w);
+        check_complete_bgzf(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+        let tmp_idx = crate::output::TempPath::new(
+            &PathBuf::from(format!("{}.tbi", vcf.dest().display())),
+            "",
+        )?;
         rust_htslib::bcf::index::build(
-            &self.tmp,
-            Some(&tmp_idx),
+            &tmp,
+            Some(&tmp_idx.path().to_path_buf()),
             1,
             rust_htslib::bcf::index::Type::Tbx,
         )
-        .map_err(|e| anyhow::anyhow!("cannot index {}: {e:?}", self.tmp.display()))?;
-        let dest_idx = PathBuf::from(format!("{}.tbi", self.dest.display()));
-        std::fs::rename(&tmp_idx, &dest_idx)
-            .with_context(|| format!("cannot write {}", dest_idx.display()))?;
-        std::fs::rename(&self.tmp, &self.dest)
-            .with_context(|| format!("cannot write {}", self.dest.display()))?;
-        Ok(())
+        .map_err(|e| anyhow::anyhow!("cannot index {}: {e:?}", tmp.display()))?;
+        std::fs::File::open(tmp_idx.path())
+            .and_then(|f| f.sync_all())
+            .with_context(|| format!("cannot write {}", tmp_idx.path().display()))?;
+        crate::output::commit_all(vec![tmp_idx, vcf])
     }
 }
 
-impl Drop for VcfWriter {
-    fn drop(&mut self) {
-        // Not finished: an error happened. Leave nothing half-written behind.
-        if self.inner.take().is_some() {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
+/// A BGZF file that was closed properly ends with [`BGZF_EOF`]; sync it to disk, so a full
+/// disk is an error here rather than a silently short file.
+fn check_complete_bgzf(path: &Path) -> Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    let mut tail = [0u8; 28];
+    if len < 28 {
+        anyhow::bail!("file is incomplete ({len} bytes)");
     }
+    f.seek(SeekFrom::End(-28))?;
+    f.read_exact(&mut tail)?;
+    if tail != BGZF_EOF {
+        anyhow::bail!("file is incomplete (no BGZF end-of-file block; is the disk full?)");
+    }
+    f.sync_all()?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -469,8 +469,7 @@ fn write_outputs(
             }
         }
     }
-    out.flush()
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    out.commit()?;
     let path = prefixed(prefix, ".effects_samples.tsv");
     let mut out = create_output(&path)?;
     writeln!(
@@ -492,8 +491,7 @@ fn write_outputs(
             }
         }
     }
-    out.flush()
-        .with_context(|| format!("cannot write {}", path.display()))
+    out.commit()
 }
 
 #[cfg(test)]

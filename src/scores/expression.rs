@@ -354,8 +354,7 @@ pub fn run(args: &ExpressionArgs) -> Result<()> {
                 .unwrap_or_else(|| "NA".into())
         )?;
     }
-    out.flush()
-        .with_context(|| format!("cannot write {}", path.display()))
+    out.commit()
 }
 
 #[cfg(test)]

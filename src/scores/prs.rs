@@ -492,10 +492,7 @@ pub fn run(args: &PrsArgs) -> Result<Vec<ScoreResult>> {
             samples,
         });
     }
-    log_out
-        .flush()
-        .with_context(|| format!("cannot write {}", matches_path.display()))?;
-    drop(log_out);
+    log_out.commit()?;
     write_scores(
         &prefixed(&args.output, super::PRS_TABLE),
         &results,
@@ -585,8 +582,7 @@ fn write_scores(
             writeln!(out)?;
         }
     }
-    out.flush()
-        .with_context(|| format!("cannot write {}", path.display()))
+    out.commit()
 }
 
 /// A reference distribution of SUM for one score.

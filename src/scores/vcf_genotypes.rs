@@ -76,7 +76,10 @@ pub(crate) fn header_samples(reader: &bcf::Reader) -> Vec<String> {
 }
 
 /// Stream every record of `path` to `f` (with the sample names), in file order.
-pub fn for_each_site(path: &Path, mut f: impl FnMut(&GenotypedSite) -> Result<()>) -> Result<Vec<String>> {
+pub fn for_each_site(
+    path: &Path,
+    mut f: impl FnMut(&GenotypedSite) -> Result<()>,
+) -> Result<Vec<String>> {
     let mut reader = open(path)?;
     let samples = header_samples(&reader);
     let n = samples.len();
