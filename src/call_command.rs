@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::errors::BadInput;
 use anyhow::{Context, Result};
 
 use crate::inference::{Device, OnnxModel};
@@ -66,7 +67,7 @@ pub struct CallSummary {
 /// Call variants as configured and write the indexed VCF.
 pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
     let started = Instant::now();
-    let reference = Arc::new(Reference::open(&cfg.reference)?);
+    let reference = Arc::new(Reference::open(&cfg.reference).bad_input()?);
     // Opening one reader up front validates the inputs before any thread starts.
     let probe = ReadSource::open(&cfg.reads, &cfg.reference)?;
     let callable = regions::callable_contigs(&probe.contigs(), &reference, &cfg.reads)?;
@@ -85,8 +86,8 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
     let ort_threads = workers.div_ceil(2);
     let (info, onnx) = match &cfg.model {
         Some(p) => (
-            model::load_info(p)?,
-            OnnxModel::load(p, cfg.device, ort_threads)?,
+            model::load_info(p).bad_input()?,
+            OnnxModel::load(p, cfg.device, ort_threads).bad_input()?,
         ),
         None => {
             let info = model::embedded_info()?;

@@ -1,4 +1,5 @@
 //! Command-line flags (clap derive). Raw flags only; validation lives with each stage.
+use crate::errors::BadInput;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -329,7 +330,7 @@ pub struct EvalArgs {
 impl EvalArgs {
     /// Print the comparison table.
     pub fn run(self) -> anyhow::Result<()> {
-        let reference = crate::reference::Reference::open(&self.reference)?;
+        let reference = crate::reference::Reference::open(&self.reference).bad_input()?;
         let rep = crate::eval::evaluate(&self.truth, &self.query, &self.regions, &reference)?;
         print!("{}", rep.table());
         Ok(())

@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::errors::BadInput;
 use anyhow::Result;
-use rust_htslib::bcf::{self, Read as _};
+use rust_htslib::bcf::Read as _;
 
 use crate::make_examples::{sample_alleles, AlleleKey};
 use crate::reference::{RefCursor, Reference};
@@ -99,8 +100,7 @@ pub fn load_calls(
     reference: &Reference,
     within: &[Interval],
 ) -> Result<HashMap<AlleleKey, u8>> {
-    let mut reader = bcf::Reader::from_path(path)
-        .map_err(|e| anyhow::anyhow!("cannot open VCF {}: {e}", path.display()))?;
+    let mut reader = crate::input::open_vcf(path)?;
     let header = reader.header().clone();
     let pass = header.name_to_id(b"PASS").ok();
     let mut out = HashMap::new();
@@ -138,9 +138,9 @@ pub fn evaluate(
     bed: &Path,
     reference: &Reference,
 ) -> Result<Comparison> {
-    let within = read_bed(bed)?;
-    let t = load_calls(truth, reference, &within)?;
-    let q = load_calls(query, reference, &within)?;
+    let within = read_bed(bed).bad_input()?;
+    let t = load_calls(truth, reference, &within).bad_input()?;
+    let q = load_calls(query, reference, &within).bad_input()?;
     let mut rep = Comparison::default();
     let class = |k: &AlleleKey| k.2.len() == 1 && k.3.len() == 1;
     for (k, &tc) in &t {

@@ -39,6 +39,7 @@ pub mod errors;
 pub mod eval;
 pub mod genotypes;
 pub mod inference;
+pub mod input;
 pub mod make_examples;
 pub mod model;
 pub mod output;

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::errors::BadInput;
 use anyhow::{bail, Context, Result};
 use rust_htslib::bcf::{self, Read as _};
 
@@ -116,8 +117,7 @@ pub struct Truth {
 
 /// Read the first sample's non-reference genotypes from a truth VCF over `intervals`.
 pub fn load_truth(path: &Path, reference: &Reference, intervals: &[Interval]) -> Result<Truth> {
-    let mut reader = bcf::IndexedReader::from_path(path)
-        .map_err(|e| anyhow::anyhow!("cannot open indexed truth VCF {}: {e}", path.display()))?;
+    let mut reader = crate::input::open_indexed_vcf(path)?;
     let mut truth = Truth::default();
     let mut cursor = RefCursor::new(reference);
     for iv in intervals {
@@ -255,7 +255,7 @@ impl ShardWriter {
 pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
     std::fs::create_dir_all(&cfg.output)
         .with_context(|| format!("cannot create {}", cfg.output.display()))?;
-    let reference = Arc::new(Reference::open(&cfg.reference)?);
+    let reference = Arc::new(Reference::open(&cfg.reference).bad_input()?);
     let probe = ReadSource::open(&cfg.reads, &cfg.reference)?;
     let callable = regions::callable_contigs(&probe.contigs(), &reference, &cfg.reads)?;
     drop(probe);
@@ -266,7 +266,7 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
             cfg.reads.display()
         );
     }
-    let truth = load_truth(&cfg.truth, &reference, &intervals)?;
+    let truth = load_truth(&cfg.truth, &reference, &intervals).bad_input()?;
     log::info!(
         "{}: {} truth alleles in {} confident intervals",
         cfg.name,

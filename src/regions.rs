@@ -1,6 +1,7 @@
 //! Stage 0: which parts of the genome to call, cut into shards in genomic order.
 use std::path::Path;
 
+use crate::errors::BadInput;
 use anyhow::{bail, Context, Result};
 
 /// Default shard length. Shards are the unit of parallel work and of ordered output; the
@@ -81,14 +82,10 @@ pub fn read_bed(path: &Path) -> Result<Vec<Interval>> {
 
 fn read_text(path: &Path) -> Result<String> {
     use std::io::Read;
-    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut s = String::new();
-    if path.extension().is_some_and(|e| e == "gz") {
-        flate2::read::MultiGzDecoder::new(f).read_to_string(&mut s)
-    } else {
-        std::io::BufReader::new(f).read_to_string(&mut s)
-    }
-    .with_context(|| format!("cannot read {}", path.display()))?;
+    crate::input::open_text(path, "BED")?
+        .read_to_string(&mut s)
+        .with_context(|| format!("cannot read BED {}", path.display()))?;
     Ok(s)
 }
 
@@ -228,7 +225,7 @@ pub fn resolve(
         .collect();
     let mut chosen = Vec::new();
     for r in regions {
-        let (contig, range) = parse_region(r)?;
+        let (contig, range) = parse_region(r).bad_input()?;
         let Some(len) = len_of(&contig) else {
             bail!("region {r}: contig {contig} is not in both the reads and the reference");
         };
@@ -245,7 +242,8 @@ pub fn resolve(
         merge(chosen, &order)
     };
     if let Some(bed) = bed {
-        let b: Vec<Interval> = read_bed(bed)?
+        let b: Vec<Interval> = read_bed(bed)
+            .bad_input()?
             .into_iter()
             .filter(|iv| len_of(&iv.contig).is_some())
             .collect();

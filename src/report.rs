@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::errors::BadInput;
 use anyhow::{bail, Context, Result};
 use rust_htslib::bcf::{self, record::Numeric, Read};
 use serde::Serialize;
@@ -444,12 +445,12 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
         prs: inputs
             .prs
             .as_deref()
-            .map(|p| read_table(p, &sample))
+            .map(|p| read_table(p, &sample).bad_input())
             .transpose()?,
         expression: inputs
             .expression
             .as_deref()
-            .map(|p| read_table(p, &sample))
+            .map(|p| read_table(p, &sample).bad_input())
             .transpose()?,
         sample,
     })

@@ -106,24 +106,9 @@ pub fn create_output(path: &Path) -> Result<crate::output::OutputFile> {
     crate::output::OutputFile::create(path)
 }
 
-/// Open a text input, transparently gunzipping `.gz` (and any gzip magic) files.
+/// Open a whole text input (plain, gzip or bgzip); see [`crate::input::open_text`].
 pub fn open_text(path: &Path) -> Result<Box<dyn std::io::BufRead>> {
-    use std::io::Read;
-    let mut f =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut magic = [0u8; 2];
-    let n = f
-        .read(&mut magic)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    if n == 2 && magic == [0x1f, 0x8b] {
-        // MultiGzDecoder: bgzip output is many concatenated gzip members.
-        Ok(Box::new(std::io::BufReader::new(
-            flate2::read::MultiGzDecoder::new(f),
-        )))
-    } else {
-        Ok(Box::new(std::io::BufReader::new(f)))
-    }
+    crate::input::open_text(path, "file")
 }
 
 /// Format a float for TSV output: full round-trip precision, `NA` for non-finite values.

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::errors::BadInput;
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
@@ -338,9 +339,9 @@ pub fn run(args: &EffectsArgs) -> Result<()> {
         .sidecar
         .clone()
         .unwrap_or_else(|| args.model.with_extension("json"));
-    let sc = Sidecar::read(&sidecar_path)?;
-    let genome = Genome::open(&args.reference)?;
-    let targets = read_targets(&args.targets)?;
+    let sc = Sidecar::read(&sidecar_path).bad_input()?;
+    let genome = Genome::open(&args.reference).bad_input()?;
+    let targets = read_targets(&args.targets).bad_input()?;
     let index = TargetIndex::new(&targets);
     let (mut jobs, mut effects, mut skipped) = (Vec::new(), Vec::new(), 0usize);
     let mut needs_ref = vec![false; targets.len()];
@@ -406,7 +407,7 @@ pub fn run(args: &EffectsArgs) -> Result<()> {
     );
     let mut ref_scores: HashMap<usize, Vec<f32>> = HashMap::new();
     if !jobs.is_empty() {
-        let mut model = OnnxModel::load(&args.model, args.device, args.threads)?;
+        let mut model = OnnxModel::load(&args.model, args.device, args.threads).bad_input()?;
         let batch = args.batch_size.unwrap_or(sc.batch_size).max(1);
         let outs = run_jobs(&mut model, &sc, &jobs, batch, |ti| targets[ti].strand)?;
         for (j, o) in jobs.iter().zip(outs) {

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::errors::BadInput;
 use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, OpenFlags};
 
@@ -328,7 +329,7 @@ pub fn run(args: &ExpressionArgs) -> Result<()> {
     let models: Vec<Model> = args
         .weights
         .iter()
-        .map(|p| Model::read(p))
+        .map(|p| Model::read(p).bad_input())
         .collect::<Result<_>>()?;
     let preds = predict(&args.vcf, &models, args.missing, args.match_by)?;
     let path = prefixed(&args.output, super::EXPRESSION_TABLE);

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::errors::BadInput;
 use anyhow::{bail, Context, Result};
 
 use super::pgs_file::{ScoreRow, ScoringFile};
@@ -425,10 +426,10 @@ pub fn run(args: &PrsArgs) -> Result<Vec<ScoreResult>> {
     let files: Vec<ScoringFile> = args
         .pgs
         .iter()
-        .map(|p| ScoringFile::read(p))
+        .map(|p| ScoringFile::read(p).bad_input())
         .collect::<Result<_>>()?;
     let reference = match &args.reference_distribution {
-        Some(p) => Some(ReferenceDistributions::read(p)?),
+        Some(p) => Some(ReferenceDistributions::read(p).bad_input()?),
         None => None,
     };
     let wanted: HashSet<(String, u64)> = files
@@ -436,7 +437,8 @@ pub fn run(args: &PrsArgs) -> Result<Vec<ScoreResult>> {
         .flat_map(|f| f.rows.iter())
         .filter_map(|r| Some((chrom_key(&r.chrom), r.pos?)))
         .collect();
-    let vcf = vcf_genotypes::load_sites(&args.vcf, |c, p| wanted.contains(&(c.to_string(), p)))?;
+    let vcf = vcf_genotypes::load_sites(&args.vcf, |c, p| wanted.contains(&(c.to_string(), p)))
+        .bad_input()?;
     let mean_impute = match args.imputation {
         Imputation::Auto => vcf.samples.len() >= MIN_SAMPLES_FOR_MEAN_IMPUTATION,
         Imputation::Mean => true,

@@ -59,10 +59,7 @@ pub fn samples(path: &Path) -> Result<Vec<String>> {
 
 /// Open a VCF/BCF, saying which file when it is missing or unreadable.
 pub(crate) fn open(path: &Path) -> Result<bcf::Reader> {
-    if !path.is_file() {
-        bail!("VCF {} does not exist", path.display());
-    }
-    bcf::Reader::from_path(path).with_context(|| format!("cannot open VCF {}", path.display()))
+    crate::input::open_vcf(path)
 }
 
 /// Sample names of an open reader, in header order.
@@ -87,7 +84,7 @@ pub fn for_each_site(
     let mut line = 0u64;
     while let Some(r) = reader.read(&mut rec) {
         line += 1;
-        r.with_context(|| format!("{}: cannot parse record {line}", path.display()))?;
+        r.map_err(|e| crate::input::record_error(path, line, e))?;
         let chrom = match rec.rid() {
             Some(rid) => String::from_utf8_lossy(rec.header().rid2name(rid)?).into_owned(),
             None => bail!("{}: record {line} has no chromosome", path.display()),
