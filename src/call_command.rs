@@ -67,18 +67,18 @@ pub struct CallSummary {
 /// Call variants as configured and write the indexed VCF.
 pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
     let started = Instant::now();
+    let tbi = PathBuf::from(format!("{}.tbi", cfg.output.display()));
+    let mut inputs = vec![cfg.reference.clone(), cfg.reads.clone()];
+    inputs.extend(cfg.bed.iter().cloned());
+    inputs.extend(cfg.model.iter().cloned());
+    crate::output::check_outputs(&[cfg.output.clone(), tbi], &inputs)?;
     let reference = Arc::new(Reference::open(&cfg.reference).bad_input()?);
     // Opening one reader up front validates the inputs before any thread starts.
-    let probe = ReadSource::open(&cfg.reads, &cfg.reference)?;
+    let (probe, sample) = open_reads(cfg)?;
     let callable = regions::callable_contigs(&probe.contigs(), &reference, &cfg.reads)?;
     let intervals = regions::resolve(&cfg.regions, cfg.bed.as_deref(), &callable)?;
     let shards = regions::shard(&intervals, cfg.shard_bp);
     let total_bp: u64 = intervals.iter().map(|i| i.end - i.start).sum();
-    let sample = cfg
-        .sample
-        .clone()
-        .or_else(|| probe.sample_name())
-        .unwrap_or_else(|| "SAMPLE".into());
     drop(probe);
 
     let workers = cfg.threads.max(1);
@@ -100,6 +100,7 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
             (info, onnx)
         }
     };
+    onnx.check_signature(&[WINDOW, N_CHANNELS], 3).bad_input()?;
     let min_qual = cfg.min_qual.or(info.min_qual).unwrap_or(DEFAULT_MIN_QUAL);
     log::info!(
         "calling {} shards ({} bp) of {} with model {} on {:?}, {} worker(s)",
@@ -134,7 +135,7 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         run_ordered(
             &shards,
             workers,
-            || ReadSource::open(&cfg.reads, &cfg.reference),
+            || open_reads(cfg).map(|(source, _)| source),
             |source, shard| {
                 let mut ex = prepare_shard(shard, source, &reference, &cfg.shard)
                     .with_context(|| format!("while calling {}", shard.interval))?;
@@ -164,6 +165,13 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         started.elapsed().as_secs_f64()
     );
     Ok(summary)
+}
+
+/// Open the reads and choose the sample (see [`ReadSource::select_sample`]).
+fn open_reads(cfg: &CallConfig) -> Result<(ReadSource, String)> {
+    let mut source = ReadSource::open(&cfg.reads, &cfg.reference)?;
+    let sample = source.select_sample(cfg.sample.as_deref())?;
+    Ok((source, sample))
 }
 
 /// A progress bar on a terminal, periodic log lines otherwise.

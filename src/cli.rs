@@ -191,8 +191,25 @@ impl CallArgs {
             shard_bp: self.shard_size,
             command_line: command_line(),
         };
-        crate::call_command::run(&cfg)?;
+        // The files scoring and the report will write are checked now, not after calling.
         let prefix = output_prefix(&self.output);
+        let scores = crate::scores::prefixed;
+        let mut later = Vec::new();
+        if !self.pgs.is_empty() {
+            later.push(scores(&prefix, crate::scores::PRS_TABLE));
+            later.push(scores(&prefix, ".prs_matches.tsv.gz"));
+        }
+        if !self.weights.is_empty() {
+            later.push(scores(&prefix, crate::scores::EXPRESSION_TABLE));
+        }
+        if self.report {
+            later.extend(crate::report::output_paths(&prefix));
+        }
+        let mut inputs = vec![cfg.reference.clone(), cfg.reads.clone()];
+        inputs.extend(self.pgs.iter().cloned());
+        inputs.extend(self.weights.iter().cloned());
+        crate::output::check_outputs(&later, &inputs)?;
+        crate::call_command::run(&cfg)?;
         let after = crate::scores::AfterCall {
             pgs: self.pgs,
             weights: self.weights,

@@ -239,6 +239,49 @@ impl OnnxModel {
         })
     }
 
+    /// Check the graph against what the caller will feed it and read from it: one float
+    /// input of rank `1 + input.len()` whose fixed dimensions equal `input` (after the batch
+    /// axis), and a float first output of `[batch, outputs]`. A model exported for another
+    /// tensor spec fails here, naming the file and the mismatch, instead of at the first batch.
+    pub fn check_signature(&self, input: &[usize], outputs: usize) -> Result<()> {
+        let describe = |o: &ort::value::Outlet| match o.dtype() {
+            ort::value::ValueType::Tensor { ty, shape, .. } => {
+                (Some(*ty), shape.iter().copied().collect::<Vec<i64>>())
+            }
+            _ => (None, Vec::new()),
+        };
+        let fits = |want: &[usize], got: &[i64]| {
+            got.len() == want.len() + 1
+                && want
+                    .iter()
+                    .zip(&got[1..])
+                    .all(|(&w, &g)| g < 0 || g as usize == w)
+        };
+        let f32_ty = ort::value::TensorElementType::Float32;
+        let ins = self.session.inputs();
+        let (ty, shape) = describe(&ins[0]);
+        if ins.len() != 1 || ty != Some(f32_ty) || !fits(input, &shape) {
+            bail!(
+                "model {} does not fit this caller: its input {} is {:?} {shape:?} ({} input(s)),                  but varstream feeds one float tensor [batch, {}]; was it exported for another tensor version?",
+                self.path.display(),
+                ins[0].name(),
+                ty,
+                ins.len(),
+                input.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+            );
+        }
+        let (ty, shape) = describe(&self.session.outputs()[0]);
+        if ty != Some(f32_ty) || !fits(&[outputs], &shape) {
+            bail!(
+                "model {} does not fit this caller: its output {} is {:?} {shape:?}, but varstream                  reads a float tensor [batch, {outputs}]",
+                self.path.display(),
+                self.output_name,
+                ty
+            );
+        }
+        Ok(())
+    }
+
     /// The model file this session was opened from.
     pub fn path(&self) -> &Path {
         &self.path

@@ -129,7 +129,24 @@ pub fn with_inference<R>(
     batch_size: usize,
     body: impl FnOnce(InferClient) -> Result<R>,
 ) -> Result<R> {
+    let shape = example_shape.to_vec();
     let example_len: usize = example_shape.iter().product();
+    with_batches(
+        move |data: &[f32]| run_batches(&mut model, data, &shape, batch_size),
+        example_len,
+        batch_size,
+        body,
+    )
+}
+
+/// [`with_inference`] over any batch function (`example_len` values per example in, one
+/// probability row per example out): tests drive it with closures that fail.
+pub fn with_batches<R>(
+    mut infer: impl FnMut(&[f32]) -> Result<Vec<[f32; 3]>> + Send,
+    example_len: usize,
+    batch_size: usize,
+    body: impl FnOnce(InferClient) -> Result<R>,
+) -> Result<R> {
     let (tx, rx) = bounded::<InferRequest>(64);
     std::thread::scope(|scope| {
         let server = scope.spawn(move || -> Result<()> {
@@ -147,8 +164,8 @@ pub fn with_inference<R>(
                     }
                 }
                 let data: Vec<f32> = reqs.iter().flat_map(|r| r.data.iter().copied()).collect();
-                match run_batches(&mut model, &data, example_shape, batch_size) {
-                    Ok(probs) => {
+                match infer(&data) {
+                    Ok(probs) if probs.len() == n => {
                         let mut off = 0;
                         for r in reqs {
                             let k = r.data.len() / example_len;
@@ -156,9 +173,21 @@ pub fn with_inference<R>(
                             off += k;
                         }
                     }
-                    Err(e) => {
+                    result => {
+                        let e = match result {
+                            Err(e) => e,
+                            Ok(p) => {
+                                anyhow!("the model returned {} rows for {n} examples", p.len())
+                            }
+                        };
                         let msg = format!("{e:#}");
                         for r in reqs {
+                            let _ = r.reply.send(Err(anyhow!("{msg}")));
+                        }
+                        // Fail every request still queued or yet to come, until the workers
+                        // drop their clients: a request left in the queue would keep its
+                        // worker waiting for ever.
+                        while let Ok(r) = rx.recv() {
                             let _ = r.reply.send(Err(anyhow!("{msg}")));
                         }
                         return Err(e);
@@ -173,8 +202,9 @@ pub fn with_inference<R>(
             .join()
             .map_err(|_| anyhow!("the inference thread panicked"))?;
         match (out, served) {
-            (Err(e), _) => Err(e),
-            (Ok(_), Err(e)) => Err(e),
+            // The inference error is the cause; the workers' copies only repeat it.
+            (_, Err(e)) => Err(e),
+            (Err(e), Ok(())) => Err(e),
             (Ok(v), Ok(())) => Ok(v),
         }
     })
@@ -294,6 +324,44 @@ mod tests {
         if let Ok(res) = r {
             assert!(res.is_err());
         }
+    }
+
+    #[test]
+    fn test_failed_batch_fails_every_waiting_worker_and_the_run() {
+        // The model fails on its second batch while other workers' requests are queued:
+        // every worker gets the error, none waits for ever, and the run returns the cause.
+        let s = shards(400);
+        let (done_tx, done_rx) = bounded::<Result<()>>(1);
+        std::thread::spawn(move || {
+            let mut calls = 0;
+            let r = with_batches(
+                move |data: &[f32]| {
+                    calls += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                    if calls >= 2 {
+                        anyhow::bail!("ONNX Runtime: bad input shape");
+                    }
+                    Ok(vec![[0.0, 1.0, 0.0]; data.len()])
+                },
+                1,
+                1,
+                |client| {
+                    run_ordered(
+                        &s,
+                        4,
+                        || Ok(()),
+                        |_, sh| client.infer(vec![sh.index as f32]),
+                        |_, _| Ok(()),
+                    )
+                },
+            );
+            let _ = done_tx.send(r.map(|_| ()));
+        });
+        let r = done_rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the run hung after a failed batch");
+        let e = r.unwrap_err();
+        assert!(format!("{e:#}").contains("bad input shape"), "{e:#}");
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //! compact per-reference-position view that the candidate and tensor stages share.
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use rust_htslib::bam::{self, record::Cigar, Read as _};
+use anyhow::Result;
+use rust_htslib::bam::{self, ext::BamRecordExtensions as _, record::Cigar, Read as _};
+
+use crate::errors::input_error;
 
 /// Code in [`AlignedRead::bases`] for a reference position the read deletes.
 pub const DEL: u8 = 5;
@@ -149,8 +151,41 @@ pub fn base_code(b: u8) -> u8 {
     }
 }
 
-/// Build an [`AlignedRead`] from a record; `None` when it has no aligned bases.
-pub fn from_record(rec: &bam::Record) -> Option<AlignedRead> {
+/// Why a record cannot be used as evidence although it passed the filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unusable {
+    /// Stored without its sequence (SEQ `*`), as some pipelines do for secondary copies.
+    NoSequence,
+    /// No aligned base (only clips or insertions).
+    NoAlignedBase,
+}
+
+/// Build an [`AlignedRead`] from a record, or say why it cannot be used. A CIGAR whose query
+/// length differs from the sequence's is corrupt input: an error naming the read.
+pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead, Unusable>> {
+    if rec.seq_len() == 0 {
+        return Ok(Err(Unusable::NoSequence));
+    }
+    let query_len: usize = rec
+        .cigar()
+        .iter()
+        .map(|op| match *op {
+            Cigar::Match(n)
+            | Cigar::Equal(n)
+            | Cigar::Diff(n)
+            | Cigar::Ins(n)
+            | Cigar::SoftClip(n) => n as usize,
+            _ => 0,
+        })
+        .sum();
+    if query_len != rec.seq_len() {
+        return Err(crate::errors::input_error(format!(
+            "read {} at position {}: CIGAR covers {query_len} bases but SEQ has {}",
+            String::from_utf8_lossy(rec.qname()),
+            rec.pos() + 1,
+            rec.seq_len()
+        )));
+    }
     let seq = rec.seq();
     let qual = rec.qual();
     let no_qual = qual.first().is_none_or(|&q| q == 255);
@@ -215,11 +250,11 @@ pub fn from_record(rec: &bam::Record) -> Option<AlignedRead> {
         }
     }
     if bases.is_empty() {
-        return None;
+        return Ok(Err(Unusable::NoAlignedBase));
     }
     let read_seq: Vec<u8> = (0..seq.len()).map(|i| base_code(seq[i])).collect();
     let seq_qual: Vec<u8> = (0..seq.len()).map(q_at).collect();
-    Some(AlignedRead {
+    Ok(Ok(AlignedRead {
         start,
         reverse: rec.is_reverse(),
         mapq: rec.mapq(),
@@ -231,7 +266,7 @@ pub fn from_record(rec: &bam::Record) -> Option<AlignedRead> {
         qidx,
         clip_left,
         clip_right,
-    })
+    }))
 }
 
 /// Shift each indel to its leftmost equivalent position, so that reads aligned with the same
@@ -333,43 +368,149 @@ pub fn name_hash(name: &[u8]) -> u64 {
     h ^ (h >> 31)
 }
 
-/// Deterministic downsampling: a read whose span reaches coverage `c > max_depth` is kept
-/// with probability `max_depth / c`, decided by its name hash. Unlike a first-come cap this
-/// does not favour reads by position. Input and output are in alignment order.
+/// Reads spanning more reference than this (long `N` skips, broken CIGARs, long reads) are
+/// not used: the caller's per-read arrays are sized by reference span, and the depth cap
+/// below looks this far back, so memory stays bounded whatever the input.
+pub const MAX_READ_SPAN: u64 = 1_000;
+
+/// The streaming depth cap. Reads arrive in alignment order; one whose start position has
+/// coverage `c > max_depth` (reads passing the filters that span it, itself included) is
+/// kept with probability `max_depth / c`, decided by its name hash. Unlike a first-come cap
+/// this does not favour reads by position, and the decision depends only on the read and on
+/// the reads over its start, never on where a fetch began, so every shard that sees a read
+/// agrees about it. Memory is bounded by `max_depth`, not by raw depth: a read that cannot
+/// be kept whatever comes next (its hash is above `max_depth / c` for the coverage seen so
+/// far, which only grows) is dropped before it is decoded, and the rest wait only until the
+/// reads starting at the same position have all been seen.
+pub struct DepthCap {
+    cap: f64,
+    /// Ends of the counted reads that may still cover the current start.
+    ends: std::collections::BinaryHeap<std::cmp::Reverse<u64>>,
+    group_start: u64,
+    pending: Vec<(f64, AlignedRead)>,
+    kept: Vec<AlignedRead>,
+    dropped: usize,
+}
+
+/// A read's name hash as a number in [0, 1).
+fn hash_fraction(h: u64) -> f64 {
+    (h >> 11) as f64 / (1u64 << 53) as f64
+}
+
+impl DepthCap {
+    /// A cap of `max_depth` reads (at least 1).
+    pub fn new(max_depth: usize) -> Self {
+        Self {
+            cap: max_depth.max(1) as f64,
+            ends: Default::default(),
+            group_start: 0,
+            pending: Vec::new(),
+            kept: Vec::new(),
+            dropped: 0,
+        }
+    }
+
+    fn close_group(&mut self) {
+        let c = self.ends.len() as f64;
+        let cap = self.cap;
+        for (frac, r) in self.pending.drain(..) {
+            if c <= cap || frac < cap / c {
+                self.kept.push(r);
+            } else {
+                self.dropped += 1;
+            }
+        }
+    }
+
+    /// Offer the read `[start, end)` with name hash `hash`. `build` decodes it, and is called
+    /// only when the read may be kept; `Ok(None)` from it means the read is not evidence
+    /// (e.g. outside the wanted interval) though it still counts towards coverage.
+    pub fn offer(
+        &mut self,
+        start: u64,
+        end: u64,
+        hash: u64,
+        build: impl FnOnce() -> Result<Option<AlignedRead>>,
+    ) -> Result<()> {
+        if start != self.group_start || self.ends.is_empty() {
+            self.close_group();
+            self.group_start = start;
+            while self.ends.peek().is_some_and(|e| e.0 <= start) {
+                self.ends.pop();
+            }
+        }
+        self.ends.push(std::cmp::Reverse(end.max(start + 1)));
+        let c = self.ends.len() as f64;
+        let frac = hash_fraction(hash);
+        if c > self.cap && frac >= self.cap / c {
+            self.dropped += 1;
+            return Ok(());
+        }
+        if let Some(r) = build()? {
+            self.pending.push((frac, r));
+        }
+        Ok(())
+    }
+
+    /// The kept reads in arrival order, and how many were dropped by the cap.
+    pub fn finish(mut self) -> (Vec<AlignedRead>, usize) {
+        self.close_group();
+        (self.kept, self.dropped)
+    }
+}
+
+/// Apply [`DepthCap`] to reads already in memory (tests and small tools); `(hash, read)`
+/// pairs in alignment order.
 pub fn downsample(reads: Vec<(u64, AlignedRead)>, max_depth: usize) -> Vec<AlignedRead> {
-    let (Some(lo), Some(hi)) = (
-        reads.iter().map(|(_, r)| r.start).min(),
-        reads.iter().map(|(_, r)| r.end()).max(),
-    ) else {
-        return Vec::new();
-    };
-    let mut cov = vec![0i32; (hi - lo + 1) as usize];
-    for (_, r) in &reads {
-        cov[(r.start - lo) as usize] += 1;
-        cov[(r.end() - lo) as usize] -= 1;
+    let mut cap = DepthCap::new(max_depth);
+    for (h, r) in reads {
+        let (s, e) = (r.start, r.end());
+        cap.offer(s, e, h, || Ok(Some(r)))
+            .expect("building an in-memory read cannot fail");
     }
-    for i in 1..cov.len() {
-        cov[i] += cov[i - 1];
-    }
-    let cap = max_depth.max(1) as f64;
-    reads
-        .into_iter()
-        .filter(|(h, r)| {
-            let peak = cov[(r.start - lo) as usize..(r.end() - lo) as usize]
-                .iter()
-                .copied()
-                .max()
-                .unwrap_or(0) as f64;
-            peak <= cap || ((h >> 11) as f64 / (1u64 << 53) as f64) < cap / peak
-        })
-        .map(|(_, r)| r)
-        .collect()
+    cap.finish().0
+}
+
+/// What the read stage did with the records it saw.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ReadCounts {
+    /// Records returned by the index query over the wanted interval.
+    pub seen: u64,
+    /// Unmapped, secondary, supplementary, duplicate or QC-fail.
+    pub flagged: u64,
+    /// MAPQ under `--min-mapq` (or 255, unknown).
+    pub low_mapq: u64,
+    /// From read groups of another sample.
+    pub other_sample: u64,
+    /// Spanning more than [`MAX_READ_SPAN`] of reference.
+    pub too_long: u64,
+    /// Stored without a sequence, or with no aligned base.
+    pub unusable: u64,
+    /// Dropped by the `--max-depth` cap.
+    pub downsampled: u64,
+    /// Kept as evidence.
+    pub kept: u64,
+}
+
+/// The reads of one interval, after filters and the depth cap.
+#[derive(Debug, Default)]
+pub struct ReadBatch {
+    /// Kept reads overlapping `[start, end)`, in alignment order.
+    pub reads: Vec<AlignedRead>,
+    /// Fetched interval (0-based, half-open).
+    pub start: u64,
+    /// End of the fetched interval.
+    pub end: u64,
+    /// What happened to the records.
+    pub counts: ReadCounts,
 }
 
 /// An open, indexed BAM or CRAM.
 pub struct ReadSource {
     reader: bam::IndexedReader,
     path: PathBuf,
+    /// Read groups of the chosen sample, when the file holds several samples.
+    read_groups: Option<std::collections::HashSet<Vec<u8>>>,
 }
 
 /// Contig names and lengths from a BAM/CRAM header.
@@ -384,27 +525,65 @@ pub fn header_contigs(header: &bam::HeaderView) -> Vec<(String, u64)> {
         .collect()
 }
 
+/// `(ID, SM)` of each `@RG` line of a SAM header text.
+pub fn read_groups(header_text: &str) -> Vec<(String, Option<String>)> {
+    header_text
+        .lines()
+        .filter(|l| l.starts_with("@RG\t"))
+        .map(|l| {
+            let field = |tag: &str| {
+                l.split('\t')
+                    .find_map(|f| f.strip_prefix(tag))
+                    .map(str::to_string)
+            };
+            (field("ID:").unwrap_or_default(), field("SM:"))
+        })
+        .collect()
+}
+
 impl ReadSource {
     /// Open `path` (BAM or CRAM, with its index). CRAM is decoded against `reference`, never a
     /// network reference server.
     pub fn open(path: &Path, reference: &Path) -> Result<Self> {
-        let mut reader = bam::IndexedReader::from_path(path).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot open indexed BAM/CRAM {} (is there a .bai/.crai index?): {e}",
+        let what = if path.extension().is_some_and(|e| e == "cram") {
+            "CRAM"
+        } else {
+            "BAM"
+        };
+        if !path.is_file() {
+            return Err(input_error(format!(
+                "{what} {} does not exist",
                 path.display()
-            )
+            )));
+        }
+        // An index is useless without its whole file; a cut BAM is otherwise found only
+        // where a query reaches the missing part.
+        if what == "BAM" {
+            crate::input::check_complete(path, what)?;
+        }
+        let mut reader = bam::IndexedReader::from_path(path).map_err(|e| {
+            let hint = if path.extension().is_some_and(|e| e == "bam" || e == "cram") {
+                format!(" (is it indexed? `samtools index {}`)", path.display())
+            } else {
+                String::new()
+            };
+            input_error(format!(
+                "cannot open {what} {} with its index: {e}{hint}",
+                path.display()
+            ))
         })?;
         // NB: without an explicit reference htslib fetches CRAM references over the network.
         reader.set_reference(reference).map_err(|e| {
-            anyhow::anyhow!(
+            input_error(format!(
                 "cannot set reference {} for {}: {e}",
                 reference.display(),
                 path.display()
-            )
+            ))
         })?;
         Ok(Self {
             reader,
             path: path.to_path_buf(),
+            read_groups: None,
         })
     }
 
@@ -413,13 +592,62 @@ impl ReadSource {
         header_contigs(self.reader.header())
     }
 
-    /// Sample name from the first @RG SM tag, if any.
-    pub fn sample_name(&self) -> Option<String> {
-        let text = String::from_utf8_lossy(self.reader.header().as_bytes()).into_owned();
-        text.lines()
-            .filter(|l| l.starts_with("@RG"))
-            .flat_map(|l| l.split('\t'))
-            .find_map(|f| f.strip_prefix("SM:").map(str::to_string))
+    fn header_text(&self) -> String {
+        String::from_utf8_lossy(self.reader.header().as_bytes()).into_owned()
+    }
+
+    /// Distinct sample names (`@RG SM`), in header order.
+    pub fn samples(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (_, sm) in read_groups(&self.header_text()) {
+            if let Some(sm) = sm.filter(|s| !out.contains(s)) {
+                out.push(sm);
+            }
+        }
+        out
+    }
+
+    /// Choose the sample to call and return its name for the VCF. A file with several
+    /// samples needs `wanted`, and then only that sample's read groups are read. With one
+    /// sample (or none named), `wanted` only names the VCF column.
+    pub fn select_sample(&mut self, wanted: Option<&str>) -> Result<String> {
+        let samples = self.samples();
+        match (samples.len(), wanted) {
+            (0, w) => Ok(w.unwrap_or("SAMPLE").to_string()),
+            (1, None) => Ok(samples[0].clone()),
+            (1, Some(w)) => {
+                if w != samples[0] {
+                    log::info!(
+                        "naming the sample {w} (the read groups of {} say {})",
+                        self.path.display(),
+                        samples[0]
+                    );
+                }
+                Ok(w.to_string())
+            }
+            (_, None) => Err(input_error(format!(
+                "{} holds reads of {} samples ({}): choose one with --sample",
+                self.path.display(),
+                samples.len(),
+                samples.join(", ")
+            ))),
+            (_, Some(w)) => {
+                if !samples.iter().any(|s| s == w) {
+                    return Err(input_error(format!(
+                        "--sample {w} is not among the samples of {} ({})",
+                        self.path.display(),
+                        samples.join(", ")
+                    )));
+                }
+                let ids = read_groups(&self.header_text())
+                    .into_iter()
+                    .filter(|(_, sm)| sm.as_deref() == Some(w))
+                    .map(|(id, _)| id.into_bytes())
+                    .collect();
+                self.read_groups = Some(ids);
+                Ok(w.to_string())
+            }
+        }
     }
 
     /// The file path.
@@ -427,48 +655,104 @@ impl ReadSource {
         &self.path
     }
 
-    /// Kept reads overlapping `contig:[start, end)`, in alignment order, after filters and the
-    /// depth cap.
+    /// Kept reads overlapping `contig:[start, end)`, in alignment order, after filters and
+    /// the depth cap ([`DepthCap`]). Reads up to [`MAX_READ_SPAN`] before `start` are read
+    /// too, only to count the coverage the cap needs.
     pub fn fetch(
         &mut self,
         contig: &str,
         start: u64,
         end: u64,
         filter: &ReadFilter,
-    ) -> Result<Vec<AlignedRead>> {
-        let tid = self
-            .reader
-            .header()
-            .tid(contig.as_bytes())
-            .with_context(|| format!("contig {contig} not in {}", self.path.display()))?;
-        self.reader
-            .fetch((tid as i32, start as i64, end as i64))
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "cannot fetch {contig}:{start}-{end} from {}: {e}",
-                    self.path.display()
-                )
+    ) -> Result<ReadBatch> {
+        let path = &self.path;
+        let tid =
+            self.reader.header().tid(contig.as_bytes()).ok_or_else(|| {
+                input_error(format!("contig {contig} is not in {}", path.display()))
             })?;
-        let mut kept = Vec::new();
+        let from = start.saturating_sub(MAX_READ_SPAN);
+        self.reader
+            .fetch((tid as i32, from as i64, end as i64))
+            .map_err(|e| {
+                input_error(format!(
+                    "cannot query {contig}:{}-{end} in {} (is the index stale? `samtools index {}`): {e}",
+                    from + 1,
+                    path.display(),
+                    path.display()
+                ))
+            })?;
+        let mut counts = ReadCounts::default();
+        let mut cap = DepthCap::new(filter.max_depth);
         let mut rec = bam::Record::new();
         while let Some(r) = self.reader.read(&mut rec) {
             r.map_err(|e| {
-                anyhow::anyhow!(
-                    "corrupt record in {} near {contig}:{}: {e}",
-                    self.path.display(),
-                    start + 1
-                )
+                input_error(format!(
+                    "{}: corrupt record near {contig}:{}: {e}",
+                    path.display(),
+                    from + 1
+                ))
             })?;
-            if rec.flags() & EXCLUDE_FLAGS != 0 || rec.mapq() < filter.min_mapq || rec.mapq() == 255
-            {
+            let rec_end = rec.reference_end().max(rec.pos() + 1) as u64;
+            let rec_start = rec.pos().max(0) as u64;
+            // Reads before `start` only count coverage; report only the wanted interval.
+            let wanted = rec_end > start;
+            counts.seen += wanted as u64;
+            if rec.flags() & EXCLUDE_FLAGS != 0 {
+                counts.flagged += wanted as u64;
                 continue;
             }
-            if let Some(read) = from_record(&rec) {
-                kept.push((name_hash(rec.qname()), read));
+            if rec.mapq() < filter.min_mapq || rec.mapq() == 255 {
+                counts.low_mapq += wanted as u64;
+                continue;
             }
+            if let Some(groups) = &self.read_groups {
+                let rg = match rec.aux(b"RG") {
+                    Ok(rust_htslib::bam::record::Aux::String(s)) => Some(s.as_bytes()),
+                    _ => None,
+                };
+                if !rg.is_some_and(|g| groups.contains(g)) {
+                    counts.other_sample += wanted as u64;
+                    continue;
+                }
+            }
+            if rec_end - rec_start > MAX_READ_SPAN {
+                counts.too_long += wanted as u64;
+                continue;
+            }
+            let mut unusable = false;
+            cap.offer(rec_start, rec_end, name_hash(rec.qname()), || {
+                if !wanted {
+                    return Ok(None);
+                }
+                match from_record(&rec) {
+                    Ok(Ok(read)) => Ok(Some(read)),
+                    Ok(Err(_)) => {
+                        unusable = true;
+                        Ok(None)
+                    }
+                    Err(e) => Err(input_error(format!("{}: {contig}: {e:#}", path.display()))),
+                }
+            })?;
+            counts.unusable += unusable as u64;
         }
-        let out = downsample(kept, filter.max_depth);
-        Ok(out)
+        let (reads, _) = cap.finish();
+        counts.kept = reads.len() as u64;
+        counts.downsampled = [
+            counts.flagged,
+            counts.low_mapq,
+            counts.other_sample,
+            counts.too_long,
+            counts.unusable,
+            counts.kept,
+        ]
+        .iter()
+        .fold(counts.seen, |left, &n| left.saturating_sub(n));
+        Ok(ReadBatch {
+            reads,
+            start,
+            end,
+            counts,
+        })
     }
 }
 
@@ -480,26 +764,92 @@ mod tests {
         test_read(start, seq, indels, false)
     }
 
-    #[test]
-    fn test_downsample_is_deterministic_and_unbiased_by_position() {
-        let reads: Vec<_> = (0..2000)
+    /// 2,000 reads of 100 bp starting uniformly over 1,000 bp (about 200x), in alignment
+    /// order, named `read{i}`.
+    fn uniform(n: usize, span: u64) -> Vec<(u64, AlignedRead)> {
+        let mut reads: Vec<_> = (0..n)
             .map(|i| {
                 (
                     name_hash(format!("read{i}").as_bytes()),
-                    read((i % 50) as u64, &"A".repeat(100), vec![]),
+                    read((i as u64 * 7919) % span, &"A".repeat(100), vec![]),
                 )
             })
             .collect();
+        reads.sort_by_key(|(_, r)| r.start);
+        reads
+    }
+
+    fn max_coverage(reads: &[AlignedRead]) -> usize {
+        let end = reads.iter().map(AlignedRead::end).max().unwrap_or(0) as usize;
+        let mut cov = vec![0usize; end + 1];
+        for r in reads {
+            for c in &mut cov[r.start as usize..r.end() as usize] {
+                *c += 1;
+            }
+        }
+        cov.into_iter().max().unwrap_or(0)
+    }
+
+    #[test]
+    fn test_depth_cap_holds_depth_near_the_cap_and_is_deterministic() {
+        let reads = uniform(20_000, 1_000); // about 2,000x
         let a = downsample(reads.clone(), 250);
         let b = downsample(reads.clone(), 250);
         let starts = |v: &[AlignedRead]| v.iter().map(|r| r.start).collect::<Vec<_>>();
         assert_eq!(starts(&a), starts(&b));
-        // About 2000 reads overlap the middle: keep about 250 of them.
-        assert!((180..=320).contains(&a.len()), "kept {}", a.len());
+        // Past the first read length, where coverage has built up, depth stays near the cap.
+        let steady: Vec<AlignedRead> = a.iter().filter(|r| r.start >= 100).cloned().collect();
+        let peak = max_coverage(&steady);
+        assert!((200..=330).contains(&peak), "peak depth {peak}");
         // Not first-come: reads starting late survive as well as early ones.
-        assert!(a.iter().any(|r| r.start >= 40) && a.iter().any(|r| r.start < 10));
+        assert!(a.iter().any(|r| r.start >= 900) && a.iter().any(|r| r.start < 100));
         // Shallow data is untouched.
-        assert_eq!(downsample(reads[..100].to_vec(), 250).len(), 100);
+        assert_eq!(downsample(uniform(100, 1_000), 250).len(), 100);
+    }
+
+    #[test]
+    fn test_depth_cap_on_a_pile_up_at_one_position() {
+        // 30,000 reads starting at one base: the cap keeps about max_depth of them.
+        let reads: Vec<_> = (0..30_000)
+            .map(|i| {
+                (
+                    name_hash(format!("p{i}").as_bytes()),
+                    read(500, &"C".repeat(150), vec![]),
+                )
+            })
+            .collect();
+        let kept = downsample(reads, 250).len();
+        assert!((200..=300).contains(&kept), "kept {kept}");
+    }
+
+    #[test]
+    fn test_depth_cap_ignores_the_order_of_reads_at_one_position_and_where_reading_began() {
+        let reads = uniform(5_000, 1_000);
+        let names =
+            |v: Vec<AlignedRead>| v.iter().map(|r| (r.start, r.seq.len())).collect::<Vec<_>>();
+        let base = downsample(reads.clone(), 100);
+        // Reverse the order within each start position: same reads kept.
+        let mut shuffled = reads.clone();
+        shuffled.sort_by_key(|(h, r)| (r.start, std::cmp::Reverse(*h)));
+        let mut a = names(base.clone());
+        let mut b = names(downsample(shuffled, 100));
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+        // Starting the stream later (as a later shard's fetch does), but with every read over
+        // the positions it asks about, decides those reads the same way.
+        let late: Vec<_> = reads
+            .iter()
+            .filter(|(_, r)| r.end() > 600)
+            .cloned()
+            .collect();
+        let keep_late = |v: &[AlignedRead]| {
+            v.iter()
+                .filter(|r| r.start >= 600)
+                .map(|r| r.start)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(keep_late(&base), keep_late(&downsample(late, 100)));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Stage 0: which parts of the genome to call, cut into shards in genomic order.
 use std::path::Path;
 
+use crate::bail_input;
 use crate::errors::BadInput;
 use anyhow::{bail, Context, Result};
 
@@ -181,13 +182,32 @@ pub fn callable_contigs(
     for (name, len) in reads_contigs {
         match reference.contig_len(name) {
             None => skipped.push(name.as_str()),
-            Some(rl) if rl != *len => bail!(
+            Some(rl) if rl != *len => bail_input!(
                 "contig {name} is {len} bp in {} but {rl} bp in reference {}: were the reads aligned to another assembly?",
                 reads_path.display(),
                 reference.path().display()
             ),
             Some(_) => out.push((name.clone(), *len)),
         }
+    }
+    if out.is_empty() {
+        let reads: Vec<&str> = reads_contigs.iter().map(|(n, _)| n.as_str()).collect();
+        let refs: Vec<&str> = reference
+            .contigs()
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        let hint = reads
+            .iter()
+            .find_map(|r| renamed(r, &refs).map(|m| format!(": did you mean {m}? (reads say {r})")))
+            .unwrap_or_default();
+        bail_input!(
+            "no contig of {} ({}) is in reference {} ({}){hint}",
+            reads_path.display(),
+            list(&reads),
+            reference.path().display(),
+            list(&refs)
+        );
     }
     if !skipped.is_empty() {
         let shown: Vec<&str> = skipped.iter().take(8).copied().collect();
@@ -204,6 +224,30 @@ pub fn callable_contigs(
         );
     }
     Ok(out)
+}
+
+/// The first few names of a list, for messages.
+fn list(names: &[&str]) -> String {
+    let mut s = names.iter().take(5).copied().collect::<Vec<_>>().join(", ");
+    if names.len() > 5 {
+        s.push_str(&format!(", ... {} in all", names.len()));
+    }
+    s
+}
+
+/// `name` as spelled in `among` under the other naming convention (`chr20` and `20`,
+/// `chrM` and `MT`), if it is there.
+pub fn renamed(name: &str, among: &[&str]) -> Option<String> {
+    let bare = name.strip_prefix("chr").unwrap_or(name);
+    let mut tries = vec![format!("chr{bare}"), bare.to_string()];
+    match bare {
+        "M" => tries.push("MT".into()),
+        "MT" => tries.push("chrM".into()),
+        _ => {}
+    }
+    tries
+        .into_iter()
+        .find(|t| t != name && among.contains(&t.as_str()))
 }
 
 /// Resolve `--region` and `--regions` against the callable contigs into merged intervals.
@@ -223,16 +267,26 @@ pub fn resolve(
             end: *l,
         })
         .collect();
+    let names: Vec<&str> = order.iter().map(String::as_str).collect();
     let mut chosen = Vec::new();
     for r in regions {
         let (contig, range) = parse_region(r).bad_input()?;
         let Some(len) = len_of(&contig) else {
-            bail!("region {r}: contig {contig} is not in both the reads and the reference");
+            let hint = renamed(&contig, &names)
+                .map(|m| format!(": did you mean {m}?"))
+                .unwrap_or_default();
+            bail_input!(
+                "region {r}: contig {contig} is not in both the reads and the reference ({}){hint}",
+                list(&names)
+            );
         };
         let (s, e) = range.unwrap_or((0, len));
+        if s >= len {
+            bail_input!("region {r} starts past the end of {contig} ({len} bp)");
+        }
         chosen.push(Interval {
             contig,
-            start: s.min(len),
+            start: s,
             end: e.min(len),
         });
     }
@@ -242,14 +296,43 @@ pub fn resolve(
         merge(chosen, &order)
     };
     if let Some(bed) = bed {
-        let b: Vec<Interval> = read_bed(bed)
-            .bad_input()?
+        let all = read_bed(bed).bad_input()?;
+        let mut unknown: Vec<&str> = all
+            .iter()
+            .map(|iv| iv.contig.as_str())
+            .filter(|c| len_of(c).is_none())
+            .collect();
+        unknown.dedup();
+        if !unknown.is_empty() {
+            let hint = unknown
+                .iter()
+                .find_map(|c| renamed(c, &names).map(|m| format!(" (did you mean {m}?)")))
+                .unwrap_or_default();
+            log::warn!(
+                "{}: contigs not in both the reads and the reference are ignored: {}{hint}",
+                bed.display(),
+                list(&unknown)
+            );
+        }
+        let b: Vec<Interval> = all
             .into_iter()
             .filter(|iv| len_of(&iv.contig).is_some())
             .collect();
         result = intersect(&result, &merge(b, &order));
+        if result.iter().all(|iv| iv.end <= iv.start) {
+            bail_input!(
+                "no callable bases: {} names no interval on the contigs of both the reads and the reference ({}){}",
+                bed.display(),
+                list(&names),
+                if regions.is_empty() { "" } else { " inside the --region values" }
+            );
+        }
     }
-    Ok(merge(result, &order))
+    let result = merge(result, &order);
+    if result.iter().all(|iv| iv.end <= iv.start) {
+        bail_input!("no callable bases in the regions given");
+    }
+    Ok(result)
 }
 
 #[cfg(test)]

@@ -569,7 +569,11 @@ pub fn write(report: &Report, prefix: &Path) -> Result<[PathBuf; 3]> {
 
 /// Build and write the report; returns the paths written.
 pub fn run(inputs: &ReportInputs, prefix: &Path) -> Result<[PathBuf; 3]> {
-    let report = build(inputs)?;
+    let mut read = vec![inputs.vcf.clone()];
+    read.extend(inputs.prs.iter().cloned());
+    read.extend(inputs.expression.iter().cloned());
+    crate::output::check_outputs(&output_paths(prefix), &read)?;
+    let report = build(inputs).bad_input()?;
     let paths = write(&report, prefix)?;
     log::info!(
         "report for {}: {} PASS calls ({} SNV, {} indel alleles) -> {}",

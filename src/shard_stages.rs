@@ -9,15 +9,19 @@ use crate::candidates::{
     allele_depths, assign_reads, find_sites, median_depth, CandidateParams, Pileup, Site,
 };
 use crate::genotypes::{call, filter, posteriors_from_sets};
-use crate::reads::{left_align, AlignedRead, ReadFilter, ReadSource};
+use crate::reads::{left_align, AlignedRead, ReadBatch, ReadFilter, ReadSource};
 use crate::realign::{realign_reads, RealignParams};
 use crate::reference::Reference;
 use crate::regions::Shard;
 use crate::tensors::{allele_set_count, allele_sets, encode, EXAMPLE_LEN, WINDOW};
 
-/// Reads are fetched this far beyond a shard so that windows and indels at its edges see all
-/// their evidence, whichever shard they fall in.
-pub const READ_PAD: u64 = 300;
+/// Reads are fetched this far beyond a shard, so that a site gets the same reads whichever
+/// shard it falls in. Windows and indels at the shard's edges see all their evidence, and
+/// every realignment window that can move a read the shard's sites use (a window of at most
+/// `max_window` = 500 bp overlapping a read of up to ~400 bp over a site) lies wholly inside
+/// the fetch, with the margin `realign::windows` needs to see a cluster whole. Windows that
+/// reach the edge of a fetch are not used; a window that long is over `max_window` anyway.
+pub const READ_PAD: u64 = 1_000;
 /// Reference is fetched this much further still, for left-alignment and long deletions.
 pub const REF_PAD: u64 = 1_000;
 /// A site's depth is judged against the median depth of the fixed genome tile it lies in,
@@ -70,13 +74,8 @@ pub fn tile_depth(
     if let Some(d) = p.tiles.get(&key) {
         return Ok(d);
     }
-    let reads = source.fetch(
-        contig,
-        ts.saturating_sub(READ_PAD),
-        te + READ_PAD,
-        &p.filter,
-    )?;
-    let d = median_depth(&reads, ts, te);
+    let batch = source.fetch(contig, ts, te, &p.filter)?;
+    let d = median_depth(&batch.reads, ts, te);
     p.tiles.put(key, d);
     Ok(d)
 }
@@ -116,7 +115,20 @@ pub struct ShardParams {
     pub tiles: TileDepths,
 }
 
-/// Find candidates in `shard` and encode their examples.
+/// The read stage of one shard: its reads and those [`READ_PAD`] around it, filtered and
+/// capped at `--max-depth` while they are read.
+pub fn read_shard(shard: &Shard, source: &mut ReadSource, p: &ShardParams) -> Result<ReadBatch> {
+    let iv = &shard.interval;
+    source.fetch(
+        &iv.contig,
+        iv.start.saturating_sub(READ_PAD),
+        iv.end + READ_PAD,
+        &p.filter,
+    )
+}
+
+/// Find candidates in `shard` and encode their examples: the read stage, the shard's tile
+/// depths and reference, then [`examples_from_reads`].
 pub fn prepare_shard(
     shard: &Shard,
     source: &mut ReadSource,
@@ -124,28 +136,54 @@ pub fn prepare_shard(
     p: &ShardParams,
 ) -> Result<ShardExamples> {
     let iv = &shard.interval;
-    let read_from = iv.start.saturating_sub(READ_PAD);
-    let reads = source.fetch(&iv.contig, read_from, iv.end + READ_PAD, &p.filter)?;
+    let batch = read_shard(shard, source, p)?;
     let whole_tile = iv.start.is_multiple_of(DEPTH_TILE) && iv.end == iv.start + DEPTH_TILE;
-    let first_tile = iv.start / DEPTH_TILE;
-    let tiles: Vec<u16> = (first_tile..=(iv.end - 1) / DEPTH_TILE)
-        .map(|k| tile_depth(&iv.contig, k, whole_tile.then_some(&reads[..]), source, p))
+    let tiles: Vec<u16> = (iv.start / DEPTH_TILE..=(iv.end - 1) / DEPTH_TILE)
+        .map(|k| {
+            tile_depth(
+                &iv.contig,
+                k,
+                whole_tile.then_some(&batch.reads[..]),
+                source,
+                p,
+            )
+        })
         .collect::<Result<_>>()?;
-    let ref_from = read_from.saturating_sub(REF_PAD);
-    let ref_seq = reference.fetch(&iv.contig, ref_from, iv.end + READ_PAD + REF_PAD)?;
-    let mut reads = reads;
+    let ref_from = batch.start.saturating_sub(REF_PAD);
+    let ref_seq = reference.fetch(&iv.contig, ref_from, batch.end + REF_PAD)?;
+    Ok(examples_from_reads(
+        shard, batch, &ref_seq, ref_from, &tiles, p,
+    ))
+}
+
+/// The pure part of a shard: realign, left-align, pile up, find candidates and encode their
+/// examples. `batch` holds the reads fetched around the shard; `ref_seq` starts at `ref_from`
+/// and covers the batch plus [`REF_PAD`]; `tiles` are the median depths of the
+/// [`DEPTH_TILE`] tiles the shard touches, in order. No I/O and no threads, so tests drive it
+/// from SAM text.
+pub fn examples_from_reads(
+    shard: &Shard,
+    batch: ReadBatch,
+    ref_seq: &[u8],
+    ref_from: u64,
+    tiles: &[u16],
+    p: &ShardParams,
+) -> ShardExamples {
+    let iv = &shard.interval;
+    let first_tile = iv.start / DEPTH_TILE;
+    let mut reads = batch.reads;
     realign_reads(
         &mut reads,
-        &ref_seq,
+        ref_seq,
         ref_from,
-        read_from,
-        iv.end + READ_PAD,
+        batch.start,
+        batch.end,
         &p.realign,
     );
     for r in &mut reads {
-        left_align(r, &ref_seq, ref_from);
+        left_align(r, ref_seq, ref_from);
     }
-    let pileup = Pileup::build(ref_from, ref_seq, &reads, p.candidates.min_baseq);
+    let pileup = Pileup::build(ref_from, ref_seq.to_vec(), &reads, p.candidates.min_baseq);
     let mut sites = find_sites(&iv.contig, &pileup, &reads, iv.start, iv.end, &p.candidates);
     let n = example_count(&sites);
     let mut tensors = vec![0f32; n * EXAMPLE_LEN];
@@ -177,7 +215,7 @@ pub fn prepare_shard(
             );
         }
     }
-    Ok(ShardExamples { sites, tensors })
+    ShardExamples { sites, tensors }
 }
 
 /// Examples the sites get: one per allele set ([`allele_sets`]).

@@ -203,7 +203,7 @@ fn reads_without_qualities() {
     assert_eq!(got.len(), fx.planted.len(), "{got:?}");
 }
 
-// --region limits the calls; a region on an unknown contig is an input error.
+// --region limits the calls; a region on an unknown contig is an input error (exit 2).
 #[test]
 fn region_restricts_calls() {
     if !have_ort() {
@@ -215,7 +215,7 @@ fn region_restricts_calls() {
     let got = pass_calls(&vcf_body(&vcf));
     assert_eq!(got.iter().map(|c| c.0).collect::<Vec<_>>(), vec![1001]);
     let (bad, bad_vcf) = call(&fx, &fx.bam, "bad.vcf.gz", &["--region", "chrZ:1-10"]);
-    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("chrZ"));
     assert!(!bad_vcf.exists());
 }
@@ -226,7 +226,7 @@ fn missing_index_is_a_clear_error() {
     let fx = build(true);
     std::fs::remove_file(fx.dir.path().join("reads.bam.bai")).unwrap();
     let (out, vcf) = call(&fx, &fx.bam, "x.vcf.gz", &[]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("reads.bam") && err.contains("index"), "{err}");
     assert!(!vcf.exists());
@@ -246,7 +246,7 @@ fn contig_length_mismatch_is_an_error() {
     let bam = fx.dir.path().join("wrong.bam");
     write_alignments(&bam, &header, vec![], None);
     let (out, _) = call(&fx, &bam, "w.vcf.gz", &[]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("chrT") && err.contains("3001") && err.contains("3000"),
@@ -319,7 +319,7 @@ fn model_with_other_tensor_layout_is_refused() {
     std::fs::write(model_dir.join("x.json"), side.to_string()).unwrap();
     let m = model_dir.join("x.onnx");
     let (out, _) = call(&fx, &fx.bam, "l.vcf.gz", &["--model", m.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("shape mismatch"));
 }
 
@@ -426,4 +426,100 @@ fn missing_onnxruntime_says_what_to_install() {
         "{err}"
     );
     assert!(!vcf.exists());
+}
+
+// A long STR across a shard edge: its realignment window must come out the same whichever
+// shard (or region piece) holds each site, so the body is byte-identical for any shard size,
+// thread count and split point, including splits inside the repeat.
+#[test]
+fn str_across_a_shard_edge_gives_one_body() {
+    if !have_ort() {
+        return;
+    }
+    let fx = build_str_across_edge();
+    let (o, whole) = call(&fx, &fx.bam, "whole.vcf.gz", &["--threads", "1"]);
+    assert_ok(&o);
+    let body = vcf_body(&whole);
+    let got: Vec<u64> = pass_calls(&body).iter().map(|c| c.0).collect();
+    let want: Vec<u64> = fx.planted.iter().map(|p| p.pos).collect();
+    assert_eq!(got, want, "{body:#?}");
+    for (name, extra) in [
+        ("s300", vec!["--shard-size", "300", "--threads", "2"]),
+        ("s1000", vec!["--shard-size", "1000", "--threads", "2"]),
+        ("s25000t8", vec!["--shard-size", "25000", "--threads", "8"]),
+    ] {
+        let (o, v) = call(&fx, &fx.bam, &format!("{name}.vcf.gz"), &extra);
+        assert_ok(&o);
+        assert_eq!(vcf_body(&v), body, "{name} changed the body");
+    }
+    for split in [2951u64, 2987, 3000, 3001, 3133] {
+        let (o1, left) = call(
+            &fx,
+            &fx.bam,
+            &format!("l{split}.vcf.gz"),
+            &["--region", &format!("chrT:1-{split}")],
+        );
+        let (o2, right) = call(
+            &fx,
+            &fx.bam,
+            &format!("r{split}.vcf.gz"),
+            &["--region", &format!("chrT:{}-6000", split + 1)],
+        );
+        assert_ok(&o1);
+        assert_ok(&o2);
+        let mut pieces = vcf_body(&left);
+        pieces.extend(vcf_body(&right));
+        assert_eq!(pieces, body, "a split after {split} changed the body");
+    }
+}
+
+// With the depth cap biting (40x and 100x against --max-depth 30), which reads are kept must
+// not depend on where a shard's fetch began: small shards and region splits give one body.
+#[test]
+fn depth_cap_decisions_do_not_depend_on_sharding() {
+    if !have_ort() {
+        return;
+    }
+    let fx = build_uneven_depth();
+    let cap = ["--max-depth", "30"];
+    let (o1, whole) = call(&fx, &fx.bam, "whole.vcf.gz", &cap);
+    let (o2, small) = call(
+        &fx,
+        &fx.bam,
+        "small.vcf.gz",
+        &["--max-depth", "30", "--shard-size", "300", "--threads", "2"],
+    );
+    let (o3, left) = call(
+        &fx,
+        &fx.bam,
+        "left.vcf.gz",
+        &["--max-depth", "30", "--region", "chrT:1-1201"],
+    );
+    let (o4, right) = call(
+        &fx,
+        &fx.bam,
+        "right.vcf.gz",
+        &["--max-depth", "30", "--region", "chrT:1202-3000"],
+    );
+    for o in [&o1, &o2, &o3, &o4] {
+        assert_ok(o);
+    }
+    let body = vcf_body(&whole);
+    assert!(!pass_calls(&body).is_empty(), "{body:?}");
+    // The cap is on: DP stays near 30 where the raw depth is 100.
+    let dp_at = |line: &str| -> u32 {
+        line.split('\t')
+            .nth(9)
+            .unwrap()
+            .split(':')
+            .nth(2)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(body.iter().all(|l| dp_at(l) <= 60), "{body:?}");
+    assert_eq!(vcf_body(&small), body, "--shard-size changed the records");
+    let mut pieces = vcf_body(&left);
+    pieces.extend(vcf_body(&right));
+    assert_eq!(pieces, body, "a region split changed the records");
 }

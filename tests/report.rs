@@ -200,7 +200,7 @@ fn report_agrees_with_bcftools_stats() {
 #[test]
 fn missing_sample_is_an_error_naming_the_file() {
     let (dir, out) = report(&["--sample", "S9"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("s.vcf") && err.contains("no sample S9"),

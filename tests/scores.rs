@@ -660,7 +660,7 @@ fn cli_score_prs_runs_and_reports_bad_input() {
         .arg(d.path().join("b"))
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("bad.txt") && err.contains("line 3") && err.contains("effect_weight"),

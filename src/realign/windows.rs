@@ -15,6 +15,12 @@ const MAX_UNIT: usize = 6;
 /// Windows `[start, end)` to realign: indel anchors and clip points seen in at least two reads
 /// within `2 * pad` of each other, widened to the ends of tandem repeats they touch, padded,
 /// inside `[from, to)`; `ref_seq` (ASCII) starts at `ref_start` and covers `[from, to)`.
+///
+/// `reads` are all the reads overlapping `[from, to)`, so the evidence there is complete, but a
+/// cluster could continue past `from` or `to`, and a repeat could too. A window is therefore
+/// used only when it is seen whole: one that contains a cluster within `2 * pad` of the edge,
+/// or a repeat that reaches it, is dropped. The windows a site depends on then come out the
+/// same in every shard that fetches enough around the site (see `shard_stages::READ_PAD`).
 pub fn active_windows(
     reads: &[AlignedRead],
     ref_seq: &[u8],
@@ -46,33 +52,44 @@ pub fn active_windows(
         }
     }
     let base = |pos: u64| ref_seq[(pos - ref_start) as usize].to_ascii_uppercase();
-    let mut windows: Vec<(u64, u64)> = Vec::new();
+    // (start, end, seen whole)
+    let mut windows: Vec<(u64, u64, bool)> = Vec::new();
+    let margin = 2 * p.pad;
     for (lo, hi, n) in clusters {
-        if n < 2 || lo < from || hi + 1 > to {
+        if n < 2 {
             continue;
         }
-        let mut ws = lo;
-        let mut we = hi + 1;
+        let mut whole = lo >= from + margin && hi + 1 + margin <= to;
+        let mut ws = lo.max(from);
+        let mut we = (hi + 1).min(to);
         for u in 1..=MAX_UNIT as u64 {
-            let mut s = lo;
+            let mut s = ws;
             while s > from + u && s - 1 + u < to && base(s - 1) == base(s - 1 + u) {
                 s -= 1;
             }
-            let mut e = hi + 1;
+            let mut e = we;
             while e + 1 < to && e >= from + u && base(e) == base(e - u) {
                 e += 1;
             }
+            // A repeat followed to the edge of what was fetched may go on past it.
+            whole &= s > from + u && e + 1 < to;
             ws = ws.min(s);
             we = we.max(e);
         }
         let (ws, we) = (ws.saturating_sub(p.pad).max(from), (we + p.pad).min(to));
         match windows.last_mut() {
-            Some((_, last_end)) if ws <= *last_end => *last_end = we.max(*last_end),
-            _ => windows.push((ws, we)),
+            Some((_, last_end, last_whole)) if ws <= *last_end => {
+                *last_end = we.max(*last_end);
+                *last_whole &= whole;
+            }
+            _ => windows.push((ws, we, whole)),
         }
     }
-    windows.retain(|&(ws, we)| we - ws <= p.max_window);
     windows
+        .into_iter()
+        .filter(|&(ws, we, whole)| whole && we - ws <= p.max_window)
+        .map(|(ws, we, _)| (ws, we))
+        .collect()
 }
 
 /// The read bases that lie over `[ws, we)`, with a clip included where the read's aligned part

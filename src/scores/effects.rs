@@ -335,6 +335,20 @@ fn run_jobs(
 
 /// Run `score effects`.
 pub fn run(args: &EffectsArgs) -> Result<()> {
+    let mut inputs = vec![
+        args.vcf.clone(),
+        args.reference.clone(),
+        args.model.clone(),
+        args.targets.clone(),
+    ];
+    inputs.extend(args.sidecar.iter().cloned());
+    crate::output::check_outputs(
+        &[
+            prefixed(&args.output, ".effects.tsv"),
+            prefixed(&args.output, ".effects_samples.tsv"),
+        ],
+        &inputs,
+    )?;
     let sidecar_path = args
         .sidecar
         .clone()
@@ -399,7 +413,8 @@ pub fn run(args: &EffectsArgs) -> Result<()> {
             }
         }
         Ok(())
-    })?;
+    })
+    .bad_input()?;
     log::info!(
         "{} variant-target pairs to score ({skipped} skipped for REF mismatch), {} windows",
         effects.len(),

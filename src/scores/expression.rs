@@ -326,12 +326,15 @@ pub fn predict(
 
 /// Run `score expression`: write PREFIX.expression.tsv.
 pub fn run(args: &ExpressionArgs) -> Result<()> {
+    let mut inputs = vec![args.vcf.clone()];
+    inputs.extend(args.weights.iter().cloned());
+    crate::output::check_outputs(&[prefixed(&args.output, super::EXPRESSION_TABLE)], &inputs)?;
     let models: Vec<Model> = args
         .weights
         .iter()
         .map(|p| Model::read(p).bad_input())
         .collect::<Result<_>>()?;
-    let preds = predict(&args.vcf, &models, args.missing, args.match_by)?;
+    let preds = predict(&args.vcf, &models, args.missing, args.match_by).bad_input()?;
     let path = prefixed(&args.output, super::EXPRESSION_TABLE);
     let mut out = create_output(&path)?;
     writeln!(out, "sample\tmodel\tgene\tgenename\tpredicted_expression\tn_snps_used\tn_snps_in_model\tpred_perf_R2")?;

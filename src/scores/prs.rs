@@ -417,8 +417,18 @@ fn compute(
 
 /// Run `score prs`: write PREFIX.prs.tsv and PREFIX.prs_matches.tsv.gz, return the scores.
 pub fn run(args: &PrsArgs) -> Result<Vec<ScoreResult>> {
+    let mut inputs = vec![args.vcf.clone()];
+    inputs.extend(args.pgs.iter().cloned());
+    inputs.extend(args.reference_distribution.iter().cloned());
+    crate::output::check_outputs(
+        &[
+            prefixed(&args.output, super::PRS_TABLE),
+            prefixed(&args.output, ".prs_matches.tsv.gz"),
+        ],
+        &inputs,
+    )?;
     if !(0.0..=1.0).contains(&args.min_overlap) {
-        bail!(
+        crate::bail_input!(
             "--min-overlap must be between 0 and 1, got {}",
             args.min_overlap
         );

@@ -445,3 +445,61 @@ pub fn build_uneven_depth() -> Fixture {
     }
     fixture(dir, fasta, &[("chrT", 3000)], records, planted)
 }
+
+/// A 6 kb contig `chrT` with a 120 bp (AC)n repeat over 0-based 2950..3070, so it crosses the
+/// shard edge at 3000 for every shard size that divides 3000 (300, 1000, and a region split
+/// there), and about 40x of 100 bp reads from a genome with a heterozygous 4 bp deletion
+/// (two units) in the repeat and a het SNV on each side of it. Reads that end inside the
+/// repeat soft-clip their last bases, as aligners do, so realignment windows form there.
+pub fn build_str_across_edge() -> Fixture {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(23);
+    let mut reference = random_seq(&mut rng, 6000);
+    for k in 0..120 {
+        reference[2950 + k] = if k % 2 == 0 { b'A' } else { b'C' };
+    }
+    // Flanks that do not extend the repeat.
+    reference[2949] = b'G';
+    reference[3070] = b'T';
+    let (dir, fasta) = temp_fasta(&[("chrT", &reference)]);
+    let snv = |pos: usize| {
+        let alt = if reference[pos] == b'G' { b'T' } else { b'G' };
+        (pos as u64, vec![reference[pos]], vec![alt])
+    };
+    // Deletion of "ACAC" after the anchor 2949 (G), left-normalised.
+    let del = (
+        2949u64,
+        reference[2949..2954].to_vec(),
+        vec![reference[2949]],
+    );
+    let variants = [snv(2900), del, snv(3120)];
+    let v: Vec<(u64, &[u8], &[u8])> = variants
+        .iter()
+        .map(|(p, r, a)| (*p, &r[..], &a[..]))
+        .collect();
+    let hap1 = apply(&reference, &v);
+    let hap2 = apply(&reference, &[]);
+    let mut records = Vec::new();
+    for (h, hap) in [&hap1, &hap2].into_iter().enumerate() {
+        let mut i = 0;
+        while i + 100 <= hap.len() {
+            let name = format!("h{h}r{i}");
+            let ends_in_repeat = hap[i + 99].0.is_some_and(|p| (2960..3060).contains(&p));
+            if ends_in_repeat && i % 3 == 0 {
+                records.push(clipping_sam_line(&name, "chrT", hap, i, 100));
+            } else {
+                records.extend(sam_line(&name, "chrT", hap, i, 100, i % 2 == 1, true));
+            }
+            i += 5;
+        }
+    }
+    let planted = variants
+        .iter()
+        .map(|(p, r, a)| Planted {
+            pos: p + 1,
+            ref_allele: String::from_utf8(r.clone()).unwrap(),
+            alt: String::from_utf8(a.clone()).unwrap(),
+            copies: 1,
+        })
+        .collect();
+    fixture(dir, fasta, &[("chrT", 6000)], records, planted)
+}
