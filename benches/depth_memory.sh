@@ -11,11 +11,13 @@
 #
 # Each case runs RUNS times (median wall and peak RSS from /usr/bin/time); the 5,000x case runs
 # once more with --max-depth 1000. Planted-variant recall comes from benches/depth_recall.py.
-# Writes benches/results/depth_memory.md (DEPTH_RESULTS overrides).
+# Writes benches/results/depth_memory.md (DEPTH_RESULTS overrides), comparing with
+# benches/results/depth_memory_baseline.md (the code before the fix) when that exists.
 #
 # Environment: VARSTREAM_BIN (default target/release/varstream), VARSTREAM_COMMIT (default:
 # this checkout's HEAD when the binary is its own), RUNS (3), THREADS (2), MAX_DEPTH (250),
-# SHARD_SIZE (25000), DEPTH_CACHE (work/bench-depth), DEPTH_RESULTS.
+# SHARD_SIZE (25000), DEPTH_CACHE (work/bench-depth), DEPTH_RESULTS, DEPTH_NOTE (a line of text
+# put under the title).
 # Needs: python3, samtools, /usr/bin/time (installed here if missing), ONNX Runtime (make setup).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,6 +29,7 @@ MAX_DEPTH=${MAX_DEPTH:-250}
 SHARD_SIZE=${SHARD_SIZE:-25000}
 CACHE=${DEPTH_CACHE:-$ROOT/work/bench-depth}
 RESULTS=${DEPTH_RESULTS:-$ROOT/benches/results/depth_memory.md}
+BASELINE=$ROOT/benches/results/depth_memory_baseline.md  # compared against when present
 GEN=$ROOT/benches/depth_data.py
 START=$(date +%s)
 
@@ -64,8 +67,9 @@ rm -rf "$CALLS"; mkdir -p "$CALLS"
 if [ -n "${VARSTREAM_COMMIT:-}" ]; then
   COMMIT=$VARSTREAM_COMMIT
 elif [ "$BIN" = "$ROOT/target/release/varstream" ]; then
-  COMMIT=$(git rev-parse --short HEAD)
-  git diff --quiet HEAD -- src Cargo.toml Cargo.lock build.rs 2>/dev/null || COMMIT="$COMMIT (+ uncommitted changes)"
+  SRC=(src Cargo.toml Cargo.lock build.rs models)
+  COMMIT="$(git rev-parse --short HEAD) (varstream sources as of $(git log -1 --format=%h -- "${SRC[@]}"))"
+  git diff --quiet HEAD -- "${SRC[@]}" 2>/dev/null || COMMIT="$COMMIT + uncommitted changes"
 else
   COMMIT="unknown (set VARSTREAM_COMMIT)"
 fi
@@ -121,6 +125,7 @@ mkdir -p "$(dirname "$RESULTS")"
   echo
   echo "\`benches/depth_memory.sh\` (\`make bench-depth\`, also run by \`make bench\`), $(date -u '+%F %H:%M UTC')."
   echo
+  [ -z "${DEPTH_NOTE:-}" ] || { echo "$DEPTH_NOTE"; echo; }
   echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), $(free -g | awk '/Mem:/{print $2}') GiB; load average at start $LOAD (shared machine)"
   echo "- varstream: $COMMIT; binary \`$BIN\` (sha256 $BINSUM…, built $BINTIME)"
   echo "- data: \`${DATA#"$ROOT"/}\` from \`benches/depth_data.py\` (fixed seed), $GENERATED; 2 x 150 bp pairs, MAPQ 60"
@@ -136,6 +141,17 @@ mkdir -p "$(dirname "$RESULTS")"
   echo "- 5,000x chrM: $(ratio '5,000x chrM, 16.5 kb' '30x, 16.5 kb') the 30x 16.5 kb region"
   echo "- 30,000x pile-up: $(ratio '30,000x pile-up, 100 kb' '30x, 100 kb') the 30x 100 kb region, $(ratio '30,000x pile-up, 100 kb' '30x, 200 kb') the 30x 200 kb one"
   echo
+  if [ -s "$BASELINE" ] && [ "$(realpath "$BASELINE")" != "$(realpath "$RESULTS")" ]; then
+    echo "Against \`${BASELINE#"$ROOT"/}\` (peak RSS, median MB; wall, median s):"
+    echo
+    for row in "${ROWS[@]}"; do
+      IFS='|' read -r _ name _ _ _ md _ wall rss _ <<< "$row"
+      awk -F' [|] ' -v n="$(echo $name)" -v md="${md// /}" -v w="$(echo ${wall%% (*})" -v r="$(echo ${rss%% (*})" \
+        '$1 == "| " n && $5 + 0 == md + 0 {split($8, a, " "); split($7, b, " ");
+          printf "- %s, --max-depth %s: %s MB -> %s MB, %s s -> %s s\n", n, md, a[1], r, b[1], w}' "$BASELINE"
+    done
+    echo
+  fi
   if [ ${#MISSED[@]} -gt 0 ]; then
     echo "Planted variants not called (or called with another ALT):"
     echo
