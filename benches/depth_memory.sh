@@ -153,7 +153,7 @@ mkdir -p "$(dirname "$RESULTS")"
     echo
   fi
   if [ ${#MISSED[@]} -gt 0 ]; then
-    echo "Planted variants not called (or called with another ALT):"
+    echo "Planted variants missed (not called, or called with another ALT) or called with the other genotype:"
     echo
     printf '%s\n' "${MISSED[@]}"
     echo

@@ -6,7 +6,8 @@ position, after trimming REF/ALT to their minimal form, has it among its ALTs an
 that carries that ALT. Also counted: found with the planted genotype (0/1 vs 1/1), and other
 non-reference calls in the region (false positives: the data has no other variants).
 
-Prints one tab-separated line: found planted gt_match other, then, on stderr, what was missed.
+Prints one tab-separated line: found planted gt_match other; on stderr, what was missed or
+found with the other genotype.
 Usage: depth_recall.py TRUTH.tsv OUT.vcf.gz CONTIG:START-END
 """
 import gzip
@@ -34,7 +35,7 @@ def main():
             c, pos, ref, alt, gt = line.split()
             if c == contig and start <= int(pos) <= end:
                 truth[(c,) + minimal(int(pos), ref, alt)] = gt
-    found, gt_match, other = set(), 0, 0
+    found, gt_match, other, wrong_gt = set(), 0, 0, []
     with gzip.open(vcf_path, "rt") as f:
         for line in f:
             if line.startswith("#"):
@@ -51,11 +52,16 @@ def main():
                 if key in truth:
                     found.add(key)
                     dosage = called.count(i)
-                    gt_match += (dosage == 2) == (truth[key] == "1/1")
+                    if (dosage == 2) == (truth[key] == "1/1"):
+                        gt_match += 1
+                    else:
+                        wrong_gt.append("wrong GT: %s:%d %s>%s (%s) called %s" % (key + (truth[key], gt)))
                 else:
                     other += 1
     for key in sorted(set(truth) - found):
         print("missed: %s:%d %s>%s (%s)" % (key + (truth[key],)), file=sys.stderr)
+    for line in wrong_gt:
+        print(line, file=sys.stderr)
     print("%d\t%d\t%d\t%d" % (len(found), len(truth), gt_match, other))
 
 
