@@ -2,6 +2,7 @@
 # End-to-end benchmarks (not tests: timings vary by machine). Writes benches/results/*.
 #   1. wall time and peak memory, varstream vs bcftools mpileup|call, on the NA12878 dev set;
 #   2. peak memory vs region size on simulated reads (memory must not grow with the region).
+# `make bench` then runs benches/depth_memory.sh (peak memory at 5,000x and 30,000x; own data).
 # Needs: make build, hyperfine and bcftools (scripts/setup.sh installs bcftools; hyperfine is
 # installed here if missing), VARSTREAM_DATA, and for (2) work/sim from scripts/simulate_training.sh.
 set -euo pipefail
