@@ -125,6 +125,35 @@ pub fn median_depth(reads: &[AlignedRead], from: u64, to: u64) -> u16 {
     *covered.select_nth_unstable(mid).1
 }
 
+/// [`median_depth`] from reads' aligned blocks ([`crate::reads::aligned_blocks`]) instead of
+/// whole reads: the same number, without holding the reads.
+pub fn median_depth_of_blocks(blocks: &[Vec<(u64, u64)>], from: u64, to: u64) -> u16 {
+    let n = to.saturating_sub(from) as usize;
+    let mut diff = vec![0i32; n + 1];
+    for read in blocks {
+        for &(s, e) in read {
+            let (s, e) = (s.max(from), e.min(to));
+            if s < e {
+                diff[(s - from) as usize] += 1;
+                diff[(e - from) as usize] -= 1;
+            }
+        }
+    }
+    let mut depth = 0i32;
+    let mut covered: Vec<u16> = Vec::with_capacity(n);
+    for d in &diff[..n] {
+        depth += d;
+        if depth > 0 {
+            covered.push(depth.min(u16::MAX as i32) as u16);
+        }
+    }
+    if covered.is_empty() {
+        return 0;
+    }
+    let mid = covered.len() / 2;
+    *covered.select_nth_unstable(mid).1
+}
+
 /// An alternate allele at a site, relative to the anchor base.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AltKind {
@@ -512,6 +541,36 @@ pub fn allele_depths(assigned: &[Option<ReadAllele>], n_alts: usize) -> Vec<u32>
 mod tests {
     use super::*;
     use crate::reads::test_read as read;
+
+    #[test]
+    fn test_median_depth_of_blocks_matches_median_depth() {
+        let reads: Vec<AlignedRead> = (0..40u64)
+            .map(|i| read(i * 7 % 90, &"ACGT-ACGTT".repeat(3), vec![], false))
+            .collect();
+        let blocks: Vec<Vec<(u64, u64)>> = reads
+            .iter()
+            .map(|r| {
+                let mut b: Vec<(u64, u64)> = Vec::new();
+                for (k, &c) in r.bases.iter().enumerate() {
+                    let p = r.start + k as u64;
+                    if c <= crate::reads::DEL {
+                        match b.last_mut() {
+                            Some(x) if x.1 == p => x.1 = p + 1,
+                            _ => b.push((p, p + 1)),
+                        }
+                    }
+                }
+                b
+            })
+            .collect();
+        for (from, to) in [(0, 200), (10, 50), (95, 130), (300, 400)] {
+            assert_eq!(
+                median_depth_of_blocks(&blocks, from, to),
+                median_depth(&reads, from, to),
+                "{from}..{to}"
+            );
+        }
+    }
 
     #[test]
     fn test_median_depth_counts_covered_positions_in_range() {

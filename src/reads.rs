@@ -269,6 +269,36 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
     }))
 }
 
+/// Reference intervals `[start, end)` that a record's bases or deletions cover (`N` skips
+/// excluded), as [`crate::candidates::median_depth`] counts them; `None` for a record with
+/// no sequence or no aligned base, which [`from_record`] would not use either.
+pub fn aligned_blocks(rec: &bam::Record) -> Option<Vec<(u64, u64)>> {
+    if rec.seq_len() == 0 {
+        return None;
+    }
+    let mut pos = rec.pos().max(0) as u64;
+    let mut blocks: Vec<(u64, u64)> = Vec::new();
+    // Like `from_record`: every M/=/X/D position counts, N skips do not, and a record with
+    // no reference-consuming operation is not used.
+    let mut any_base = false;
+    for op in rec.cigar().iter() {
+        let (len, covers) = match *op {
+            Cigar::Match(n) | Cigar::Equal(n) | Cigar::Diff(n) | Cigar::Del(n) => (n as u64, true),
+            Cigar::RefSkip(n) => (n as u64, false),
+            _ => (0, false),
+        };
+        any_base |= len > 0;
+        if covers && len > 0 {
+            match blocks.last_mut() {
+                Some(b) if b.1 == pos => b.1 = pos + len,
+                _ => blocks.push((pos, pos + len)),
+            }
+        }
+        pos += len;
+    }
+    any_base.then_some(blocks)
+}
+
 /// Shift each indel to its leftmost equivalent position, so that reads aligned with the same
 /// event in different places of a repeat agree. `ref_seq` starts at `ref_start`.
 pub fn left_align(read: &mut AlignedRead, ref_seq: &[u8], ref_start: u64) {
@@ -382,13 +412,13 @@ pub const MAX_READ_SPAN: u64 = 1_000;
 /// be kept whatever comes next (its hash is above `max_depth / c` for the coverage seen so
 /// far, which only grows) is dropped before it is decoded, and the rest wait only until the
 /// reads starting at the same position have all been seen.
-pub struct DepthCap {
+pub struct DepthCap<T = AlignedRead> {
     cap: f64,
     /// Ends of the counted reads that may still cover the current start.
     ends: std::collections::BinaryHeap<std::cmp::Reverse<u64>>,
     group_start: u64,
-    pending: Vec<(f64, AlignedRead)>,
-    kept: Vec<AlignedRead>,
+    pending: Vec<(f64, T)>,
+    kept: Vec<T>,
     dropped: usize,
 }
 
@@ -397,7 +427,7 @@ fn hash_fraction(h: u64) -> f64 {
     (h >> 11) as f64 / (1u64 << 53) as f64
 }
 
-impl DepthCap {
+impl<T> DepthCap<T> {
     /// A cap of `max_depth` reads (at least 1).
     pub fn new(max_depth: usize) -> Self {
         Self {
@@ -430,7 +460,7 @@ impl DepthCap {
         start: u64,
         end: u64,
         hash: u64,
-        build: impl FnOnce() -> Result<Option<AlignedRead>>,
+        build: impl FnOnce() -> Result<Option<T>>,
     ) -> Result<()> {
         if start != self.group_start || self.ends.is_empty() {
             self.close_group();
@@ -453,7 +483,7 @@ impl DepthCap {
     }
 
     /// The kept reads in arrival order, and how many were dropped by the cap.
-    pub fn finish(mut self) -> (Vec<AlignedRead>, usize) {
+    pub fn finish(mut self) -> (Vec<T>, usize) {
         self.close_group();
         (self.kept, self.dropped)
     }
@@ -665,6 +695,42 @@ impl ReadSource {
         end: u64,
         filter: &ReadFilter,
     ) -> Result<ReadBatch> {
+        let (reads, counts) = self.fetch_with(contig, start, end, filter, |rec| {
+            from_record(rec).map(|r| r.ok())
+        })?;
+        Ok(ReadBatch {
+            reads,
+            start,
+            end,
+            counts,
+        })
+    }
+
+    /// The aligned blocks (reference intervals with a base or a deletion, not `N` skips) of
+    /// the reads [`ReadSource::fetch`] would keep: enough to measure depth, at a few bytes a
+    /// read.
+    pub fn fetch_blocks(
+        &mut self,
+        contig: &str,
+        start: u64,
+        end: u64,
+        filter: &ReadFilter,
+    ) -> Result<Vec<Vec<(u64, u64)>>> {
+        let (blocks, _) =
+            self.fetch_with(contig, start, end, filter, |rec| Ok(aligned_blocks(rec)))?;
+        Ok(blocks)
+    }
+
+    /// [`ReadSource::fetch`] with `build` making what is kept of each read (`Ok(None)`: the
+    /// read is not evidence).
+    pub fn fetch_with<T>(
+        &mut self,
+        contig: &str,
+        start: u64,
+        end: u64,
+        filter: &ReadFilter,
+        mut build: impl FnMut(&bam::Record) -> Result<Option<T>>,
+    ) -> Result<(Vec<T>, ReadCounts)> {
         let path = &self.path;
         let tid =
             self.reader.header().tid(contig.as_bytes()).ok_or_else(|| {
@@ -724,9 +790,9 @@ impl ReadSource {
                 if !wanted {
                     return Ok(None);
                 }
-                match from_record(&rec) {
-                    Ok(Ok(read)) => Ok(Some(read)),
-                    Ok(Err(_)) => {
+                match build(&rec) {
+                    Ok(Some(read)) => Ok(Some(read)),
+                    Ok(None) => {
                         unusable = true;
                         Ok(None)
                     }
@@ -747,12 +813,7 @@ impl ReadSource {
         ]
         .iter()
         .fold(counts.seen, |left, &n| left.saturating_sub(n));
-        Ok(ReadBatch {
-            reads,
-            start,
-            end,
-            counts,
-        })
+        Ok((reads, counts))
     }
 }
 

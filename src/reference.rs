@@ -104,6 +104,16 @@ impl Reference {
             // faidx::Reader::from_path builds missing indexes (fai_load3 with FAI_CREATE).
             rust_htslib::faidx::Reader::from_path(path)
                 .map_err(|e| anyhow::anyhow!("cannot index reference {}: {e}", path.display()))?;
+            if !fai_path.exists() {
+                // htslib could not write the index (a read-only folder) and says so only on
+                // stderr.
+                anyhow::bail!(
+                    "reference {} has no index and none can be written beside it: run \
+                     `samtools faidx {}` where it can be, or copy the FASTA to a writable folder",
+                    path.display(),
+                    path.display()
+                );
+            }
         }
         let text = std::fs::read_to_string(&fai_path)
             .with_context(|| format!("cannot read {}", fai_path.display()))?;

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use anyhow::Result;
 
 use crate::candidates::{
-    allele_depths, assign_reads, find_sites, median_depth, CandidateParams, Pileup, Site,
+    allele_depths, assign_reads, find_sites, median_depth, median_depth_of_blocks, CandidateParams,
+    Pileup, Site,
 };
 use crate::genotypes::{call, filter, posteriors_from_sets};
 use crate::reads::{left_align, AlignedRead, ReadBatch, ReadFilter, ReadSource};
@@ -74,8 +75,8 @@ pub fn tile_depth(
     if let Some(d) = p.tiles.get(&key) {
         return Ok(d);
     }
-    let batch = source.fetch(contig, ts, te, &p.filter)?;
-    let d = median_depth(&batch.reads, ts, te);
+    let blocks = source.fetch_blocks(contig, ts, te, &p.filter)?;
+    let d = median_depth_of_blocks(&blocks, ts, te);
     p.tiles.put(key, d);
     Ok(d)
 }
