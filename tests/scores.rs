@@ -107,6 +107,7 @@ fn prs_args(vcf: &Path, pgs: &[PathBuf], out: &Path) -> prs::PrsArgs {
 fn prs_edge_cases_log_every_row_and_sum_by_hand() {
     let d = tempfile::tempdir().unwrap();
     let (vcf, score) = edge_fixture(d.path());
+    std::fs::create_dir(d.path().join("out")).unwrap();
     let out = d.path().join("out/edge");
     // 7 of 14 rows survive: the default 0.75 overlap fails the score...
     let res = prs::run(&prs_args(&vcf, std::slice::from_ref(&score), &out)).unwrap();
@@ -609,6 +610,7 @@ fn score_after_call_writes_prs_and_expression() {
     let (vcf, score) = edge_fixture(d.path());
     let db = d.path().join("m.db");
     make_predictdb(&db);
+    std::fs::create_dir(d.path().join("run")).unwrap();
     let prefix = d.path().join("run/sample");
     scores::score_after_call(
         &vcf,

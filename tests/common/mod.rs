@@ -432,17 +432,8 @@ pub fn build_uneven_depth() -> Fixture {
         .iter()
         .map(|(p, r, a)| (*p, &r[..], &a[..]))
         .collect();
-    let hap1 = apply(&reference, &v);
-    let hap2 = apply(&reference, &[]);
-    let mut records = Vec::new();
-    for (h, hap) in [&hap1, &hap2].into_iter().enumerate() {
-        let mut i = 0;
-        while i + 100 <= hap.len() {
-            let name = format!("h{h}r{i}");
-            records.extend(sam_line(&name, "chrT", hap, i, 100, i % 2 == 1, true));
-            i += if i < 1500 { 5 } else { 2 };
-        }
-    }
+    let haps = [apply(&reference, &v), apply(&reference, &[])];
+    let records = reads_along(&haps, "chrT", |i| if i < 1500 { 5 } else { 2 });
     fixture(dir, fasta, &[("chrT", 3000)], records, planted)
 }
 
@@ -466,28 +457,19 @@ pub fn build_str_across_edge() -> Fixture {
         let alt = if reference[pos] == b'G' { b'T' } else { b'G' };
         (pos as u64, vec![reference[pos]], vec![alt])
     };
-    // Deletion of "ACAC" after the anchor 2949 (G), left-normalised.
+    // Deletion of "ACAC" after the anchor 2969 (G), left-normalised.
     let del = (
-        2949u64,
-        reference[2949..2954].to_vec(),
-        vec![reference[2949]],
+        2969u64,
+        reference[2969..2974].to_vec(),
+        vec![reference[2969]],
     );
     let variants = [snv(2900), del, snv(3120)];
     let v: Vec<(u64, &[u8], &[u8])> = variants
         .iter()
         .map(|(p, r, a)| (*p, &r[..], &a[..]))
         .collect();
-    let hap1 = apply(&reference, &v);
-    let hap2 = apply(&reference, &[]);
-    let mut records = Vec::new();
-    for (h, hap) in [&hap1, &hap2].into_iter().enumerate() {
-        let mut i = 0;
-        while i + 100 <= hap.len() {
-            let name = format!("h{h}r{i}");
-            records.extend(sam_line(&name, "chrT", hap, i, 100, i % 2 == 1, true));
-            i += 5;
-        }
-    }
+    let haps = [apply(&reference, &v), apply(&reference, &[])];
+    let records = reads_along(&haps, "chrT", |_| 5);
     let planted = variants
         .iter()
         .map(|(p, r, a)| Planted {
@@ -498,4 +480,19 @@ pub fn build_str_across_edge() -> Fixture {
         })
         .collect();
     fixture(dir, fasta, &[("chrT", 6000)], records, planted)
+}
+
+/// Perfect 100 bp reads along each haplotype, alternating strands, the next one starting
+/// `step(i)` bases after a read at `i`.
+fn reads_along(haps: &[Hap], contig: &str, step: impl Fn(usize) -> usize) -> Vec<(u64, String)> {
+    let mut records = Vec::new();
+    for (h, hap) in haps.iter().enumerate() {
+        let mut i = 0;
+        while i + 100 <= hap.len() {
+            let name = format!("h{h}r{i}");
+            records.extend(sam_line(&name, contig, hap, i, 100, i % 2 == 1, true));
+            i += step(i);
+        }
+    }
+    records
 }
