@@ -306,154 +306,6 @@ pub fn to_cram(fx: &Fixture) -> PathBuf {
     cram
 }
 
-/// A FASTA of `contigs` (header line without `>`, sequence; 60 bases a line) in a new
-/// temporary directory.
-pub fn temp_fasta(contigs: &[(&str, &[u8])]) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let fasta = dir.path().join("ref.fa");
-    write_fasta(&fasta, contigs);
-    (dir, fasta)
-}
-
-/// Write a FASTA of `contigs` (header line without `>`, sequence; 60 bases a line).
-pub fn write_fasta(fasta: &Path, contigs: &[(&str, &[u8])]) {
-    let mut text = String::new();
-    for (name, seq) in contigs {
-        text.push_str(&format!(">{name}\n"));
-        for c in seq.chunks(60) {
-            text.push_str(&String::from_utf8_lossy(c));
-            text.push('\n');
-        }
-    }
-    std::fs::write(fasta, text).unwrap();
-}
-
-/// Sorted, indexed `reads.bam` of `records` on `contigs`, and the fixture around it.
-fn fixture(
-    dir: tempfile::TempDir,
-    fasta: PathBuf,
-    contigs: &[(&str, usize)],
-    records: Vec<(u64, String)>,
-    planted: Vec<Planted>,
-) -> Fixture {
-    let header = sam_header(contigs, "FIXTURE");
-    let bam = dir.path().join("reads.bam");
-    write_alignments(&bam, &header, records, None);
-    Fixture {
-        dir,
-        fasta,
-        bam,
-        planted,
-    }
-}
-
-/// SAM line for read `hap[i..i + len]` as an aligner that never opens a long gap writes it:
-/// only the longer reference flank around the read's inserted bases is aligned, the rest is
-/// soft-clipped. Reads without inserted bases are written as by [`sam_line`].
-fn clipping_sam_line(name: &str, contig: &str, hap: &Hap, i: usize, len: usize) -> (u64, String) {
-    let slice = &hap[i..i + len];
-    let (Some(first_ins), Some(last_ins)) = (
-        slice.iter().position(|e| e.0.is_none()),
-        slice.iter().rposition(|e| e.0.is_none()),
-    ) else {
-        return sam_line(name, contig, hap, i, len, i % 2 == 1, true).unwrap();
-    };
-    let (pos, cigar) = if first_ins >= len - last_ins - 1 {
-        (
-            slice[0].0.unwrap(),
-            format!("{first_ins}M{}S", len - first_ins),
-        )
-    } else {
-        let aligned = len - last_ins - 1;
-        (
-            slice[last_ins + 1].0.unwrap(),
-            format!("{}S{aligned}M", len - aligned),
-        )
-    };
-    let seq: String = slice.iter().map(|e| e.1 as char).collect();
-    let flag = if i % 2 == 1 { 16 } else { 0 };
-    let line = format!(
-        "{name}\t{flag}\t{contig}\t{}\t60\t{cigar}\t*\t0\t0\t{seq}\t{}",
-        pos + 1,
-        "I".repeat(len)
-    );
-    (pos, line)
-}
-
-/// A 3 kb contig `chrT` and about 40x of 100 bp reads from a genome with one heterozygous
-/// 30 bp insertion after 0-based position 1500, which every read crossing it has soft-clipped
-/// instead of gapped (as aligners do with insertions near read ends). Only local realignment
-/// can show it to candidate finding.
-pub fn build_clipped_insertion() -> Fixture {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
-    let reference = random_seq(&mut rng, 3000);
-    let anchor = 1500u64;
-    // Left-normalised: the last inserted base differs from the anchor base.
-    let ins = loop {
-        let s = random_seq(&mut rng, 30);
-        if s[29] != reference[anchor as usize] {
-            break s;
-        }
-    };
-    let (dir, fasta) = temp_fasta(&[("chrT", &reference)]);
-    let ref_allele = vec![reference[anchor as usize]];
-    let alt: Vec<u8> = [&ref_allele[..], &ins[..]].concat();
-    let hap1 = apply(&reference, &[(anchor, &ref_allele, &alt)]);
-    let hap2 = apply(&reference, &[]);
-    let mut records = Vec::new();
-    for (h, hap) in [&hap1, &hap2].into_iter().enumerate() {
-        let mut i = 0;
-        while i + 100 <= hap.len() {
-            records.push(clipping_sam_line(&format!("h{h}r{i}"), "chrT", hap, i, 100));
-            i += 5;
-        }
-    }
-    let planted = vec![Planted {
-        pos: anchor + 1,
-        ref_allele: String::from_utf8(ref_allele).unwrap(),
-        alt: String::from_utf8(alt).unwrap(),
-        copies: 1,
-    }];
-    fixture(dir, fasta, &[("chrT", 3000)], records, planted)
-}
-
-/// A 3 kb contig `chrT` whose left half has about 40x of 100 bp reads and right half about
-/// 100x, with a het SNV in each half. A shard inside one half sees a depth unlike the whole
-/// contig's, so the tensors' depth-ratio feature shows whether calls depend on sharding.
-pub fn build_uneven_depth() -> Fixture {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
-    let reference = random_seq(&mut rng, 3000);
-    let (dir, fasta) = temp_fasta(&[("chrT", &reference)]);
-    let mut planted = Vec::new();
-    let mut variants: Vec<(u64, Vec<u8>, Vec<u8>)> = Vec::new();
-    for pos in [800usize, 2300] {
-        let alt = if reference[pos] == b'G' { b'T' } else { b'G' };
-        variants.push((pos as u64, vec![reference[pos]], vec![alt]));
-        planted.push(Planted {
-            pos: pos as u64 + 1,
-            ref_allele: (reference[pos] as char).to_string(),
-            alt: (alt as char).to_string(),
-            copies: 1,
-        });
-    }
-    let v: Vec<(u64, &[u8], &[u8])> = variants
-        .iter()
-        .map(|(p, r, a)| (*p, &r[..], &a[..]))
-        .collect();
-    let hap1 = apply(&reference, &v);
-    let hap2 = apply(&reference, &[]);
-    let mut records = Vec::new();
-    for (h, hap) in [&hap1, &hap2].into_iter().enumerate() {
-        let mut i = 0;
-        while i + 100 <= hap.len() {
-            let name = format!("h{h}r{i}");
-            records.extend(sam_line(&name, "chrT", hap, i, 100, i % 2 == 1, true));
-            i += if i < 1500 { 5 } else { 2 };
-        }
-    }
-    fixture(dir, fasta, &[("chrT", 3000)], records, planted)
-}
-
 /// Is this a CI run (`CI=true`)? There, tests must not skip for want of ONNX Runtime or mounts.
 pub fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
@@ -610,4 +462,194 @@ pub fn build_two_samples() -> (Fixture, Planted) {
     write_alignments(&bam, header, records, None);
     fx.bam = bam;
     (fx, bob)
+}
+
+/// The fixture's reads as `reads_ext.cram`, encoded against the fixture reference as an
+/// external reference: its `@SQ` lines carry `UR` and `M5`, and no sequence is embedded, so
+/// decoding needs the reference. ([`to_cram`] sets the reference only after the header is
+/// written, so htslib embeds the reference in that CRAM instead.)
+pub fn to_cram_with_external_reference(fx: &Fixture) -> PathBuf {
+    rust_htslib::faidx::Reader::from_path(&fx.fasta).unwrap(); // the .fai htslib needs
+    let cram = fx.dir.path().join("reads_ext.cram");
+    let mut reader = bam::Reader::from_path(&fx.bam).unwrap();
+    let text = String::from_utf8(reader.header().as_bytes().to_vec()).unwrap();
+    // With UR, htslib loads the reference while writing the header and adds M5 tags.
+    let text: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("@SQ") {
+                format!("{l}\tUR:{}\n", fx.fasta.display())
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    let view = bam::HeaderView::from_bytes(text.as_bytes());
+    let hdr = bam::Header::from_template(&view);
+    {
+        let mut w = bam::Writer::from_path(&cram, &hdr, bam::Format::Cram).unwrap();
+        w.set_reference(&fx.fasta).unwrap();
+        for r in reader.records() {
+            w.write(&r.unwrap()).unwrap();
+        }
+    }
+    bam::index::build(&cram, None, bam::index::Type::Bai, 1).unwrap();
+    let written = bam::Reader::from_path(&cram).unwrap();
+    let header = String::from_utf8_lossy(written.header().as_bytes()).into_owned();
+    assert!(
+        header
+            .lines()
+            .filter(|l| l.starts_with("@SQ"))
+            .all(|l| l.contains("\tM5:")),
+        "the CRAM should reference its reference by M5:\n{header}"
+    );
+    cram
+}
+
+/// A FASTA of `contigs` (header line without `>`, sequence; 60 bases a line) in a new
+/// temporary directory.
+pub fn temp_fasta(contigs: &[(&str, &[u8])]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let fasta = dir.path().join("ref.fa");
+    write_fasta(&fasta, contigs);
+    (dir, fasta)
+}
+
+/// Write a FASTA of `contigs` (header line without `>`, sequence; 60 bases a line).
+pub fn write_fasta(fasta: &Path, contigs: &[(&str, &[u8])]) {
+    let mut text = String::new();
+    for (name, seq) in contigs {
+        text.push_str(&format!(">{name}\n"));
+        for c in seq.chunks(60) {
+            text.push_str(&String::from_utf8_lossy(c));
+            text.push('\n');
+        }
+    }
+    std::fs::write(fasta, text).unwrap();
+}
+
+/// Sorted, indexed `reads.bam` of `records` on `contigs`, and the fixture around it.
+fn fixture(
+    dir: tempfile::TempDir,
+    fasta: PathBuf,
+    contigs: &[(&str, usize)],
+    records: Vec<(u64, String)>,
+    planted: Vec<Planted>,
+) -> Fixture {
+    let header = sam_header(contigs, "FIXTURE");
+    let bam = dir.path().join("reads.bam");
+    write_alignments(&bam, &header, records, None);
+    Fixture {
+        dir,
+        fasta,
+        bam,
+        planted,
+    }
+}
+
+/// SAM line for read `hap[i..i + len]` as an aligner that never opens a long gap writes it:
+/// only the longer reference flank around the read's inserted bases is aligned, the rest is
+/// soft-clipped. Reads without inserted bases are written as by [`sam_line`].
+fn clipping_sam_line(name: &str, contig: &str, hap: &Hap, i: usize, len: usize) -> (u64, String) {
+    let slice = &hap[i..i + len];
+    let (Some(first_ins), Some(last_ins)) = (
+        slice.iter().position(|e| e.0.is_none()),
+        slice.iter().rposition(|e| e.0.is_none()),
+    ) else {
+        return sam_line(name, contig, hap, i, len, i % 2 == 1, true).unwrap();
+    };
+    let (pos, cigar) = if first_ins >= len - last_ins - 1 {
+        (
+            slice[0].0.unwrap(),
+            format!("{first_ins}M{}S", len - first_ins),
+        )
+    } else {
+        let aligned = len - last_ins - 1;
+        (
+            slice[last_ins + 1].0.unwrap(),
+            format!("{}S{aligned}M", len - aligned),
+        )
+    };
+    let seq: String = slice.iter().map(|e| e.1 as char).collect();
+    let flag = if i % 2 == 1 { 16 } else { 0 };
+    let line = format!(
+        "{name}\t{flag}\t{contig}\t{}\t60\t{cigar}\t*\t0\t0\t{seq}\t{}",
+        pos + 1,
+        "I".repeat(len)
+    );
+    (pos, line)
+}
+
+/// A 3 kb contig `chrT` and about 40x of 100 bp reads from a genome with one heterozygous
+/// 30 bp insertion after 0-based position 1500, which every read crossing it has soft-clipped
+/// instead of gapped (as aligners do with insertions near read ends). Only local realignment
+/// can show it to candidate finding.
+pub fn build_clipped_insertion() -> Fixture {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let reference = random_seq(&mut rng, 3000);
+    let anchor = 1500u64;
+    // Left-normalised: the last inserted base differs from the anchor base.
+    let ins = loop {
+        let s = random_seq(&mut rng, 30);
+        if s[29] != reference[anchor as usize] {
+            break s;
+        }
+    };
+    let (dir, fasta) = temp_fasta(&[("chrT", &reference)]);
+    let ref_allele = vec![reference[anchor as usize]];
+    let alt: Vec<u8> = [&ref_allele[..], &ins[..]].concat();
+    let hap1 = apply(&reference, &[(anchor, &ref_allele, &alt)]);
+    let hap2 = apply(&reference, &[]);
+    let mut records = Vec::new();
+    for (h, hap) in [&hap1, &hap2].into_iter().enumerate() {
+        let mut i = 0;
+        while i + 100 <= hap.len() {
+            records.push(clipping_sam_line(&format!("h{h}r{i}"), "chrT", hap, i, 100));
+            i += 5;
+        }
+    }
+    let planted = vec![Planted {
+        pos: anchor + 1,
+        ref_allele: String::from_utf8(ref_allele).unwrap(),
+        alt: String::from_utf8(alt).unwrap(),
+        copies: 1,
+    }];
+    fixture(dir, fasta, &[("chrT", 3000)], records, planted)
+}
+
+/// A 3 kb contig `chrT` whose left half has about 40x of 100 bp reads and right half about
+/// 100x, with a het SNV in each half. A shard inside one half sees a depth unlike the whole
+/// contig's, so the tensors' depth-ratio feature shows whether calls depend on sharding.
+pub fn build_uneven_depth() -> Fixture {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let reference = random_seq(&mut rng, 3000);
+    let (dir, fasta) = temp_fasta(&[("chrT", &reference)]);
+    let mut planted = Vec::new();
+    let mut variants: Vec<(u64, Vec<u8>, Vec<u8>)> = Vec::new();
+    for pos in [800usize, 2300] {
+        let alt = if reference[pos] == b'G' { b'T' } else { b'G' };
+        variants.push((pos as u64, vec![reference[pos]], vec![alt]));
+        planted.push(Planted {
+            pos: pos as u64 + 1,
+            ref_allele: (reference[pos] as char).to_string(),
+            alt: (alt as char).to_string(),
+            copies: 1,
+        });
+    }
+    let v: Vec<(u64, &[u8], &[u8])> = variants
+        .iter()
+        .map(|(p, r, a)| (*p, &r[..], &a[..]))
+        .collect();
+    let hap1 = apply(&reference, &v);
+    let hap2 = apply(&reference, &[]);
+    let mut records = Vec::new();
+    for (h, hap) in [&hap1, &hap2].into_iter().enumerate() {
+        let mut i = 0;
+        while i + 100 <= hap.len() {
+            let name = format!("h{h}r{i}");
+            records.extend(sam_line(&name, "chrT", hap, i, 100, i % 2 == 1, true));
+            i += if i < 1500 { 5 } else { 2 };
+        }
+    }
+    fixture(dir, fasta, &[("chrT", 3000)], records, planted)
 }
