@@ -67,14 +67,17 @@ pub struct Fixture {
     pub planted: Vec<Planted>,
 }
 
-fn random_seq(rng: &mut impl Rng, n: usize) -> Vec<u8> {
+/// `n` random bases (ACGT).
+pub fn random_seq(rng: &mut impl Rng, n: usize) -> Vec<u8> {
     (0..n).map(|_| b"ACGT"[rng.random_range(0..4)]).collect()
 }
 
 /// One haplotype: each element is (reference position or None for inserted bases, base).
-type Hap = Vec<(Option<u64>, u8)>;
+pub type Hap = Vec<(Option<u64>, u8)>;
 
-fn apply(reference: &[u8], variants: &[(u64, &[u8], &[u8])]) -> Hap {
+/// The haplotype that `variants` (0-based POS, REF, ALT; sorted, non-overlapping) make of
+/// `reference`.
+pub fn apply(reference: &[u8], variants: &[(u64, &[u8], &[u8])]) -> Hap {
     // variants: (0-based pos, REF, ALT), sorted, non-overlapping
     let mut hap = Vec::new();
     let mut p = 0u64;
@@ -101,7 +104,7 @@ fn apply(reference: &[u8], variants: &[(u64, &[u8], &[u8])]) -> Hap {
 }
 
 /// SAM line for read `hap[i..i + len]`.
-fn sam_line(
+pub fn sam_line(
     name: &str,
     contig: &str,
     hap: &Hap,
@@ -303,11 +306,217 @@ pub fn to_cram(fx: &Fixture) -> PathBuf {
     cram
 }
 
+/// Is this a CI run (`CI=true`)? There, tests must not skip for want of ONNX Runtime or mounts.
+pub fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// [`have_ort`], but a missing ONNX Runtime fails the test when `CI=true` instead of skipping.
+pub fn require_ort() -> bool {
+    if have_ort() {
+        return true;
+    }
+    assert!(
+        !ci(),
+        "ONNX Runtime is required when CI=true (run `make setup`)"
+    );
+    false
+}
+
+/// The contigs of a FASTA file: (name up to the first space, sequence).
+pub fn read_fasta(path: &Path) -> Vec<(String, Vec<u8>)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    for line in text.lines() {
+        if let Some(h) = line.strip_prefix('>') {
+            let name = h.split_whitespace().next().unwrap_or("").to_string();
+            out.push((name, Vec::new()));
+        } else if let Some(last) = out.last_mut() {
+            last.1.extend_from_slice(line.trim_end().as_bytes());
+        }
+    }
+    out
+}
+
+/// 100 bp reads of `hap` starting every `step` bases, alternating strands, named
+/// `{prefix}r{n}`, each SAM line ending with `tags` (e.g. `"\tRG:Z:rg1"`, or empty).
+pub fn tiled_reads(
+    contig: &str,
+    hap: &Hap,
+    step: usize,
+    prefix: &str,
+    tags: &str,
+) -> Vec<(u64, String)> {
+    let mut records = Vec::new();
+    let mut i = 0;
+    let mut n = 0;
+    while i + 100 <= hap.len() {
+        let name = format!("{prefix}r{n}");
+        if let Some((pos, line)) = sam_line(&name, contig, hap, i, 100, n % 2 == 1, true) {
+            records.push((pos, format!("{line}{tags}")));
+        }
+        i += step;
+        n += 1;
+    }
+    records
+}
+
+/// The records of a BAM as SAM text lines (no tags) with their 0-based positions.
+pub fn sam_records(path: &Path) -> Vec<(u64, String)> {
+    let mut reader = bam::Reader::from_path(path).unwrap();
+    let names: Vec<String> = reader
+        .header()
+        .target_names()
+        .iter()
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let seq = String::from_utf8(r.seq().as_bytes()).unwrap();
+            let seq = if seq.is_empty() { "*".to_string() } else { seq };
+            let q: String = if r.qual().first().is_none_or(|&q| q == 255) {
+                "*".into()
+            } else {
+                r.qual().iter().map(|q| (q + 33) as char).collect()
+            };
+            let contig = if r.tid() < 0 {
+                "*".to_string()
+            } else {
+                names[r.tid() as usize].clone()
+            };
+            (
+                r.pos().max(0) as u64,
+                format!(
+                    "{}\t{}\t{contig}\t{}\t{}\t{}\t*\t0\t0\t{seq}\t{q}",
+                    String::from_utf8_lossy(r.qname()),
+                    r.flags(),
+                    r.pos() + 1,
+                    r.mapq(),
+                    r.cigar()
+                ),
+            )
+        })
+        .collect()
+}
+
+/// A long contig `chrL` of `len` bases with a het SNV about every `every` bases and about 40x
+/// of perfect 100 bp reads: enough work for a run to be interrupted, and a VCF of many
+/// records (tens of kB for 100 kb at one SNV per 50 bp).
+pub fn build_long(len: usize, every: usize) -> Fixture {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(13);
+    let reference = random_seq(&mut rng, len);
+    let (dir, fasta) = temp_fasta(&[("chrL", &reference)]);
+    let mut variants: Vec<(u64, Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut planted = Vec::new();
+    let mut pos = every / 2;
+    while pos + every / 2 < len {
+        let p = pos + rng.random_range(0..every / 4);
+        let alt = if reference[p] == b'G' { b'T' } else { b'G' };
+        variants.push((p as u64, vec![reference[p]], vec![alt]));
+        planted.push(Planted {
+            pos: p as u64 + 1,
+            ref_allele: (reference[p] as char).to_string(),
+            alt: (alt as char).to_string(),
+            copies: 1,
+        });
+        pos += every;
+    }
+    let v: Vec<(u64, &[u8], &[u8])> = variants
+        .iter()
+        .map(|(p, r, a)| (*p, &r[..], &a[..]))
+        .collect();
+    let hap1 = apply(&reference, &v);
+    let hap2 = apply(&reference, &[]);
+    let mut records = tiled_reads("chrL", &hap1, 5, "h0", "");
+    records.extend(tiled_reads("chrL", &hap2, 5, "h1", ""));
+    fixture(dir, fasta, &[("chrL", len)], records, planted)
+}
+
+/// [`build`]'s reference and reads as sample `ALICE` (read group `rgA`), plus a second sample
+/// `BOB` (read group `rgB`, about 40x) in the same BAM (`two_samples.bam`, which is
+/// `fx.bam`) carrying only a homozygous SNV at 0-based 2500 that ALICE lacks. `fx.planted`
+/// holds ALICE's variants; BOB's SNV is returned beside it.
+pub fn build_two_samples() -> (Fixture, Planted) {
+    let mut fx = build(true);
+    let reference = read_fasta(&fx.fasta).remove(0).1;
+    let p = 2500usize;
+    let alt = if reference[p] == b'C' { b'A' } else { b'C' };
+    let bob = Planted {
+        pos: p as u64 + 1,
+        ref_allele: (reference[p] as char).to_string(),
+        alt: (alt as char).to_string(),
+        copies: 2,
+    };
+    let hap = apply(&reference, &[(p as u64, &[reference[p]], &[alt])]);
+    let mut records: Vec<(u64, String)> = sam_records(&fx.bam)
+        .into_iter()
+        .map(|(pos, line)| (pos, format!("a{line}\tRG:Z:rgA")))
+        .collect();
+    records.extend(tiled_reads("chrT", &hap, 5, "b0", "\tRG:Z:rgB"));
+    records.extend(tiled_reads("chrT", &hap, 5, "b1", "\tRG:Z:rgB"));
+    let header = "@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chrT\tLN:3000\n@SQ\tSN:chrU\tLN:600\n\
+                  @RG\tID:rgA\tSM:ALICE\n@RG\tID:rgB\tSM:BOB\n";
+    let bam = fx.dir.path().join("two_samples.bam");
+    write_alignments(&bam, header, records, None);
+    fx.bam = bam;
+    (fx, bob)
+}
+
+/// The fixture's reads as `reads_ext.cram`, encoded against the fixture reference as an
+/// external reference: its `@SQ` lines carry `UR` and `M5`, and no sequence is embedded, so
+/// decoding needs the reference. ([`to_cram`] sets the reference only after the header is
+/// written, so htslib embeds the reference in that CRAM instead.)
+pub fn to_cram_with_external_reference(fx: &Fixture) -> PathBuf {
+    rust_htslib::faidx::Reader::from_path(&fx.fasta).unwrap(); // the .fai htslib needs
+    let cram = fx.dir.path().join("reads_ext.cram");
+    let mut reader = bam::Reader::from_path(&fx.bam).unwrap();
+    let text = String::from_utf8(reader.header().as_bytes().to_vec()).unwrap();
+    // With UR, htslib loads the reference while writing the header and adds M5 tags.
+    let text: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("@SQ") {
+                format!("{l}\tUR:{}\n", fx.fasta.display())
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    let view = bam::HeaderView::from_bytes(text.as_bytes());
+    let hdr = bam::Header::from_template(&view);
+    {
+        let mut w = bam::Writer::from_path(&cram, &hdr, bam::Format::Cram).unwrap();
+        w.set_reference(&fx.fasta).unwrap();
+        for r in reader.records() {
+            w.write(&r.unwrap()).unwrap();
+        }
+    }
+    bam::index::build(&cram, None, bam::index::Type::Bai, 1).unwrap();
+    let written = bam::Reader::from_path(&cram).unwrap();
+    let header = String::from_utf8_lossy(written.header().as_bytes()).into_owned();
+    assert!(
+        header
+            .lines()
+            .filter(|l| l.starts_with("@SQ"))
+            .all(|l| l.contains("\tM5:")),
+        "the CRAM should reference its reference by M5:\n{header}"
+    );
+    cram
+}
+
 /// A FASTA of `contigs` (header line without `>`, sequence; 60 bases a line) in a new
 /// temporary directory.
-fn temp_fasta(contigs: &[(&str, &[u8])]) -> (tempfile::TempDir, PathBuf) {
+pub fn temp_fasta(contigs: &[(&str, &[u8])]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let fasta = dir.path().join("ref.fa");
+    write_fasta(&fasta, contigs);
+    (dir, fasta)
+}
+
+/// Write a FASTA of `contigs` (header line without `>`, sequence; 60 bases a line).
+pub fn write_fasta(fasta: &Path, contigs: &[(&str, &[u8])]) {
     let mut text = String::new();
     for (name, seq) in contigs {
         text.push_str(&format!(">{name}\n"));
@@ -316,8 +525,7 @@ fn temp_fasta(contigs: &[(&str, &[u8])]) -> (tempfile::TempDir, PathBuf) {
             text.push('\n');
         }
     }
-    std::fs::write(&fasta, text).unwrap();
-    (dir, fasta)
+    std::fs::write(fasta, text).unwrap();
 }
 
 /// Sorted, indexed `reads.bam` of `records` on `contigs`, and the fixture around it.
