@@ -85,6 +85,12 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
     // ORT gets half the threads: pileup workers and inference overlap in time.
     let ort_threads = workers.div_ceil(2);
     let (info, onnx) = match &cfg.model {
+        Some(p) if !p.is_file() => {
+            return Err(crate::errors::input_error(format!(
+                "model file {} does not exist",
+                p.display()
+            )))
+        }
         Some(p) => (
             model::load_info(p).bad_input()?,
             OnnxModel::load(p, cfg.device, ort_threads).bad_input()?,

@@ -151,20 +151,11 @@ pub fn base_code(b: u8) -> u8 {
     }
 }
 
-/// Why a record cannot be used as evidence although it passed the filters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unusable {
-    /// Stored without its sequence (SEQ `*`), as some pipelines do for secondary copies.
-    NoSequence,
-    /// No aligned base (only clips or insertions).
-    NoAlignedBase,
-}
-
-/// Build an [`AlignedRead`] from a record, or say why it cannot be used. A CIGAR whose query
-/// length differs from the sequence's is corrupt input: an error naming the read.
-pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead, Unusable>> {
+/// A record whose CIGAR consumes another number of query bases than its SEQ holds is corrupt
+/// (SEQ `*`, length 0, is allowed: such reads are skipped).
+pub fn check_cigar_length(rec: &bam::Record) -> Result<()> {
     if rec.seq_len() == 0 {
-        return Ok(Err(Unusable::NoSequence));
+        return Ok(());
     }
     let query_len: usize = rec
         .cigar()
@@ -186,6 +177,25 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
             rec.seq_len()
         )));
     }
+    Ok(())
+}
+
+/// Why a record cannot be used as evidence although it passed the filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unusable {
+    /// Stored without its sequence (SEQ `*`), as some pipelines do for secondary copies.
+    NoSequence,
+    /// No aligned base (only clips or insertions).
+    NoAlignedBase,
+}
+
+/// Build an [`AlignedRead`] from a record, or say why it cannot be used. A CIGAR whose query
+/// length differs from the sequence's is corrupt input: an error naming the read.
+pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead, Unusable>> {
+    if rec.seq_len() == 0 {
+        return Ok(Err(Unusable::NoSequence));
+    }
+    check_cigar_length(rec)?;
     let seq = rec.seq();
     let qual = rec.qual();
     let no_qual = qual.first().is_none_or(|&q| q == 255);
@@ -198,6 +208,10 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
     let mut qpos = 0usize;
     let q_at = |i: usize| if no_qual { MISSING_BASEQ } else { qual[i] };
     for op in rec.cigar().iter() {
+        // Zero-length operations (`0M`, `0I`) are legal and mean nothing.
+        if op.len() == 0 {
+            continue;
+        }
         match *op {
             Cigar::Match(n) | Cigar::Equal(n) | Cigar::Diff(n) => {
                 for _ in 0..n {
@@ -543,6 +557,99 @@ pub struct ReadSource {
     read_groups: Option<std::collections::HashSet<Vec<u8>>>,
 }
 
+/// An index made from another file, or from this file before it was rewritten, points
+/// htslib at arbitrary bytes, and htslib does not notice when they happen to decode. Check a
+/// `.bai` against its BAM: every chunk offset it lists must land on a BGZF block inside the
+/// file. An index merely older than its file is only a warning (as in htslib and samtools):
+/// copies made in the wrong order are common and harmless.
+fn check_index(path: &Path) -> Result<()> {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let mut candidates = Vec::new();
+    for ext in ["bai", "csi", "crai"] {
+        candidates.push(PathBuf::from(format!("{}.{ext}", path.display())));
+        candidates.push(path.with_extension(ext));
+    }
+    let Some(index) = candidates.into_iter().find(|p| p.is_file()) else {
+        return Ok(()); // htslib's own error says it is missing
+    };
+    if let (Some(d), Some(i)) = (modified(path), modified(&index)) {
+        if i < d {
+            log::warn!(
+                "index {} is older than {}; if the file was rewritten, re-index it (`samtools index`)",
+                index.display(),
+                path.display()
+            );
+        }
+    }
+    if index.extension().is_none_or(|e| e != "bai") {
+        return Ok(());
+    }
+    let mismatch = |why: String| {
+        input_error(format!(
+            "index {} does not match {} ({why}): was it made from another file, or before the \
+             file was rewritten? (`samtools index {}`)",
+            index.display(),
+            path.display(),
+            path.display()
+        ))
+    };
+    let bytes = std::fs::read(&index)
+        .map_err(|e| input_error(format!("cannot read index {}: {e}", index.display())))?;
+    let offsets = bai_chunk_offsets(&bytes).ok_or_else(|| mismatch("not a BAI index".into()))?;
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)
+        .map_err(|e| input_error(format!("cannot open {}: {e}", path.display())))?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    // Up to 256 offsets spread over the index: enough to catch another file's layout.
+    let step = offsets.len().div_ceil(256).max(1);
+    for &off in offsets.iter().step_by(step) {
+        let block = off >> 16;
+        let mut magic = [0u8; 4];
+        let ok = block < len
+            && f.seek(SeekFrom::Start(block)).is_ok()
+            && f.read_exact(&mut magic).is_ok()
+            && magic == [0x1f, 0x8b, 0x08, 0x04];
+        if !ok {
+            return Err(mismatch(format!("no BGZF block at byte {block}")));
+        }
+    }
+    Ok(())
+}
+
+/// The chunk start offsets (BGZF virtual offsets) of a BAI index, or `None` if it is not one.
+fn bai_chunk_offsets(b: &[u8]) -> Option<Vec<u64>> {
+    let mut at = 0usize;
+    let mut take = |n: usize| -> Option<&[u8]> {
+        let s = b.get(at..at + n)?;
+        at += n;
+        Some(s)
+    };
+    let u32_at = |s: &[u8]| u32::from_le_bytes(s.try_into().unwrap_or([0; 4]));
+    if take(4)? != b"BAI\x01" {
+        return None;
+    }
+    let n_ref = u32_at(take(4)?);
+    let mut out = Vec::new();
+    for _ in 0..n_ref {
+        let n_bin = u32_at(take(4)?);
+        for _ in 0..n_bin {
+            let bin = u32_at(take(4)?);
+            let n_chunk = u32_at(take(4)?);
+            for _ in 0..n_chunk {
+                let beg = u64::from_le_bytes(take(8)?.try_into().ok()?);
+                take(8)?;
+                // Bin 37450 is htslib's pseudo-bin of counts, not offsets to blocks.
+                if bin != 37450 {
+                    out.push(beg);
+                }
+            }
+        }
+        let n_intv = u32_at(take(4)?);
+        take(8 * n_intv as usize)?;
+    }
+    Some(out)
+}
+
 /// Contig names and lengths from a BAM/CRAM header.
 pub fn header_contigs(header: &bam::HeaderView) -> Vec<(String, u64)> {
     (0..header.target_count())
@@ -590,6 +697,9 @@ impl ReadSource {
         // where a query reaches the missing part.
         if what == "BAM" {
             crate::input::check_complete(path, what)?;
+        }
+        if what == "BAM" {
+            check_index(path)?;
         }
         let mut reader = bam::IndexedReader::from_path(path).map_err(|e| {
             let hint = if path.extension().is_some_and(|e| e == "bam" || e == "cram") {
@@ -758,6 +868,10 @@ impl ReadSource {
                     from + 1
                 ))
             })?;
+            // Checked for every record, not only those the depth cap keeps: corrupt input is
+            // an error wherever it is.
+            check_cigar_length(&rec)
+                .map_err(|e| input_error(format!("{}: {contig}: {e:#}", path.display())))?;
             let rec_end = rec.reference_end().max(rec.pos() + 1) as u64;
             let rec_start = rec.pos().max(0) as u64;
             // Reads before `start` only count coverage; report only the wanted interval.

@@ -258,6 +258,9 @@ impl Cols {
         let weight: f64 = w
             .parse()
             .with_context(|| format!("effect_weight {w:?} is not a number"))?;
+        if !weight.is_finite() {
+            bail!("effect_weight {w:?} is not a finite number");
+        }
         let other = opt(self.other).to_ascii_uppercase();
         let inferred = opt(self.infer_other).to_ascii_uppercase();
         // hm_inferOtherAllele lists every candidate as "A/G" when ambiguous; only a single

@@ -447,6 +447,20 @@ pub fn run(args: &PrsArgs) -> Result<Vec<ScoreResult>> {
         .flat_map(|f| f.rows.iter())
         .filter_map(|r| Some((chrom_key(&r.chrom), r.pos?)))
         .collect();
+    // Positions of another build match nothing, or the wrong variants: refuse, don't score.
+    if let Some(vcf_build) = vcf_genotypes::header_build(&args.vcf).bad_input()? {
+        for f in &files {
+            if vcf_genotypes::normalize_build(&f.build).is_some_and(|b| b != vcf_build) {
+                crate::bail_input!(
+                    "{}: positions are on {} but VCF {} is {vcf_build} (its header says so): use \
+                     the scoring file harmonized to {vcf_build} (`*_hmPOS_{vcf_build}`)",
+                    f.path.display(),
+                    f.build,
+                    args.vcf.display()
+                );
+            }
+        }
+    }
     let vcf = vcf_genotypes::load_sites(&args.vcf, |c, p| wanted.contains(&(c.to_string(), p)))
         .bad_input()?;
     let mean_impute = match args.imputation {

@@ -125,6 +125,51 @@ pub(crate) fn genotypes(rec: &bcf::Record, n: usize) -> Vec<Gt> {
         .collect()
 }
 
+/// `GRCh37` or `GRCh38` when a build name says so (`hg19`, `b37`, `GRCh38.p14`, ...).
+pub fn normalize_build(name: &str) -> Option<&'static str> {
+    let n = name.to_ascii_lowercase();
+    if n.contains("grch38") || n.contains("hg38") || n.contains("b38") {
+        Some("GRCh38")
+    } else if n.contains("grch37") || n.contains("hg19") || n.contains("b37") || n.contains("hs37")
+    {
+        Some("GRCh37")
+    } else {
+        None
+    }
+}
+
+/// The genome build a VCF's header shows, if it shows one clearly: chromosome 1 or 20's
+/// length (which differ between GRCh37 and GRCh38), a contig's `assembly=`, or the
+/// `##reference` name. `None` when nothing says, or the signs disagree.
+pub fn header_build(path: &Path) -> Result<Option<&'static str>> {
+    let reader = open(path)?;
+    let mut signs: Vec<&'static str> = Vec::new();
+    for rec in reader.header().header_records() {
+        match rec {
+            bcf::header::HeaderRecord::Contig { values, .. } => {
+                let id = values.get("ID").map(String::as_str).unwrap_or("");
+                let len = values.get("length").map(String::as_str).unwrap_or("");
+                let bare = id.strip_prefix("chr").unwrap_or(id);
+                signs.extend(match (bare, len) {
+                    ("1", "249250621") | ("20", "63025520") => Some("GRCh37"),
+                    ("1", "248956422") | ("20", "64444167") => Some("GRCh38"),
+                    _ => None,
+                });
+                signs.extend(values.get("assembly").and_then(|a| normalize_build(a)));
+            }
+            bcf::header::HeaderRecord::Generic { key, value } if key == "reference" => {
+                signs.extend(normalize_build(&value));
+            }
+            _ => {}
+        }
+    }
+    signs.dedup();
+    Ok(match signs.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    })
+}
+
 /// Records of a VCF at the loci `wanted(chrom_key, pos)` accepts, keyed by (chrom key, pos).
 #[derive(Debug, Default)]
 pub struct VcfSites {
