@@ -560,8 +560,9 @@ pub struct ReadSource {
 /// An index made from another file, or from this file before it was rewritten, points
 /// htslib at arbitrary bytes, and htslib does not notice when they happen to decode. Check a
 /// `.bai` against its BAM: every chunk offset it lists must land on a BGZF block inside the
-/// file. An index merely older than its file is only a warning (as in htslib and samtools):
-/// copies made in the wrong order are common and harmless.
+/// file. An index more than a minute older than its file is refused too (htslib only warns):
+/// offsets of the old contents can land on the new contents' blocks and give other reads
+/// without any error.
 fn check_index(path: &Path) -> Result<()> {
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let mut candidates = Vec::new();
@@ -572,13 +573,18 @@ fn check_index(path: &Path) -> Result<()> {
     let Some(index) = candidates.into_iter().find(|p| p.is_file()) else {
         return Ok(()); // htslib's own error says it is missing
     };
+    // A minute's grace: copies of a file and its index land in either order, moments apart.
     if let (Some(d), Some(i)) = (modified(path), modified(&index)) {
-        if i < d {
-            log::warn!(
-                "index {} is older than {}; if the file was rewritten, re-index it (`samtools index`)",
+        if i + std::time::Duration::from_secs(60) < d {
+            // htslib only warns, and an index of the file's former contents can point at
+            // the new contents' blocks and give other reads without any error.
+            return Err(input_error(format!(
+                "index {} is older than {}: re-index it (`samtools index {}`), or, if the \
+                 index is known to be current (copied before its file), `touch` it",
                 index.display(),
+                path.display(),
                 path.display()
-            );
+            )));
         }
     }
     if index.extension().is_none_or(|e| e != "bai") {
@@ -860,14 +866,20 @@ impl ReadSource {
         let mut counts = ReadCounts::default();
         let mut cap = DepthCap::new(filter.max_depth);
         let mut rec = bam::Record::new();
+        // htslib refuses a corrupt record before its name can be read: name the last good one.
+        let mut last_good: Option<(String, i64)> = None;
         while let Some(r) = self.reader.read(&mut rec) {
             r.map_err(|e| {
-                input_error(format!(
-                    "{}: corrupt record near {contig}:{}: {e}",
-                    path.display(),
-                    from + 1
-                ))
+                let at = match &last_good {
+                    Some((name, pos)) => format!("after read {name} at {contig}:{}", pos + 1),
+                    None => format!(
+                        "in the first record of the query {contig}:{}-{end}",
+                        from + 1
+                    ),
+                };
+                input_error(format!("{}: corrupt record {at}: {e}", path.display()))
             })?;
+            last_good = Some((String::from_utf8_lossy(rec.qname()).into_owned(), rec.pos()));
             // Checked for every record, not only those the depth cap keeps: corrupt input is
             // an error wherever it is.
             check_cigar_length(&rec)

@@ -410,7 +410,8 @@ fn reads_stale_index_older_than_bam() {
         .unwrap();
     let out = out_dir(fx.dir.path(), "out");
     let o = call(&fx, &changed, &out.join("calls.vcf.gz"), &[]);
-    assert_fails(&o, &[INPUT, OTHER], &["changed.bam"]);
+    let last = assert_fails(&o, &[INPUT], &["changed.bam"]);
+    assert!(last.contains("older than"), "{last}");
     assert_empty(&out);
 }
 
@@ -576,7 +577,10 @@ fn reads_cigar_and_sequence_lengths_differ() {
     std::fs::copy(bai(&twin), bai(&bad)).unwrap();
     let out = out_dir(fx.dir.path(), "out");
     let o = call(&fx, &bad, &out.join("calls.vcf.gz"), &[]);
-    assert_fails(&o, &[INPUT], &["bad_cigar.bam", "badread1"]);
+    // htslib refuses the record while decoding it, before its name can be read, so the
+    // error names the file and locates it by the read before it.
+    let last = assert_fails(&o, &[INPUT], &["bad_cigar.bam", "corrupt record"]);
+    assert!(last.contains("after read"), "{last}");
     assert_empty(&out);
 }
 
