@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::Result;
-use rust_htslib::bcf::{self, Read as _};
+use rust_htslib::bcf::Read as _;
 
 use crate::reference::{RefCursor, Reference};
 use crate::regions::{read_bed, Interval};
@@ -99,8 +99,7 @@ pub fn load_calls(
     reference: &Reference,
     within: &[Interval],
 ) -> Result<HashMap<AlleleKey, u8>> {
-    let mut reader = bcf::Reader::from_path(path)
-        .map_err(|e| anyhow::anyhow!("cannot open VCF {}: {e}", path.display()))?;
+    let mut reader = crate::scores::vcf_genotypes::open(path)?;
     let header = reader.header().clone();
     let pass = header.name_to_id(b"PASS").ok();
     let mut out = HashMap::new();

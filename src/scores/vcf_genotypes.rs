@@ -62,7 +62,58 @@ pub(crate) fn open(path: &Path) -> Result<bcf::Reader> {
     if !path.is_file() {
         bail!("VCF {} does not exist", path.display());
     }
+    check_readable(path)?;
     bcf::Reader::from_path(path).with_context(|| format!("cannot open VCF {}", path.display()))
+}
+
+/// The empty block that ends every complete BGZF file.
+const BGZF_EOF: [u8; 28] = [
+    31, 139, 8, 4, 0, 0, 0, 0, 0, 255, 6, 0, 66, 67, 2, 0, 27, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+];
+
+/// Refuse what htslib would hand rust-htslib as a NULL header (which rust-htslib does not
+/// check: a crash): a file whose header htslib cannot read (no `#CHROM` line, a malformed
+/// header line, not a VCF/BCF at all, a bgzipped file cut inside its header). A bgzipped
+/// file must also end with the BGZF EOF block, so a truncated file is an error, not a VCF
+/// silently shorter than the one written.
+fn check_readable(path: &Path) -> Result<()> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    use rust_htslib::htslib;
+    let name = path.display();
+    let mut f = std::fs::File::open(path).with_context(|| format!("cannot open VCF {name}"))?;
+    let mut head = [0u8; 18];
+    let n = f.read(&mut head).with_context(|| format!("cannot read VCF {name}"))?;
+    // gzip with FEXTRA whose first subfield is BGZF's "BC".
+    if n == 18 && head[..4] == [31, 139, 8, 4] && head[12..14] == *b"BC" {
+        let mut tail = [0u8; 28];
+        let whole = f.seek(SeekFrom::End(-28)).is_ok() && f.read_exact(&mut tail).is_ok();
+        if !whole || tail != BGZF_EOF {
+            bail!("{name}: bgzipped but truncated (no BGZF end-of-file block)");
+        }
+    }
+    let c_path = path
+        .to_str()
+        .and_then(|p| std::ffi::CString::new(p).ok())
+        .with_context(|| format!("VCF path {name} is not valid UTF-8"))?;
+    // SAFETY: a plain open / read header / close on a file path; every pointer is checked
+    // before use and freed once.
+    let header_ok = unsafe {
+        let fp = htslib::hts_open(c_path.as_ptr(), c"r".as_ptr());
+        if fp.is_null() {
+            bail!("cannot open VCF {name}");
+        }
+        let hdr = htslib::bcf_hdr_read(fp);
+        let ok = !hdr.is_null();
+        if ok {
+            htslib::bcf_hdr_destroy(hdr);
+        }
+        htslib::hts_close(fp);
+        ok
+    };
+    if !header_ok {
+        bail!("{name}: not a VCF/BCF, or its header cannot be read (it needs ##fileformat and #CHROM lines)");
+    }
+    Ok(())
 }
 
 /// Sample names of an open reader, in header order.
@@ -176,5 +227,31 @@ mod tests {
         assert_eq!(allele_count(s.gts[2], 1), Some(2.0));
         assert_eq!(allele_count(s.gts[3], 2), Some(2.0));
         assert_eq!(s.variant_id(2), "chr1:10:A:T");
+    }
+
+    #[test]
+    fn unreadable_headers_and_truncated_bgzip_are_errors() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let err = |name: &str, bytes: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            format!("{:#}", samples(&p).unwrap_err())
+        };
+        let no_chrom = "##fileformat=VCFv4.2\n##contig=<ID=1>\n1\t5\t.\tA\tC\t.\t.\t.\n";
+        assert!(err("h.vcf", no_chrom.as_bytes()).contains("header cannot be read"));
+        assert!(err("n.vcf", b"not a vcf\n").contains("header cannot be read"));
+        let text = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n";
+        let gz = dir.path().join("ok.vcf.gz");
+        {
+            let mut w = rust_htslib::bgzf::Writer::from_path(&gz).unwrap();
+            w.write_all(text.as_bytes()).unwrap();
+        }
+        let bytes = std::fs::read(&gz).unwrap();
+        assert_eq!(samples(&gz).unwrap(), ["S"]);
+        let e = err("t.vcf.gz", &bytes[..bytes.len() - 28]);
+        assert!(e.contains("t.vcf.gz: bgzipped but truncated"), "{e}");
+        let e = err("c.vcf.gz", &bytes[..20]);
+        assert!(e.contains("truncated"), "{e}");
     }
 }
