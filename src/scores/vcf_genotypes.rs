@@ -118,6 +118,11 @@ fn check_readable(path: &Path) -> Result<()> {
 
 /// Sample names of an open reader, in header order.
 pub(crate) fn header_samples(reader: &bcf::Reader) -> Vec<String> {
+    // Without samples htslib's name array is NULL, which rust-htslib's `samples()` makes
+    // into a slice: undefined behaviour (a panic with debug assertions).
+    if reader.header().sample_count() == 0 {
+        return Vec::new();
+    }
     reader
         .header()
         .samples()
@@ -227,6 +232,27 @@ mod tests {
         assert_eq!(allele_count(s.gts[2], 1), Some(2.0));
         assert_eq!(allele_count(s.gts[3], 2), Some(2.0));
         assert_eq!(s.variant_id(2), "chr1:10:A:T");
+    }
+
+    #[test]
+    fn sites_only_vcf_has_no_samples() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.vcf");
+        std::fs::write(
+            &p,
+            "##fileformat=VCFv4.2\n##contig=<ID=1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n\
+             1\t5\t.\tA\tC\t.\t.\t.\n",
+        )
+        .unwrap();
+        let mut n = 0;
+        let samples = for_each_site(&p, |s| {
+            n += 1;
+            assert!(s.gts.is_empty());
+            Ok(())
+        })
+        .unwrap();
+        assert!(samples.is_empty());
+        assert_eq!(n, 1);
     }
 
     #[test]
