@@ -145,7 +145,10 @@ pub fn for_each_site(path: &Path, mut f: impl FnMut(&GenotypedSite) -> Result<()
             Some(rid) => String::from_utf8_lossy(rec.header().rid2name(rid)?).into_owned(),
             None => bail!("{}: record {line} has no chromosome", path.display()),
         };
-        let pos = rec.pos() as u64 + 1;
+        // POS 0 (a telomere) is -1 in htslib.
+        let Ok(pos) = u64::try_from(rec.pos() + 1) else {
+            bail!("{}: record {line} has position {}", path.display(), rec.pos() + 1);
+        };
         let site = GenotypedSite {
             id: String::from_utf8_lossy(&rec.id()).into_owned(),
             alleles: rec
@@ -232,6 +235,25 @@ mod tests {
         assert_eq!(allele_count(s.gts[2], 1), Some(2.0));
         assert_eq!(allele_count(s.gts[3], 2), Some(2.0));
         assert_eq!(s.variant_id(2), "chr1:10:A:T");
+    }
+
+    #[test]
+    fn pos_zero_is_position_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("z.vcf");
+        std::fs::write(
+            &p,
+            "##fileformat=VCFv4.2\n##contig=<ID=1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n\
+             1\t0\t.\tA\tC\t.\t.\t.\n",
+        )
+        .unwrap();
+        let mut pos = Vec::new();
+        for_each_site(&p, |s| {
+            pos.push(s.pos);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(pos, [0]);
     }
 
     #[test]
