@@ -356,7 +356,7 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
         n += 1;
         r.with_context(|| format!("{}: cannot parse record {n}", path.display()))?;
         let contig = match rec.rid() {
-            Some(rid) => String::from_utf8_lossy(header.rid2name(rid)?).into_owned(),
+            Some(rid) => vcf_genotypes::chrom_name(&header, rid, path, n)?,
             None => bail!("{}: record {n} has no chromosome", path.display()),
         };
         let locus = || format!("{}: at {contig}:{}", path.display(), rec.pos() + 1);

@@ -131,6 +131,23 @@ pub(crate) fn header_samples(reader: &bcf::Reader) -> Vec<String> {
         .collect()
 }
 
+/// The chromosome name of record number `n` of `path`. It must be UTF-8: rust-htslib unwraps
+/// it as UTF-8 whenever it describes the record in an error (a panic on e.g. a missing GT).
+pub(crate) fn chrom_name(
+    header: &bcf::header::HeaderView,
+    rid: u32,
+    path: &Path,
+    n: u64,
+) -> Result<String> {
+    let name = header
+        .rid2name(rid)
+        .with_context(|| format!("{}: record {n}: unknown chromosome", path.display()))?;
+    match std::str::from_utf8(name) {
+        Ok(s) => Ok(s.to_string()),
+        Err(_) => bail!("{}: record {n}: chromosome name is not UTF-8", path.display()),
+    }
+}
+
 /// Stream every record of `path` to `f` (with the sample names), in file order.
 pub fn for_each_site(path: &Path, mut f: impl FnMut(&GenotypedSite) -> Result<()>) -> Result<Vec<String>> {
     let mut reader = open(path)?;
@@ -142,7 +159,7 @@ pub fn for_each_site(path: &Path, mut f: impl FnMut(&GenotypedSite) -> Result<()
         line += 1;
         r.with_context(|| format!("{}: cannot parse record {line}", path.display()))?;
         let chrom = match rec.rid() {
-            Some(rid) => String::from_utf8_lossy(rec.header().rid2name(rid)?).into_owned(),
+            Some(rid) => chrom_name(rec.header(), rid, path, line)?,
             None => bail!("{}: record {line} has no chromosome", path.display()),
         };
         // POS 0 (a telomere) is -1 in htslib.
@@ -254,6 +271,20 @@ mod tests {
         })
         .unwrap();
         assert_eq!(pos, [0]);
+    }
+
+    #[test]
+    fn non_utf8_chromosome_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("u.vcf");
+        std::fs::write(
+            &p,
+            b"##fileformat=VCFv4.2\n##contig=<ID=c\xff>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n\
+              c\xff\t5\t.\tA\tC\t.\t.\t.\tDP\t3\n",
+        )
+        .unwrap();
+        let e = format!("{:#}", for_each_site(&p, |_| Ok(())).unwrap_err());
+        assert!(e.contains("u.vcf: record 1: chromosome name is not UTF-8"), "{e}");
     }
 
     #[test]
