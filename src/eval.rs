@@ -107,7 +107,8 @@ pub fn load_calls(
     for (n, rec) in (1u64..).zip(reader.records()) {
         let rec = rec.map_err(|e| anyhow::anyhow!("bad record in {}: {e}", path.display()))?;
         let Some(rid) = rec.rid() else { continue };
-        let contig = crate::scores::vcf_genotypes::chrom_name(&header, rid, path, n)?;
+        // The record's header: htslib adds undeclared contigs to the reader's header.
+        let contig = crate::scores::vcf_genotypes::chrom_name(rec.header(), rid, path, n)?;
         let pos = rec.pos() as u64;
         if !within
             .iter()

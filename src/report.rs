@@ -356,14 +356,16 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
         n += 1;
         r.with_context(|| format!("{}: cannot parse record {n}", path.display()))?;
         let contig = match rec.rid() {
-            Some(rid) => vcf_genotypes::chrom_name(&header, rid, path, n)?,
+            // The record's header, not `header`: htslib adds contigs and FILTERs the header
+            // does not declare to the reader's header as it meets them.
+            Some(rid) => vcf_genotypes::chrom_name(rec.header(), rid, path, n)?,
             None => bail!("{}: record {n} has no chromosome", path.display()),
         };
         let locus = || format!("{}: at {contig}:{}", path.display(), rec.pos() + 1);
         let alleles = rec.alleles();
         let mut filters: Vec<String> = rec
             .filters()
-            .map(|id| String::from_utf8_lossy(&header.id_to_name(id)).into_owned())
+            .map(|id| String::from_utf8_lossy(&rec.header().id_to_name(id)).into_owned())
             .collect();
         if filters.is_empty() {
             filters.push("PASS".into());
@@ -597,6 +599,30 @@ mod tests {
         assert_eq!(classify(b"AC", b"GT"), AlleleKind::Mnp);
         assert_eq!(classify(b"AC", b"T"), AlleleKind::Complex);
         assert_eq!(classify(b"A", b"<DEL>"), AlleleKind::Complex);
+    }
+
+    #[test]
+    fn undeclared_filters_and_contigs_are_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let vcf = dir.path().join("u.vcf");
+        std::fs::write(
+            &vcf,
+            "##fileformat=VCFv4.2\n##contig=<ID=c1>\n\
+             ##FORMAT=<ID=GT,Number=1,Type=String,Description=\"GT\">\n\
+             #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n\
+             c1\t5\t.\tA\tC\t9\tq10\t.\tGT\t0/1\n\
+             c2\t7\t.\tA\tG\t9\tPASS\t.\tGT\t1/1\n",
+        )
+        .unwrap();
+        let r = build(&ReportInputs {
+            vcf,
+            sample: None,
+            prs: None,
+            expression: None,
+        })
+        .unwrap();
+        assert_eq!(r.stats.filters["q10"], 1);
+        assert_eq!(r.stats.per_contig, vec![("c2".to_string(), 1)]);
     }
 
     #[test]
