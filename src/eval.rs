@@ -105,12 +105,11 @@ pub fn load_calls(
     let pass = header.name_to_id(b"PASS").ok();
     let mut out = HashMap::new();
     let mut cursor = RefCursor::new(reference);
-    for rec in reader.records() {
+    for (n, rec) in (1u64..).zip(reader.records()) {
         let rec = rec.map_err(|e| anyhow::anyhow!("bad record in {}: {e}", path.display()))?;
         let Some(rid) = rec.rid() else { continue };
-        let contig =
-            String::from_utf8_lossy(header.rid2name(rid).map_err(|e| anyhow::anyhow!("{e}"))?)
-                .into_owned();
+        // The record's header: htslib adds undeclared contigs to the reader's header.
+        let contig = crate::scores::vcf_genotypes::chrom_name(rec.header(), rid, path, n)?;
         let pos = rec.pos() as u64;
         if !within
             .iter()

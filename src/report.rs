@@ -349,6 +349,9 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
         None if samples.is_empty() => bail!("{}: no sample columns", path.display()),
         None => 0,
     };
+    if !header_is_utf8(&header) {
+        bail!("{}: the VCF header is not UTF-8", path.display());
+    }
     let provenance = provenance(&header);
     let mut col = Collector::new();
     let mut rec = reader.empty_record();
@@ -357,14 +360,16 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
         n += 1;
         r.with_context(|| format!("{}: cannot parse record {n}", path.display()))?;
         let contig = match rec.rid() {
-            Some(rid) => String::from_utf8_lossy(header.rid2name(rid)?).into_owned(),
+            // The record's header, not `header`: htslib adds contigs and FILTERs the header
+            // does not declare to the reader's header as it meets them.
+            Some(rid) => vcf_genotypes::chrom_name(rec.header(), rid, path, n)?,
             None => bail!("{}: record {n} has no chromosome", path.display()),
         };
         let locus = || format!("{}: at {contig}:{}", path.display(), rec.pos() + 1);
         let alleles = rec.alleles();
         let mut filters: Vec<String> = rec
             .filters()
-            .map(|id| String::from_utf8_lossy(&header.id_to_name(id)).into_owned())
+            .map(|id| String::from_utf8_lossy(&rec.header().id_to_name(id)).into_owned())
             .collect();
         if filters.is_empty() {
             filters.push("PASS".into());
@@ -454,6 +459,29 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
             .transpose()?,
         sample,
     })
+}
+
+/// Whether the header's text is UTF-8, as rust-htslib's `header_records` (which unwraps every
+/// key and value as UTF-8) needs.
+fn header_is_utf8(header: &bcf::header::HeaderView) -> bool {
+    use rust_htslib::htslib;
+    let mut text = htslib::kstring_t {
+        l: 0,
+        m: 0,
+        s: std::ptr::null_mut(),
+    };
+    // SAFETY: htslib formats the header into a buffer it allocates; we read `l` bytes of it
+    // and free it once.
+    unsafe {
+        let ok = htslib::bcf_hdr_format(header.as_ptr(), 0, &mut text) >= 0
+            && (text.s.is_null()
+                || std::str::from_utf8(std::slice::from_raw_parts(text.s as *const u8, text.l))
+                    .is_ok());
+        if !text.s.is_null() {
+            htslib::free(text.s as *mut std::ffi::c_void);
+        }
+        ok
+    }
 }
 
 fn provenance(header: &bcf::header::HeaderView) -> Provenance {
@@ -600,6 +628,53 @@ mod tests {
         assert_eq!(classify(b"AC", b"GT"), AlleleKind::Mnp);
         assert_eq!(classify(b"AC", b"T"), AlleleKind::Complex);
         assert_eq!(classify(b"A", b"<DEL>"), AlleleKind::Complex);
+    }
+
+    #[test]
+    fn undeclared_filters_and_contigs_are_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let vcf = dir.path().join("u.vcf");
+        std::fs::write(
+            &vcf,
+            "##fileformat=VCFv4.2\n##contig=<ID=c1>\n\
+             ##FORMAT=<ID=GT,Number=1,Type=String,Description=\"GT\">\n\
+             #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n\
+             c1\t5\t.\tA\tC\t9\tq10\t.\tGT\t0/1\n\
+             c2\t7\t.\tA\tG\t9\tPASS\t.\tGT\t1/1\n",
+        )
+        .unwrap();
+        let r = build(&ReportInputs {
+            vcf,
+            sample: None,
+            prs: None,
+            expression: None,
+        })
+        .unwrap();
+        assert_eq!(r.stats.filters["q10"], 1);
+        assert_eq!(r.stats.per_contig, vec![("c2".to_string(), 1)]);
+    }
+
+    #[test]
+    fn non_utf8_header_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let vcf = dir.path().join("h.vcf");
+        std::fs::write(
+            &vcf,
+            b"##fileformat=VCFv4.2\n##source=caf\xe9\n##contig=<ID=c1>\n\
+              #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n",
+        )
+        .unwrap();
+        let e = build(&ReportInputs {
+            vcf,
+            sample: None,
+            prs: None,
+            expression: None,
+        })
+        .unwrap_err();
+        assert!(
+            format!("{e:#}").contains("h.vcf: the VCF header is not UTF-8"),
+            "{e:#}"
+        );
     }
 
     #[test]

@@ -81,10 +81,10 @@ pub fn score_after_call(vcf: &Path, prefix: &Path, req: &AfterCall) -> Result<Af
 /// chromosome, and so are `chrM`, `M` and `MT` (scoring files and VCFs disagree on both).
 pub fn chrom_key(name: &str) -> String {
     let s = name.trim();
-    let s = if s.len() > 3 && s[..3].eq_ignore_ascii_case("chr") {
-        &s[3..]
-    } else {
-        s
+    // `get`, not `[..3]`: a name may have a multi-byte character in its first bytes.
+    let s = match s.get(..3) {
+        Some(p) if s.len() > 3 && p.eq_ignore_ascii_case("chr") => &s[3..],
+        _ => s,
     };
     if s.eq_ignore_ascii_case("M") || s.eq_ignore_ascii_case("MT") {
         "MT".to_string()
@@ -131,6 +131,8 @@ mod tests {
         assert_eq!(chrom_key("chrX"), "X");
         assert_eq!(chrom_key("chrM"), "MT");
         assert_eq!(chrom_key("MT"), "MT");
+        assert_eq!(chrom_key("c\u{e9}1"), "C\u{e9}1");
+        assert_eq!(chrom_key("\u{e9}\u{e9}"), "\u{e9}\u{e9}");
     }
 
     #[test]

@@ -63,6 +63,12 @@ pub fn read_targets(path: &Path) -> Result<Vec<Target>> {
             let end: u64 = f[4]
                 .parse()
                 .with_context(|| format!("{}: bad end {:?}", at(), f[4]))?;
+            if start == 0 || end == 0 {
+                bail!(
+                    "{}: GTF positions are 1-based, got start {start}, end {end}",
+                    at()
+                );
+            }
             let strand = strand_of(f[6]);
             let attr = |key: &str| {
                 f[8].split(';').map(str::trim).find_map(|kv| {
@@ -177,6 +183,13 @@ mod tests {
         .unwrap();
         let t = read_targets(&gtf).unwrap();
         assert_eq!(t.len(), 1);
+        let bad = d.path().join("bad.gtf");
+        std::fs::write(&bad, "1\tx\tgene\t0\t200\t.\t+\t.\tgene_id \"G\";\n").unwrap();
+        let e = format!("{:#}", read_targets(&bad).unwrap_err());
+        assert!(
+            e.contains("bad.gtf: line 1") && e.contains("1-based"),
+            "{e}"
+        );
         assert_eq!((t[0].id.as_str(), t[0].center), ("G1", 199));
         let idx = TargetIndex::new(&t);
         // window 10 around 199 covers [194, 204)

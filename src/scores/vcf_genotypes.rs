@@ -64,12 +64,37 @@ pub(crate) fn open(path: &Path) -> Result<bcf::Reader> {
 
 /// Sample names of an open reader, in header order.
 pub(crate) fn header_samples(reader: &bcf::Reader) -> Vec<String> {
+    // Without samples htslib's name array is NULL, which rust-htslib's `samples()` makes
+    // into a slice: undefined behaviour (a panic with debug assertions).
+    if reader.header().sample_count() == 0 {
+        return Vec::new();
+    }
     reader
         .header()
         .samples()
         .iter()
         .map(|s| String::from_utf8_lossy(s).into_owned())
         .collect()
+}
+
+/// The chromosome name of record number `n` of `path`. It must be UTF-8: rust-htslib unwraps
+/// it as UTF-8 whenever it describes the record in an error (a panic on e.g. a missing GT).
+pub(crate) fn chrom_name(
+    header: &bcf::header::HeaderView,
+    rid: u32,
+    path: &Path,
+    n: u64,
+) -> Result<String> {
+    let name = header
+        .rid2name(rid)
+        .with_context(|| format!("{}: record {n}: unknown chromosome", path.display()))?;
+    match std::str::from_utf8(name) {
+        Ok(s) => Ok(s.to_string()),
+        Err(_) => bail!(
+            "{}: record {n}: chromosome name is not UTF-8",
+            path.display()
+        ),
+    }
 }
 
 /// Stream every record of `path` to `f` (with the sample names), in file order.
@@ -86,10 +111,17 @@ pub fn for_each_site(
         line += 1;
         r.map_err(|e| crate::input::record_error(path, line, e))?;
         let chrom = match rec.rid() {
-            Some(rid) => String::from_utf8_lossy(rec.header().rid2name(rid)?).into_owned(),
+            Some(rid) => chrom_name(rec.header(), rid, path, line)?,
             None => bail!("{}: record {line} has no chromosome", path.display()),
         };
-        let pos = rec.pos() as u64 + 1;
+        // POS 0 (a telomere) is -1 in htslib.
+        let Ok(pos) = u64::try_from(rec.pos() + 1) else {
+            bail!(
+                "{}: record {line} has position {}",
+                path.display(),
+                rec.pos() + 1
+            );
+        };
         let site = GenotypedSite {
             id: String::from_utf8_lossy(&rec.id()).into_owned(),
             alleles: rec
@@ -221,5 +253,89 @@ mod tests {
         assert_eq!(allele_count(s.gts[2], 1), Some(2.0));
         assert_eq!(allele_count(s.gts[3], 2), Some(2.0));
         assert_eq!(s.variant_id(2), "chr1:10:A:T");
+    }
+
+    #[test]
+    fn pos_zero_is_position_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("z.vcf");
+        std::fs::write(
+            &p,
+            "##fileformat=VCFv4.2\n##contig=<ID=1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n\
+             1\t0\t.\tA\tC\t.\t.\t.\n",
+        )
+        .unwrap();
+        let mut pos = Vec::new();
+        for_each_site(&p, |s| {
+            pos.push(s.pos);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(pos, [0]);
+    }
+
+    #[test]
+    fn non_utf8_chromosome_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("u.vcf");
+        std::fs::write(
+            &p,
+            b"##fileformat=VCFv4.2\n##contig=<ID=c\xff>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n\
+              c\xff\t5\t.\tA\tC\t.\t.\t.\tDP\t3\n",
+        )
+        .unwrap();
+        let e = format!("{:#}", for_each_site(&p, |_| Ok(())).unwrap_err());
+        assert!(
+            e.contains("u.vcf: record 1: chromosome name is not UTF-8"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn sites_only_vcf_has_no_samples() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.vcf");
+        std::fs::write(
+            &p,
+            "##fileformat=VCFv4.2\n##contig=<ID=1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n\
+             1\t5\t.\tA\tC\t.\t.\t.\n",
+        )
+        .unwrap();
+        let mut n = 0;
+        let samples = for_each_site(&p, |s| {
+            n += 1;
+            assert!(s.gts.is_empty());
+            Ok(())
+        })
+        .unwrap();
+        assert!(samples.is_empty());
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn unreadable_headers_and_truncated_bgzip_are_errors() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let err = |name: &str, bytes: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            format!("{:#}", samples(&p).unwrap_err())
+        };
+        let no_chrom = "##fileformat=VCFv4.2\n##contig=<ID=1>\n1\t5\t.\tA\tC\t.\t.\t.\n";
+        assert!(err("h.vcf", no_chrom.as_bytes()).contains("header cannot be read"));
+        assert!(err("n.vcf", b"not a vcf\n").contains("header cannot be read"));
+        let text =
+            "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n";
+        let gz = dir.path().join("ok.vcf.gz");
+        {
+            let mut w = rust_htslib::bgzf::Writer::from_path(&gz).unwrap();
+            w.write_all(text.as_bytes()).unwrap();
+        }
+        let bytes = std::fs::read(&gz).unwrap();
+        assert_eq!(samples(&gz).unwrap(), ["S"]);
+        let e = err("t.vcf.gz", &bytes[..bytes.len() - 28]);
+        assert!(e.contains("t.vcf.gz: bgzipped but truncated"), "{e}");
+        let e = err("c.vcf.gz", &bytes[..20]);
+        assert!(e.contains("truncated"), "{e}");
     }
 }
