@@ -156,7 +156,8 @@ fn check_header(reader: &bcf::Reader, path: &Path) -> Result<()> {
     // SAFETY: only the pointer value is read.
     if unsafe { bcf::Read::header(reader).as_ptr() }.is_null() {
         return Err(input_error(format!(
-            "VCF {} has no readable header (it must start with ##fileformat and have a #CHROM line)",
+            "{}: not a VCF/BCF, or its header cannot be read (it needs ##fileformat and #CHROM \
+             lines)",
             path.display()
         )));
     }
@@ -166,8 +167,12 @@ fn check_header(reader: &bcf::Reader, path: &Path) -> Result<()> {
 /// Open a whole VCF or BCF (plain, gzip or bgzip; no index needed).
 pub fn open_vcf(path: &Path) -> Result<bcf::Reader> {
     check_complete(path, "VCF")?;
-    let reader = bcf::Reader::from_path(path)
-        .map_err(|e| input_error(format!("cannot open VCF {}: {e}", path.display())))?;
+    let reader = bcf::Reader::from_path(path).map_err(|e| {
+        input_error(format!(
+            "{}: not a VCF/BCF, or its header cannot be read ({e})",
+            path.display()
+        ))
+    })?;
     check_header(&reader, path)?;
     Ok(reader)
 }
@@ -185,7 +190,7 @@ pub fn open_indexed_vcf(path: &Path) -> Result<bcf::IndexedReader> {
     // SAFETY: only the pointer value is read.
     if unsafe { bcf::Read::header(&reader).as_ptr() }.is_null() {
         return Err(input_error(format!(
-            "VCF {} has no readable header",
+            "{}: not a VCF/BCF, or its header cannot be read",
             path.display()
         )));
     }

@@ -154,7 +154,8 @@ pub fn base_code(b: u8) -> u8 {
 /// A record whose CIGAR consumes another number of query bases than its SEQ holds is corrupt
 /// (SEQ `*`, length 0, is allowed: such reads are skipped).
 pub fn check_cigar_length(rec: &bam::Record) -> Result<()> {
-    if rec.seq_len() == 0 {
+    // No sequence, or no CIGAR (`*`): nothing to compare.
+    if rec.seq_len() == 0 || rec.cigar_len() == 0 {
         return Ok(());
     }
     let query_len: usize = rec
@@ -880,10 +881,6 @@ impl ReadSource {
                 input_error(format!("{}: corrupt record {at}: {e}", path.display()))
             })?;
             last_good = Some((String::from_utf8_lossy(rec.qname()).into_owned(), rec.pos()));
-            // Checked for every record, not only those the depth cap keeps: corrupt input is
-            // an error wherever it is.
-            check_cigar_length(&rec)
-                .map_err(|e| input_error(format!("{}: {contig}: {e:#}", path.display())))?;
             let rec_end = rec.reference_end().max(rec.pos() + 1) as u64;
             let rec_start = rec.pos().max(0) as u64;
             // Reads before `start` only count coverage; report only the wanted interval.
@@ -897,6 +894,11 @@ impl ReadSource {
                 counts.low_mapq += wanted as u64;
                 continue;
             }
+            // Checked for every mapped record, not only those the depth cap keeps: corrupt
+            // input is an error wherever it is. (Unmapped reads placed beside their mates
+            // have no CIGAR and were skipped above.)
+            check_cigar_length(&rec)
+                .map_err(|e| input_error(format!("{}: {contig}: {e:#}", path.display())))?;
             if let Some(groups) = &self.read_groups {
                 let rg = match rec.aux(b"RG") {
                     Ok(rust_htslib::bam::record::Aux::String(s)) => Some(s.as_bytes()),

@@ -334,7 +334,7 @@ mod tests {
         let bytes = std::fs::read(&gz).unwrap();
         assert_eq!(samples(&gz).unwrap(), ["S"]);
         let e = err("t.vcf.gz", &bytes[..bytes.len() - 28]);
-        assert!(e.contains("t.vcf.gz: bgzipped but truncated"), "{e}");
+        assert!(e.contains("t.vcf.gz") && e.contains("truncated"), "{e}");
         let e = err("c.vcf.gz", &bytes[..20]);
         assert!(e.contains("truncated"), "{e}");
     }
