@@ -149,10 +149,27 @@ pub fn base_code(b: u8) -> u8 {
     }
 }
 
-/// Build an [`AlignedRead`] from a record; `None` when it has no aligned bases.
+/// Build an [`AlignedRead`] from a record; `None` when it has no aligned bases, or no
+/// sequence to go with its CIGAR (SEQ `*`).
 pub fn from_record(rec: &bam::Record) -> Option<AlignedRead> {
     let seq = rec.seq();
     let qual = rec.qual();
+    let cigar = rec.cigar();
+    // htslib checks a mapped read's CIGAR against its SEQ, unless SEQ is `*` (length 0).
+    let query_len: usize = cigar
+        .iter()
+        .map(|op| match *op {
+            Cigar::Match(n)
+            | Cigar::Equal(n)
+            | Cigar::Diff(n)
+            | Cigar::Ins(n)
+            | Cigar::SoftClip(n) => n as usize,
+            _ => 0,
+        })
+        .sum();
+    if query_len != seq.len() {
+        return None;
+    }
     let no_qual = qual.first().is_none_or(|&q| q == 255);
     let start = rec.pos().max(0) as u64;
     let mut bases = Vec::with_capacity(seq.len() + 8);
@@ -162,7 +179,7 @@ pub fn from_record(rec: &bam::Record) -> Option<AlignedRead> {
     let mut qidx = Vec::with_capacity(seq.len() + 8);
     let mut qpos = 0usize;
     let q_at = |i: usize| if no_qual { MISSING_BASEQ } else { qual[i] };
-    for op in rec.cigar().iter() {
+    for op in cigar.iter() {
         match *op {
             Cigar::Match(n) | Cigar::Equal(n) | Cigar::Diff(n) => {
                 for _ in 0..n {
@@ -532,6 +549,15 @@ mod tests {
                 seq: b"CA".to_vec()
             }]
         );
+    }
+
+    #[test]
+    fn test_read_without_sequence_is_skipped() {
+        let header = bam::HeaderView::from_bytes(b"@SQ\tSN:c\tLN:100\n");
+        let rec = |line: &str| bam::Record::from_sam(&header, line.as_bytes()).unwrap();
+        assert!(from_record(&rec("r\t0\tc\t5\t60\t4M\t*\t0\t0\t*\t*")).is_none());
+        let r = from_record(&rec("r\t0\tc\t5\t60\t2M1I1M\t*\t0\t0\tACGT\t*")).unwrap();
+        assert_eq!((r.start, r.bases.len(), r.seq.len()), (4, 3, 4));
     }
 
     #[test]
