@@ -14,7 +14,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rust_htslib::bam::{self, Read as _};
+use rust_htslib::bam;
 
 /// Every target: (name, harness). The fuzz targets and the corpus folders use these names.
 pub const TARGETS: &[(&str, fn(&[u8]))] = &[
@@ -449,8 +449,9 @@ pub fn bam_record(data: &[u8]) {
         };
         let mut rec = bam::Record::new();
         for _ in 0..MAX_RECORDS {
-            match reader.read(&mut rec) {
-                Some(Ok(())) => through_read_stage(&rec),
+            // As ReadSource::fetch reads them.
+            match varstream::reads::read_record(&mut reader, &mut rec) {
+                Ok(true) => through_read_stage(&rec),
                 _ => break,
             }
         }

@@ -383,6 +383,24 @@ pub fn downsample(reads: Vec<(u64, AlignedRead)>, max_depth: usize) -> Vec<Align
         .collect()
 }
 
+/// Read the next record of `reader` into `rec`; `Ok(false)` at the end.
+///
+/// rust-htslib reports htslib's "record cut short in its fixed-size part" (-3) as success and
+/// leaves `rec` as it was: a stale or inconsistent record whose fields then panic when read.
+/// htslib sets the read-name length of every record it reads (at least 1), so clearing it
+/// first tells a real read from that one.
+pub fn read_record(reader: &mut impl bam::Read, rec: &mut bam::Record) -> Result<bool> {
+    rec.inner_mut().core.l_qname = 0;
+    match reader.read(rec) {
+        None => Ok(false),
+        Some(Err(e)) => Err(e.into()),
+        Some(Ok(())) if rec.inner().core.l_qname == 0 => {
+            anyhow::bail!("truncated BAM/CRAM record")
+        }
+        Some(Ok(())) => Ok(true),
+    }
+}
+
 /// An open, indexed BAM or CRAM.
 pub struct ReadSource {
     reader: bam::IndexedReader,
@@ -468,14 +486,13 @@ impl ReadSource {
             })?;
         let mut kept = Vec::new();
         let mut rec = bam::Record::new();
-        while let Some(r) = self.reader.read(&mut rec) {
-            r.map_err(|e| {
-                anyhow::anyhow!(
-                    "corrupt record in {} near {contig}:{}: {e}",
-                    self.path.display(),
-                    start + 1
-                )
-            })?;
+        while read_record(&mut self.reader, &mut rec).map_err(|e| {
+            anyhow::anyhow!(
+                "corrupt record in {} near {contig}:{}: {e}",
+                self.path.display(),
+                start + 1
+            )
+        })? {
             if rec.flags() & EXCLUDE_FLAGS != 0 || rec.mapq() < filter.min_mapq || rec.mapq() == 255
             {
                 continue;
@@ -558,6 +575,36 @@ mod tests {
         assert!(from_record(&rec("r\t0\tc\t5\t60\t4M\t*\t0\t0\t*\t*")).is_none());
         let r = from_record(&rec("r\t0\tc\t5\t60\t2M1I1M\t*\t0\t0\tACGT\t*")).unwrap();
         assert_eq!((r.start, r.bases.len(), r.seq.len()), (4, 3, 4));
+    }
+
+    #[test]
+    fn test_record_cut_in_its_fixed_part_is_an_error() {
+        use std::io::Read as _;
+        let dir = tempfile::tempdir().unwrap();
+        let header = bam::HeaderView::from_bytes(b"@SQ\tSN:c\tLN:100\n");
+        let gz = dir.path().join("r.bam");
+        {
+            let hdr = bam::Header::from_template(&header);
+            let mut w = bam::Writer::from_path(&gz, &hdr, bam::Format::Bam).unwrap();
+            let line = "r\t0\tc\t5\t60\t4M\t*\t0\t0\tACGT\t*";
+            w.write(&bam::Record::from_sam(&header, line.as_bytes()).unwrap())
+                .unwrap();
+        }
+        // The same BAM uncompressed, then a record whose 32-byte fixed part is cut at 16.
+        let mut raw = Vec::new();
+        flate2::read::MultiGzDecoder::new(std::fs::File::open(&gz).unwrap())
+            .read_to_end(&mut raw)
+            .unwrap();
+        raw.extend_from_slice(&60i32.to_le_bytes());
+        raw.extend_from_slice(&[0; 16]);
+        let cut = dir.path().join("cut.bam");
+        std::fs::write(&cut, raw).unwrap();
+        let mut reader = bam::Reader::from_path(&cut).unwrap();
+        let mut rec = bam::Record::new();
+        assert!(read_record(&mut reader, &mut rec).unwrap());
+        assert_eq!(rec.qname(), b"r");
+        let e = read_record(&mut reader, &mut rec).unwrap_err();
+        assert!(e.to_string().contains("truncated"), "{e}");
     }
 
     #[test]
