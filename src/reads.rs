@@ -152,6 +152,9 @@ pub fn base_code(b: u8) -> u8 {
 /// Build an [`AlignedRead`] from a record; `None` when it has no aligned bases, or no
 /// sequence to go with its CIGAR (SEQ `*`).
 pub fn from_record(rec: &bam::Record) -> Option<AlignedRead> {
+    if !cigar_ops_known(rec) {
+        return None;
+    }
     let seq = rec.seq();
     let qual = rec.qual();
     let cigar = rec.cigar();
@@ -383,6 +386,13 @@ pub fn downsample(reads: Vec<(u64, AlignedRead)>, max_depth: usize) -> Vec<Align
         .collect()
 }
 
+/// Whether every CIGAR operation code is one rust-htslib knows (0-8, `MIDNSHP=X`): its
+/// `cigar()` panics on others, which htslib lets through (the 4-bit code in a BAM file, or
+/// `B` in SAM text).
+fn cigar_ops_known(rec: &bam::Record) -> bool {
+    rec.raw_cigar().iter().all(|&c| c & 0xf <= 8)
+}
+
 /// Read the next record of `reader` into `rec`; `Ok(false)` at the end.
 ///
 /// rust-htslib reports htslib's "record cut short in its fixed-size part" (-3) as success and
@@ -396,6 +406,12 @@ pub fn read_record(reader: &mut impl bam::Read, rec: &mut bam::Record) -> Result
         Some(Err(e)) => Err(e.into()),
         Some(Ok(())) if rec.inner().core.l_qname == 0 => {
             anyhow::bail!("truncated BAM/CRAM record")
+        }
+        Some(Ok(())) if !cigar_ops_known(rec) => {
+            anyhow::bail!(
+                "record {} has an unknown CIGAR operation",
+                String::from_utf8_lossy(rec.qname())
+            )
         }
         Some(Ok(())) => Ok(true),
     }
@@ -573,6 +589,8 @@ mod tests {
         let header = bam::HeaderView::from_bytes(b"@SQ\tSN:c\tLN:100\n");
         let rec = |line: &str| bam::Record::from_sam(&header, line.as_bytes()).unwrap();
         assert!(from_record(&rec("r\t0\tc\t5\t60\t4M\t*\t0\t0\t*\t*")).is_none());
+        // `B` (code 9) parses, but rust-htslib's cigar() cannot represent it.
+        assert!(from_record(&rec("r\t0\tc\t5\t60\t2M1B2M\t*\t0\t0\tACGT\t*")).is_none());
         let r = from_record(&rec("r\t0\tc\t5\t60\t2M1I1M\t*\t0\t0\tACGT\t*")).unwrap();
         assert_eq!((r.start, r.bases.len(), r.seq.len()), (4, 3, 4));
     }
