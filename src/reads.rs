@@ -193,8 +193,9 @@ pub fn from_record(rec: &bam::Record) -> Option<AlignedRead> {
                 }
             }
             Cigar::Ins(n) => {
-                // An insertion before any aligned base has no anchor on the reference.
-                if !bases.is_empty() {
+                // An insertion before any aligned base has no anchor on the reference; a
+                // zero-length one (`0I`, which htslib accepts) inserts nothing.
+                if !bases.is_empty() && n > 0 {
                     let s: Vec<u8> = (qpos..qpos + n as usize).map(|i| seq[i]).collect();
                     indels.push(Indel::Ins {
                         anchor: start + bases.len() as u64 - 1,
@@ -204,7 +205,7 @@ pub fn from_record(rec: &bam::Record) -> Option<AlignedRead> {
                 qpos += n as usize;
             }
             Cigar::Del(n) => {
-                if !bases.is_empty() {
+                if !bases.is_empty() && n > 0 {
                     indels.push(Indel::Del {
                         anchor: start + bases.len() as u64 - 1,
                         len: n,
@@ -589,6 +590,10 @@ mod tests {
         let header = bam::HeaderView::from_bytes(b"@SQ\tSN:c\tLN:100\n");
         let rec = |line: &str| bam::Record::from_sam(&header, line.as_bytes()).unwrap();
         assert!(from_record(&rec("r\t0\tc\t5\t60\t4M\t*\t0\t0\t*\t*")).is_none());
+        // Zero-length indels are no indels (left_align expects every insertion to hold bases).
+        let mut r = from_record(&rec("r\t0\tc\t5\t60\t2M0I0D2M\t*\t0\t0\tACGT\t*")).unwrap();
+        assert!(r.indels.is_empty());
+        left_align(&mut r, b"ACGTACGTACGT", 0);
         // `B` (code 9) parses, but rust-htslib's cigar() cannot represent it.
         assert!(from_record(&rec("r\t0\tc\t5\t60\t2M1B2M\t*\t0\t0\tACGT\t*")).is_none());
         let r = from_record(&rec("r\t0\tc\t5\t60\t2M1I1M\t*\t0\t0\tACGT\t*")).unwrap();
