@@ -110,6 +110,7 @@ pub fn load_calls(
         let Some(rid) = rec.rid() else { continue };
         // The record's header: htslib adds undeclared contigs to the reader's header.
         let contig = crate::scores::vcf_genotypes::chrom_name(rec.header(), rid, path, n)?;
+        crate::scores::vcf_genotypes::check_numeric_format(&rec, &[b"GT"], path, n)?;
         let pos = rec.pos() as u64;
         if !within
             .iter()

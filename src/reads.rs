@@ -193,12 +193,19 @@ pub enum Unusable {
 /// Build an [`AlignedRead`] from a record, or say why it cannot be used. A CIGAR whose query
 /// length differs from the sequence's is corrupt input: an error naming the read.
 pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead, Unusable>> {
+    if !cigar_ops_known(rec) {
+        return Err(crate::errors::input_error(format!(
+            "read {} has an unknown CIGAR operation",
+            String::from_utf8_lossy(rec.qname())
+        )));
+    }
     if rec.seq_len() == 0 {
         return Ok(Err(Unusable::NoSequence));
     }
     check_cigar_length(rec)?;
     let seq = rec.seq();
     let qual = rec.qual();
+    let cigar = rec.cigar();
     let no_qual = qual.first().is_none_or(|&q| q == 255);
     let start = rec.pos().max(0) as u64;
     let mut bases = Vec::with_capacity(seq.len() + 8);
@@ -208,7 +215,7 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
     let mut qidx = Vec::with_capacity(seq.len() + 8);
     let mut qpos = 0usize;
     let q_at = |i: usize| if no_qual { MISSING_BASEQ } else { qual[i] };
-    for op in rec.cigar().iter() {
+    for op in cigar.iter() {
         // Zero-length operations (`0M`, `0I`) are legal and mean nothing.
         if op.len() == 0 {
             continue;
@@ -223,8 +230,9 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
                 }
             }
             Cigar::Ins(n) => {
-                // An insertion before any aligned base has no anchor on the reference.
-                if !bases.is_empty() {
+                // An insertion before any aligned base has no anchor on the reference; a
+                // zero-length one (`0I`, which htslib accepts) inserts nothing.
+                if !bases.is_empty() && n > 0 {
                     let s: Vec<u8> = (qpos..qpos + n as usize).map(|i| seq[i]).collect();
                     indels.push(Indel::Ins {
                         anchor: start + bases.len() as u64 - 1,
@@ -234,7 +242,7 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
                 qpos += n as usize;
             }
             Cigar::Del(n) => {
-                if !bases.is_empty() {
+                if !bases.is_empty() && n > 0 {
                     indels.push(Indel::Del {
                         anchor: start + bases.len() as u64 - 1,
                         len: n,
@@ -548,6 +556,37 @@ pub struct ReadBatch {
     pub end: u64,
     /// What happened to the records.
     pub counts: ReadCounts,
+}
+
+/// Whether every CIGAR operation code is one rust-htslib knows (0-8, `MIDNSHP=X`): its
+/// `cigar()` panics on others, which htslib lets through (the 4-bit code in a BAM file, or
+/// `B` in SAM text).
+fn cigar_ops_known(rec: &bam::Record) -> bool {
+    rec.raw_cigar().iter().all(|&c| c & 0xf <= 8)
+}
+
+/// Read the next record of `reader` into `rec`; `Ok(false)` at the end.
+///
+/// rust-htslib reports htslib's "record cut short in its fixed-size part" (-3) as success and
+/// leaves `rec` as it was: a stale or inconsistent record whose fields then panic when read.
+/// htslib sets the read-name length of every record it reads (at least 1), so clearing it
+/// first tells a real read from that one.
+pub fn read_record(reader: &mut impl bam::Read, rec: &mut bam::Record) -> Result<bool> {
+    rec.inner_mut().core.l_qname = 0;
+    match reader.read(rec) {
+        None => Ok(false),
+        Some(Err(e)) => Err(e.into()),
+        Some(Ok(())) if rec.inner().core.l_qname == 0 => {
+            anyhow::bail!("truncated BAM/CRAM record")
+        }
+        Some(Ok(())) if !cigar_ops_known(rec) => {
+            anyhow::bail!(
+                "record {} has an unknown CIGAR operation",
+                String::from_utf8_lossy(rec.qname())
+            )
+        }
+        Some(Ok(())) => Ok(true),
+    }
 }
 
 /// An open, indexed BAM or CRAM.
@@ -869,8 +908,8 @@ impl ReadSource {
         let mut rec = bam::Record::new();
         // htslib refuses a corrupt record before its name can be read: name the last good one.
         let mut last_good: Option<(String, i64)> = None;
-        while let Some(r) = self.reader.read(&mut rec) {
-            r.map_err(|e| {
+        loop {
+            let more = read_record(&mut self.reader, &mut rec).map_err(|e| {
                 let at = match &last_good {
                     Some((name, pos)) => format!("after read {name} at {contig}:{}", pos + 1),
                     None => format!(
@@ -878,8 +917,11 @@ impl ReadSource {
                         from + 1
                     ),
                 };
-                input_error(format!("{}: corrupt record {at}: {e}", path.display()))
+                input_error(format!("{}: corrupt record {at}: {e:#}", path.display()))
             })?;
+            if !more {
+                break;
+            }
             last_good = Some((String::from_utf8_lossy(rec.qname()).into_owned(), rec.pos()));
             let rec_end = rec.reference_end().max(rec.pos() + 1) as u64;
             let rec_start = rec.pos().max(0) as u64;
@@ -1071,6 +1113,51 @@ mod tests {
                 seq: b"CA".to_vec()
             }]
         );
+    }
+
+    #[test]
+    fn test_read_without_sequence_is_skipped() {
+        let header = bam::HeaderView::from_bytes(b"@SQ\tSN:c\tLN:100\n");
+        let rec = |line: &str| bam::Record::from_sam(&header, line.as_bytes()).unwrap();
+        assert!(from_record(&rec("r\t0\tc\t5\t60\t4M\t*\t0\t0\t*\t*")).is_none());
+        // Zero-length indels are no indels (left_align expects every insertion to hold bases).
+        let mut r = from_record(&rec("r\t0\tc\t5\t60\t2M0I0D2M\t*\t0\t0\tACGT\t*")).unwrap();
+        assert!(r.indels.is_empty());
+        left_align(&mut r, b"ACGTACGTACGT", 0);
+        // `B` (code 9) parses, but rust-htslib's cigar() cannot represent it.
+        assert!(from_record(&rec("r\t0\tc\t5\t60\t2M1B2M\t*\t0\t0\tACGT\t*")).is_none());
+        let r = from_record(&rec("r\t0\tc\t5\t60\t2M1I1M\t*\t0\t0\tACGT\t*")).unwrap();
+        assert_eq!((r.start, r.bases.len(), r.seq.len()), (4, 3, 4));
+    }
+
+    #[test]
+    fn test_record_cut_in_its_fixed_part_is_an_error() {
+        use std::io::Read as _;
+        let dir = tempfile::tempdir().unwrap();
+        let header = bam::HeaderView::from_bytes(b"@SQ\tSN:c\tLN:100\n");
+        let gz = dir.path().join("r.bam");
+        {
+            let hdr = bam::Header::from_template(&header);
+            let mut w = bam::Writer::from_path(&gz, &hdr, bam::Format::Bam).unwrap();
+            let line = "r\t0\tc\t5\t60\t4M\t*\t0\t0\tACGT\t*";
+            w.write(&bam::Record::from_sam(&header, line.as_bytes()).unwrap())
+                .unwrap();
+        }
+        // The same BAM uncompressed, then a record whose 32-byte fixed part is cut at 16.
+        let mut raw = Vec::new();
+        flate2::read::MultiGzDecoder::new(std::fs::File::open(&gz).unwrap())
+            .read_to_end(&mut raw)
+            .unwrap();
+        raw.extend_from_slice(&60i32.to_le_bytes());
+        raw.extend_from_slice(&[0; 16]);
+        let cut = dir.path().join("cut.bam");
+        std::fs::write(&cut, raw).unwrap();
+        let mut reader = bam::Reader::from_path(&cut).unwrap();
+        let mut rec = bam::Record::new();
+        assert!(read_record(&mut reader, &mut rec).unwrap());
+        assert_eq!(rec.qname(), b"r");
+        let e = read_record(&mut reader, &mut rec).unwrap_err();
+        assert!(e.to_string().contains("truncated"), "{e}");
     }
 
     #[test]

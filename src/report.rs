@@ -365,6 +365,7 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
             Some(rid) => vcf_genotypes::chrom_name(rec.header(), rid, path, n)?,
             None => bail!("{}: record {n} has no chromosome", path.display()),
         };
+        vcf_genotypes::check_numeric_format(&rec, &[b"GT", b"GQ", b"DP", b"AD", b"VAF"], path, n)?;
         let locus = || format!("{}: at {contig}:{}", path.display(), rec.pos() + 1);
         let alleles = rec.alleles();
         let mut filters: Vec<String> = rec

@@ -97,6 +97,54 @@ pub(crate) fn chrom_name(
     }
 }
 
+/// Refuse record number `n` of `path` when one of the FORMAT fields `tags` (that the caller
+/// reads as numbers) is stored as something else: htslib then ends the whole process
+/// (`exit(1)`, "Unexpected type") instead of returning an error. A malformed FORMAT column
+/// can do this to GT, and a BCF file to any field.
+pub(crate) fn check_numeric_format(
+    rec: &bcf::Record,
+    tags: &[&[u8]],
+    path: &Path,
+    n: u64,
+) -> Result<()> {
+    use rust_htslib::htslib;
+    let r = rec.inner();
+    let n_fmt = r.n_fmt() as usize;
+    if n_fmt == 0 || r.d.fmt.is_null() {
+        return Ok(());
+    }
+    if r.unpacked & htslib::BCF_UN_FMT as i32 == 0 {
+        bail!("{}: record {n}: FORMAT fields not unpacked", path.display());
+    }
+    // SAFETY: an unpacked record holds `n_fmt` decoded FORMAT fields at `d.fmt`.
+    let fmts = unsafe { std::slice::from_raw_parts(r.d.fmt, n_fmt) };
+    for tag in tags {
+        let Ok(id) = rec.header().name_to_id(tag) else {
+            continue;
+        };
+        let numeric = |t: u32| {
+            matches!(
+                t,
+                htslib::BCF_BT_INT8
+                    | htslib::BCF_BT_INT16
+                    | htslib::BCF_BT_INT32
+                    | htslib::BCF_BT_FLOAT
+            )
+        };
+        if fmts
+            .iter()
+            .any(|f| f.id == *id as i32 && !f.p.is_null() && !numeric(f.type_ as u32))
+        {
+            bail!(
+                "{}: record {n}: FORMAT/{} is not stored as numbers",
+                path.display(),
+                String::from_utf8_lossy(tag)
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Stream every record of `path` to `f` (with the sample names), in file order.
 pub fn for_each_site(
     path: &Path,
@@ -114,6 +162,7 @@ pub fn for_each_site(
             Some(rid) => chrom_name(rec.header(), rid, path, line)?,
             None => bail!("{}: record {line} has no chromosome", path.display()),
         };
+        check_numeric_format(&rec, &[b"GT"], path, line)?;
         // POS 0 (a telomere) is -1 in htslib.
         let Ok(pos) = u64::try_from(rec.pos() + 1) else {
             bail!(
@@ -287,6 +336,25 @@ mod tests {
         let e = format!("{:#}", for_each_site(&p, |_| Ok(())).unwrap_err());
         assert!(
             e.contains("u.vcf: record 1: chromosome name is not UTF-8"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn gt_not_stored_as_numbers_is_an_error() {
+        // An empty FORMAT key before an undeclared GT: htslib stores GT as characters and
+        // would exit(1) when asked for its values.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("gt.vcf");
+        std::fs::write(
+            &p,
+            "##fileformat=VCFv4.2\n##contig=<ID=1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n\
+             1\t5\t.\tA\tC\t.\t.\t.\t:GT\t0/1\n",
+        )
+        .unwrap();
+        let e = format!("{:#}", for_each_site(&p, |_| Ok(())).unwrap_err());
+        assert!(
+            e.contains("gt.vcf: record 1: FORMAT/GT is not stored as numbers"),
             "{e}"
         );
     }
