@@ -1119,14 +1119,24 @@ mod tests {
     fn test_read_without_sequence_is_skipped() {
         let header = bam::HeaderView::from_bytes(b"@SQ\tSN:c\tLN:100\n");
         let rec = |line: &str| bam::Record::from_sam(&header, line.as_bytes()).unwrap();
-        assert!(from_record(&rec("r\t0\tc\t5\t60\t4M\t*\t0\t0\t*\t*")).is_none());
+        assert_eq!(
+            from_record(&rec("r\t0\tc\t5\t60\t4M\t*\t0\t0\t*\t*"))
+                .unwrap()
+                .err(),
+            Some(Unusable::NoSequence)
+        );
         // Zero-length indels are no indels (left_align expects every insertion to hold bases).
-        let mut r = from_record(&rec("r\t0\tc\t5\t60\t2M0I0D2M\t*\t0\t0\tACGT\t*")).unwrap();
+        let mut r = from_record(&rec("r\t0\tc\t5\t60\t2M0I0D2M\t*\t0\t0\tACGT\t*"))
+            .unwrap()
+            .unwrap();
         assert!(r.indels.is_empty());
         left_align(&mut r, b"ACGTACGTACGT", 0);
-        // `B` (code 9) parses, but rust-htslib's cigar() cannot represent it.
-        assert!(from_record(&rec("r\t0\tc\t5\t60\t2M1B2M\t*\t0\t0\tACGT\t*")).is_none());
-        let r = from_record(&rec("r\t0\tc\t5\t60\t2M1I1M\t*\t0\t0\tACGT\t*")).unwrap();
+        // `B` (code 9) parses, but rust-htslib's cigar() cannot represent it: corrupt input.
+        let e = from_record(&rec("r\t0\tc\t5\t60\t2M1B2M\t*\t0\t0\tACGT\t*")).unwrap_err();
+        assert!(crate::errors::is_input(&e), "{e:#}");
+        let r = from_record(&rec("r\t0\tc\t5\t60\t2M1I1M\t*\t0\t0\tACGT\t*"))
+            .unwrap()
+            .unwrap();
         assert_eq!((r.start, r.bases.len(), r.seq.len()), (4, 3, 4));
     }
 
