@@ -135,8 +135,7 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
 pub fn bgzip(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     for chunk in data.chunks(0xff00) {
-        let mut e =
-            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
         e.write_all(chunk).unwrap();
         let cdata = e.finish().unwrap();
         let bsize = (18 + cdata.len() + 8 - 1) as u16;
@@ -159,7 +158,11 @@ pub const BGZF_EOF: [u8; 28] = [
 
 /// Contigs the region resolver may call.
 fn callable() -> Vec<(String, u64)> {
-    vec![("chrT".into(), 3000), ("chrU".into(), 600), ("1".into(), 1000)]
+    vec![
+        ("chrT".into(), 3000),
+        ("chrU".into(), 600),
+        ("1".into(), 1000),
+    ]
 }
 
 /// `regions::parse_region` and `regions::read_bed`, then what `call` does with them
@@ -264,9 +267,7 @@ fn make_db(path: &Path, text: &str) -> rusqlite::Result<()> {
         .take(8)
         .map(str::to_string)
         .collect();
-    db.execute_batch(
-        "CREATE TABLE weights (gene, rsid, varID, ref_allele, eff_allele, weight);",
-    )?;
+    db.execute_batch("CREATE TABLE weights (gene, rsid, varID, ref_allele, eff_allele, weight);")?;
     if !extra_cols.is_empty() {
         let cols: Vec<String> = extra_cols.iter().map(|c| quote(c)).collect();
         db.execute_batch(&format!("CREATE TABLE extra ({});", cols.join(", ")))?;
