@@ -383,6 +383,34 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
 mod tests {
     use super::*;
 
+    /// One genotype rule for every VCF reader (scores use `vcf_genotypes::Call`): a haploid
+    /// `1` is one copy, `1/1` two, `0/1` one.
+    #[test]
+    fn sample_alleles_counts_haploid_calls_as_one_copy() {
+        use rust_htslib::bcf::Read;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.vcf");
+        std::fs::write(
+            &p,
+            "##fileformat=VCFv4.2\n##contig=<ID=chrX>\n\
+             ##FORMAT=<ID=GT,Number=1,Type=String,Description=\"GT\">\n\
+             #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts\n\
+             chrX\t2\t.\tA\tG\t.\t.\t.\tGT\t1\n\
+             chrX\t3\t.\tC\tT\t.\t.\t.\tGT\t1/1\n\
+             chrX\t4\t.\tG\tA\t.\t.\t.\tGT\t0|1\n",
+        )
+        .unwrap();
+        let seq = b"TACGT";
+        let ref_at = |q: u64| seq[q as usize];
+        let mut reader = rust_htslib::bcf::Reader::from_path(&p).unwrap();
+        let copies: Vec<u8> = reader
+            .records()
+            .flat_map(|r| sample_alleles(&r.unwrap(), "chrX", &ref_at, &p).unwrap())
+            .map(|(_, c)| c)
+            .collect();
+        assert_eq!(copies, [1, 2, 1]);
+    }
+
     #[test]
     fn test_normalize_left_aligns_deletion() {
         // ref (0-based): 0 G, 1 A, 2 A, 3 A, 4 T. "AA>A" at pos 2 is the deletion of one A.

@@ -86,6 +86,8 @@ pub struct Zygosity {
     pub hom_alt: u64,
     /// 1/2: two different ALTs.
     pub het_alt: u64,
+    /// Haploid ALT calls (`1`): male chrX/chrY outside the PARs, chrM. Not in the het/hom ratio.
+    pub hemizygous: u64,
 }
 
 /// Everything the report says about the calls.
@@ -267,16 +269,17 @@ impl Collector {
             *s.filters.entry(f.clone()).or_default() += 1;
         }
         let Some(gt) = r.gt else { return };
-        if !r.filters.iter().any(|f| f == "PASS") || gt == [0, 0] {
+        if !r.filters.iter().any(|f| f == "PASS") || gt.alleles().iter().all(|&a| a == 0) {
             return;
         }
         s.calls += 1;
         if r.alleles.len() > 2 {
             s.multiallelic += 1;
         }
-        match (gt[0].min(gt[1]), gt[0].max(gt[1])) {
-            (0, _) => s.zygosity.het += 1,
-            (a, b) if a == b => s.zygosity.hom_alt += 1,
+        match *gt.alleles() {
+            [_] => s.zygosity.hemizygous += 1,
+            [a, b] if a.min(b) == 0 => s.zygosity.het += 1,
+            [a, b] if a == b => s.zygosity.hom_alt += 1,
             _ => s.zygosity.het_alt += 1,
         }
         match s.per_contig.last_mut() {
@@ -290,7 +293,7 @@ impl Collector {
         if let Some(dp) = r.dp {
             s.dp.add(dp);
         }
-        let mut called: Vec<u16> = gt.iter().copied().filter(|&a| a > 0).collect();
+        let mut called: Vec<u16> = gt.alleles().iter().copied().filter(|&a| a > 0).collect();
         called.dedup();
         for a in called {
             let Some(alt) = r.alleles.get(a as usize) else {
@@ -433,7 +436,7 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
             vaf,
         };
         if r.gt
-            .is_some_and(|g| g.iter().any(|&a| a as usize >= r.alleles.len()))
+            .is_some_and(|g| g.alleles().iter().any(|&a| a as usize >= r.alleles.len()))
         {
             bail!(
                 "{}: genotype names an allele the record does not list",
@@ -700,30 +703,35 @@ mod tests {
             gq: Some(20.0),
             dp: Some(30.0),
         };
-        c.add(&rec(vec![b"A", b"G"], "PASS", Some([0, 1]))); // transition, het
-        c.add(&rec(vec![b"A", b"C"], "PASS", Some([1, 1]))); // transversion, hom
-        c.add(&rec(vec![b"GTT", b"G", b"GT"], "PASS", Some([1, 2]))); // two deletions, het-alt
-        c.add(&rec(vec![b"C", b"CA"], "RefCall", Some([0, 0]))); // not a call
-        c.add(&rec(vec![b"C", b"T"], "LowQual", Some([0, 1]))); // not PASS
+        let d = |a, b| Some(vcf_genotypes::Call::diploid(a, b));
+        let h = |a| Some(vcf_genotypes::Call::haploid(a));
+        c.add(&rec(vec![b"A", b"G"], "PASS", d(0, 1))); // transition, het
+        c.add(&rec(vec![b"A", b"C"], "PASS", d(1, 1))); // transversion, hom
+        c.add(&rec(vec![b"GTT", b"G", b"GT"], "PASS", d(1, 2))); // two deletions, het-alt
+        c.add(&rec(vec![b"C", b"CA"], "RefCall", d(0, 0))); // not a call
+        c.add(&rec(vec![b"C", b"T"], "LowQual", d(0, 1))); // not PASS
         c.add(&rec(vec![b"C", b"T"], "PASS", None)); // no genotype
+        c.add(&rec(vec![b"A", b"T"], "PASS", h(1))); // haploid ALT, transversion
+        c.add(&rec(vec![b"A", b"T"], "PASS", h(0))); // haploid REF: not a call
         let s = c.finish();
-        assert_eq!(s.records, 6);
-        assert_eq!(s.filters["PASS"], 4);
-        assert_eq!(s.calls, 3);
+        assert_eq!(s.records, 8);
+        assert_eq!(s.filters["PASS"], 6);
+        assert_eq!(s.calls, 4);
         assert_eq!(s.multiallelic, 1);
-        assert_eq!((s.types.snv, s.types.deletion), (2, 2));
-        assert_eq!((s.transitions, s.transversions, s.ti_tv), (1, 1, Some(1.0)));
+        assert_eq!((s.types.snv, s.types.deletion), (3, 2));
+        assert_eq!((s.transitions, s.transversions, s.ti_tv), (1, 2, Some(0.5)));
         assert_eq!(
             s.zygosity,
             Zygosity {
                 het: 1,
                 hom_alt: 1,
-                het_alt: 1
+                het_alt: 1,
+                hemizygous: 1
             }
         );
         assert_eq!(s.het_hom_ratio, Some(2.0));
         assert_eq!(s.indel_lengths, vec![(-2, 1), (-1, 1)]);
-        assert_eq!(s.vaf.counts[10], 4, "one VAF per called ALT allele");
-        assert_eq!(s.per_contig, vec![("c".to_string(), 3)]);
+        assert_eq!(s.vaf.counts[10], 5, "one VAF per called ALT allele");
+        assert_eq!(s.per_contig, vec![("c".to_string(), 4)]);
     }
 }

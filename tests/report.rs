@@ -90,7 +90,7 @@ fn report_counts_match_hand_counts() {
     );
     assert_eq!(
         s["zygosity"],
-        serde_json::json!({"het": 3, "hom_alt": 2, "het_alt": 1})
+        serde_json::json!({"het": 3, "hom_alt": 2, "het_alt": 1, "hemizygous": 0})
     );
     assert_eq!(s["het_hom_ratio"], 2.0);
     assert_eq!(s["indel_lengths"], serde_json::json!([[-3, 1], [2, 1]]));
@@ -128,7 +128,7 @@ fn report_counts_match_hand_counts() {
     assert_eq!(r2["stats"]["calls"], 4);
     assert_eq!(
         r2["stats"]["zygosity"],
-        serde_json::json!({"het": 4, "hom_alt": 0, "het_alt": 0})
+        serde_json::json!({"het": 4, "hom_alt": 0, "het_alt": 0, "hemizygous": 0})
     );
     assert_eq!(r2["stats"]["het_hom_ratio"], serde_json::Value::Null);
     let (dir3, out) = report(&["--sample", "S2"]);

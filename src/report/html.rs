@@ -158,10 +158,10 @@ pub fn render(r: &Report) -> String {
         ),
         ("Multi-allelic calls", s.multiallelic.to_string()),
         (
-            "Het / hom-alt / het-alt",
+            "Het / hom-alt / het-alt / hemizygous",
             format!(
-                "{} / {} / {}",
-                s.zygosity.het, s.zygosity.hom_alt, s.zygosity.het_alt
+                "{} / {} / {} / {}",
+                s.zygosity.het, s.zygosity.hom_alt, s.zygosity.het_alt, s.zygosity.hemizygous
             ),
         ),
         ("Het/hom ratio", opt(s.het_hom_ratio, 2)),

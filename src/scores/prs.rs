@@ -769,7 +769,7 @@ mod tests {
             pos: 100,
             id: ".".into(),
             alleles: alleles.iter().map(|s| s.to_string()).collect(),
-            gts: vec![Some([0, 1])],
+            gts: vec![Some(vcf_genotypes::Call::diploid(0, 1))],
         }
     }
 

@@ -10,11 +10,47 @@ use rust_htslib::bcf::{self, record::GenotypeAllele, Read};
 
 use super::chrom_key;
 
-/// One sample's called genotype: two allele indices (0 = REF), or `None` when not called.
-///
-/// Half-calls (`./1`) count as missing, and haploid calls (`1`) as homozygous, which is what
-/// plink2's VCF import does for autosomes, so sums stay comparable with plink2.
-pub type Gt = Option<[u16; 2]>;
+/// One sample's called genotype, or `None` when not called (`./.`, and half-calls such as `./1`).
+pub type Gt = Option<Call>;
+
+/// The allele indices (0 = REF) of a called genotype: two for a diploid call, one for a
+/// haploid one. A haploid `1` is one copy of ALT 1, the rule make-examples and eval also
+/// follow, so a male chrX call adds one copy to a score, not two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Call {
+    alleles: [u16; 2],
+    ploidy: u8,
+}
+
+impl Call {
+    pub fn diploid(a: u16, b: u16) -> Call {
+        Call {
+            alleles: [a, b],
+            ploidy: 2,
+        }
+    }
+
+    pub fn haploid(a: u16) -> Call {
+        Call {
+            alleles: [a, 0],
+            ploidy: 1,
+        }
+    }
+
+    /// The called allele indices, one per chromosome copy.
+    pub fn alleles(&self) -> &[u16] {
+        &self.alleles[..self.ploidy as usize]
+    }
+
+    pub fn is_haploid(&self) -> bool {
+        self.ploidy == 1
+    }
+
+    /// Copies of allele `allele`.
+    pub fn count(&self, allele: usize) -> usize {
+        self.alleles().iter().filter(|&&a| a as usize == allele).count()
+    }
+}
 
 /// A VCF record reduced to what scoring needs.
 #[derive(Debug, Clone)]
@@ -48,7 +84,7 @@ impl GenotypedSite {
 
 /// Copies of allele `allele` in a genotype, `None` when the genotype is missing.
 pub fn allele_count(gt: Gt, allele: usize) -> Option<f64> {
-    gt.map(|g| g.iter().filter(|&&a| a as usize == allele).count() as f64)
+    gt.map(|g| g.count(allele) as f64)
 }
 
 /// Sample names of a VCF, in header order.
@@ -198,8 +234,8 @@ pub(crate) fn genotypes(rec: &bcf::Record, n: usize) -> Vec<Gt> {
             let g = gts.get(i);
             let idx: Vec<Option<u32>> = g.iter().map(|a: &GenotypeAllele| a.index()).collect();
             match idx.as_slice() {
-                [Some(a)] => Some([*a as u16, *a as u16]),
-                [Some(a), Some(b)] => Some([*a as u16, *b as u16]),
+                [Some(a)] => Some(Call::haploid(*a as u16)),
+                [Some(a), Some(b)] => Some(Call::diploid(*a as u16, *b as u16)),
                 _ => None,
             }
         })
@@ -299,7 +335,9 @@ mod tests {
         assert!(s.is_multiallelic());
         assert_eq!(allele_count(s.gts[0], 1), Some(1.0));
         assert_eq!(allele_count(s.gts[1], 1), None);
-        assert_eq!(allele_count(s.gts[2], 1), Some(2.0));
+        // Haploid `1`: one copy, as make-examples and eval count it.
+        assert_eq!(allele_count(s.gts[2], 1), Some(1.0));
+        assert_eq!(allele_count(s.gts[2], 0), Some(0.0));
         assert_eq!(allele_count(s.gts[3], 2), Some(2.0));
         assert_eq!(s.variant_id(2), "chr1:10:A:T");
     }
