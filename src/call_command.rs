@@ -51,6 +51,8 @@ pub struct CallConfig {
     pub shard_bp: u64,
     /// The command line, for the header.
     pub command_line: String,
+    /// Sex, haploid contigs, PARs or a ploidy file.
+    pub ploidy: crate::ploidy::PloidySettings,
 }
 
 /// What a finished run reports.
@@ -71,12 +73,20 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
     let mut inputs = vec![cfg.reference.clone(), cfg.reads.clone()];
     inputs.extend(cfg.bed.iter().cloned());
     inputs.extend(cfg.model.iter().cloned());
+    inputs.extend(cfg.ploidy.ploidy_file.iter().cloned());
     crate::output::check_outputs(&[cfg.output.clone(), tbi], &inputs)?;
     let reference = Arc::new(Reference::open(&cfg.reference).bad_input()?);
     // Opening one reader up front validates the inputs before any thread starts.
-    let (probe, sample) = open_reads(cfg)?;
+    let (mut probe, sample) = open_reads(cfg)?;
     let callable = regions::callable_contigs(&probe.contigs(), &reference, &cfg.reads)?;
     let intervals = regions::resolve(&cfg.regions, cfg.bed.as_deref(), &callable)?;
+    let (ploidy, sex) =
+        crate::ploidy::resolve(&cfg.ploidy, &callable, &intervals, &reference, &mut probe)?;
+    // Ploidy 0 (chrY of an XX sample, or a ploidy file's 0) is not called at all.
+    let intervals = ploidy.drop_absent(&intervals);
+    if intervals.is_empty() {
+        log::warn!("every region to call has ploidy 0 for this sample: the VCF has no records");
+    }
     let shards = regions::shard(&intervals, cfg.shard_bp);
     let total_bp: u64 = intervals.iter().map(|i| i.end - i.start).sum();
     drop(probe);
@@ -129,6 +139,7 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         model_name: info.name.clone(),
         model_sha256: info.sha256.clone(),
         min_qual,
+        extra_meta: sex.iter().map(|c| c.header_line()).collect(),
     };
     let mut writer = VcfWriter::create(&cfg.output, &header(&head))?;
     let progress = Progress::new(shards.len() as u64);
@@ -146,7 +157,7 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
                 let mut ex = prepare_shard(shard, source, &reference, &cfg.shard)
                     .with_context(|| format!("while calling {}", shard.interval))?;
                 let probs = client.infer(std::mem::take(&mut ex.tensors))?;
-                let text = genotype_shard(&ex.sites, &probs, min_qual)?;
+                let text = genotype_shard(&ex.sites, &probs, min_qual, &ploidy)?;
                 Ok((ex.sites.len(), text))
             },
             |shard, (n, text)| {

@@ -164,6 +164,22 @@ pub struct CallArgs {
     /// Also write OUT.report.{json,html} and OUT.report_mqc.json (with any scores above).
     #[arg(long)]
     pub report: bool,
+    /// The sample's sex: auto (inferred from chrX and chrY read depth), XX or XY. XY makes
+    /// the --haploid-contigs haploid outside the PARs; XX leaves chrY uncalled.
+    #[arg(long, value_enum, default_value_t = crate::ploidy::SexChoice::Auto)]
+    pub sex: crate::ploidy::SexChoice,
+    /// Contigs that are haploid in an XY sample, outside the PARs (comma-separated, or
+    /// `none`; default: chrX,chrY or X,Y as the reads name them). chrM/MT is always haploid.
+    #[arg(long, value_delimiter = ',')]
+    pub haploid_contigs: Option<Vec<String>>,
+    /// Pseudo-autosomal regions (BED), diploid in XY samples; `none` for no PARs. Default:
+    /// built in for GRCh37 and GRCh38, recognised by the length of chrX and chrY.
+    #[arg(long)]
+    pub par: Option<String>,
+    /// Ploidy per region in bcftools' format (CHROM FROM TO SEX PLOIDY; SEX M/XY, F/XX or *;
+    /// PLOIDY 0, 1 or 2), replacing the built-in human rules: for other organisms.
+    #[arg(long, conflicts_with_all = ["haploid_contigs", "par"])]
+    pub ploidy_file: Option<PathBuf>,
     #[command(flatten)]
     pub evidence: EvidenceArgs,
 }
@@ -190,6 +206,22 @@ impl CallArgs {
             batch_size: self.batch_size.max(1),
             shard_bp: self.shard_size,
             command_line: command_line(),
+            ploidy: crate::ploidy::PloidySettings {
+                sex: self.sex,
+                haploid_contigs: self.haploid_contigs.map(|v| {
+                    v.into_iter()
+                        .filter(|c| !c.is_empty() && c != "none")
+                        .collect()
+                }),
+                par: match self.par.as_deref() {
+                    None => crate::ploidy::ParSource::Builtin,
+                    Some("none") => crate::ploidy::ParSource::None,
+                    Some(bed) => crate::ploidy::ParSource::Bed(
+                        crate::regions::read_bed(std::path::Path::new(bed)).bad_input()?,
+                    ),
+                },
+                ploidy_file: self.ploidy_file,
+            },
         };
         // The files scoring and the report will write are checked now, not after calling.
         let prefix = output_prefix(&self.output);

@@ -1,5 +1,5 @@
-//! Stage: genotypes. Model probabilities per (site, alt) → diploid genotype posteriors, GT, GQ,
-//! QUAL, PL and FILTER, as small pure functions.
+//! Stage: genotypes. Model probabilities per (site, alt) → diploid or haploid genotype
+//! posteriors, GT, GQ, QUAL, PL and FILTER, as small pure functions.
 //!
 //! The model answers, for one alt allele (or a pair of alts taken as one), how many copies of it
 //! the sample carries (0, 1 or 2). For a site with alts 1..=n, a genotype j/k (j ≤ k) implies a
@@ -56,6 +56,40 @@ pub fn posteriors_from_sets(n_alts: usize, sets: &[Vec<usize>], probs: &[[f32; 3
     post
 }
 
+/// Posterior of each haploid genotype (REF, ALT 1, ..., ALT n) from the same answers.
+///
+/// The model was trained on diploid genomes, where a haploid allele's reads look like a
+/// homozygous one's: every read carries it. So haploid allele `a` takes the diploid model's
+/// evidence for `a/a` (two copies of every set holding `a`, none of the others), and the
+/// heterozygous answers are dropped: a site whose reads are split half and half gets two
+/// weak hypotheses and a low GQ, which is what a haploid region's mis-mapped reads deserve.
+pub fn haploid_posteriors_from_sets(
+    n_alts: usize,
+    sets: &[Vec<usize>],
+    probs: &[[f32; 3]],
+) -> Vec<f64> {
+    let mut post: Vec<f64> = (0..=n_alts)
+        .map(|a| {
+            sets.iter()
+                .zip(probs)
+                .map(|(set, p)| {
+                    let copies = if a > 0 && set.contains(&(a - 1)) {
+                        2
+                    } else {
+                        0
+                    };
+                    (p[copies] as f64).max(MIN_PROB)
+                })
+                .product()
+        })
+        .collect();
+    let total: f64 = post.iter().sum();
+    for p in &mut post {
+        *p = (*p / total).max(MIN_PROB);
+    }
+    post
+}
+
 /// Phred-scale a probability.
 pub fn phred(p: f64) -> f64 {
     -10.0 * p.max(MIN_PROB).log10()
@@ -64,8 +98,10 @@ pub fn phred(p: f64) -> f64 {
 /// The called genotype and its qualities.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
-    /// Alleles of the most likely genotype (j ≤ k).
+    /// Alleles of the most likely genotype (j ≤ k); a haploid call `a` is `(a, a)`.
     pub gt: (usize, usize),
+    /// 2, or 1 for a haploid call (GT `a`, PL one value per allele).
+    pub ploidy: u8,
     /// Phred probability that the genotype is wrong, capped at [`MAX_GQ`].
     pub gq: u32,
     /// Phred probability that the site is homozygous reference.
@@ -94,9 +130,46 @@ pub fn call(posteriors: &[f64]) -> Call {
     let pl = raw.iter().map(|&x| (x - min).round() as u32).collect();
     Call {
         gt: gts[best],
+        ploidy: 2,
         gq,
         qual,
         pl,
+    }
+}
+
+/// [`call`] over haploid posteriors (one per allele, REF first).
+pub fn call_haploid(posteriors: &[f64]) -> Call {
+    let best =
+        (0..posteriors.len()).fold(0, |b, i| if posteriors[i] > posteriors[b] { i } else { b });
+    let gq = phred(1.0 - posteriors[best]).round().min(MAX_GQ as f64) as u32;
+    let raw: Vec<f64> = posteriors.iter().map(|&p| phred(p)).collect();
+    let min = raw.iter().cloned().fold(f64::INFINITY, f64::min);
+    Call {
+        gt: (best, best),
+        ploidy: 1,
+        gq,
+        qual: phred(posteriors[0]),
+        pl: raw.iter().map(|&x| (x - min).round() as u32).collect(),
+    }
+}
+
+/// Genotype one site of `n_alts` alts at `ploidy` (1 or 2) from its allele sets' answers.
+pub fn call_site(n_alts: usize, sets: &[Vec<usize>], probs: &[[f32; 3]], ploidy: u8) -> Call {
+    if ploidy == 1 {
+        call_haploid(&haploid_posteriors_from_sets(n_alts, sets, probs))
+    } else {
+        call(&posteriors_from_sets(n_alts, sets, probs))
+    }
+}
+
+impl Call {
+    /// The GT field: `j/k`, or `a` for a haploid call.
+    pub fn gt_text(&self) -> String {
+        if self.ploidy == 1 {
+            self.gt.0.to_string()
+        } else {
+            format!("{}/{}", self.gt.0, self.gt.1)
+        }
     }
 }
 
@@ -194,6 +267,34 @@ mod tests {
         // 0/1: .9 * .6 * .09 = .0486; 1/2: .9 * .35 * .9 = .2835
         assert_eq!(call(&post).gt, (1, 2));
         assert!(post[4] > 5.0 * post[1]);
+    }
+
+    #[test]
+    fn haploid_calls_take_the_homozygous_evidence() {
+        // All reads ALT: the diploid model says two copies; haploid GT 1.
+        let c = call_site(1, &[vec![0]], &[[0.001, 0.009, 0.99]], 1);
+        assert_eq!((c.gt, c.ploidy, c.gt_text()), ((1, 1), 1, "1".to_string()));
+        // P(1) = .99 / (.99 + .001): GQ 30, QUAL 30.
+        assert_eq!((c.gq, c.qual.round()), (30, 30.0));
+        assert_eq!(c.pl, vec![30, 0]);
+        assert_eq!(filter(&c, 1.0), Filter::Pass);
+        // All reads REF.
+        let c = call_site(1, &[vec![0]], &[[0.99, 0.009, 0.001]], 1);
+        assert_eq!(
+            (c.gt_text(), filter(&c, 1.0)),
+            ("0".to_string(), Filter::RefCall)
+        );
+        // Half the reads ALT (a het in a haploid region): neither hypothesis is strong.
+        let c = call_site(1, &[vec![0]], &[[0.02, 0.96, 0.02]], 1);
+        assert_eq!(c.gq, 3);
+        // Two ALTs: one value per allele; the pair's answer counts too.
+        let sets = vec![vec![0], vec![1], vec![0, 1]];
+        let probs = [[0.9, 0.05, 0.05], [0.01, 0.04, 0.95], [0.01, 0.04, 0.95]];
+        let c = call_site(2, &sets, &probs, 1);
+        assert_eq!((c.gt_text(), c.pl.len()), ("2".to_string(), 3));
+        // Diploid sites are unchanged.
+        let d = call_site(1, &[vec![0]], &[[0.1, 0.7, 0.2]], 2);
+        assert_eq!((d.gt_text(), d.ploidy), ("0/1".to_string(), 2));
     }
 
     #[test]

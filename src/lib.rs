@@ -28,7 +28,7 @@
 //! let shape = [examples.len(), varstream::tensors::WINDOW, varstream::tensors::N_CHANNELS];
 //! let (_, flat) = model.run(&examples.tensors, &shape)?;
 //! let probs: Vec<[f32; 3]> = flat.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
-//! print!("{}", shard_stages::genotype_shard(&examples.sites, &probs, 1.0)?);
+//! print!("{}", shard_stages::genotype_shard(&examples.sites, &probs, 1.0, &Default::default())?);
 //! # Ok(())
 //! # }
 //! ```
@@ -44,6 +44,7 @@ pub mod make_examples;
 pub mod model;
 pub mod output;
 pub mod pipeline;
+pub mod ploidy;
 pub mod reads;
 pub mod realign;
 pub mod reference;

@@ -9,7 +9,7 @@ use crate::candidates::{
     allele_depths, assign_reads, find_sites, median_depth, median_depth_of_blocks, CandidateParams,
     Pileup, Site,
 };
-use crate::genotypes::{call, filter, posteriors_from_sets};
+use crate::genotypes::{call_site, filter};
 use crate::reads::{left_align, AlignedRead, ReadBatch, ReadFilter, ReadSource};
 use crate::realign::{realign_reads, RealignParams};
 use crate::reference::Reference;
@@ -225,8 +225,13 @@ fn example_count(sites: &[Site]) -> usize {
 }
 
 /// Genotype each site from its allele sets' probabilities (`probs`: 3 per example, in example
-/// order) and format VCF lines.
-pub fn genotype_shard(sites: &[Site], probs: &[[f32; 3]], min_qual: f64) -> Result<String> {
+/// order) at the ploidy `ploidy` gives its position (1 or 2), and format VCF lines.
+pub fn genotype_shard(
+    sites: &[Site],
+    probs: &[[f32; 3]],
+    min_qual: f64,
+    ploidy: &crate::ploidy::PloidyMap,
+) -> Result<String> {
     let n = example_count(sites);
     anyhow::ensure!(
         probs.len() == n,
@@ -239,7 +244,12 @@ pub fn genotype_shard(sites: &[Site], probs: &[[f32; 3]], min_qual: f64) -> Resu
         let sets = allele_sets(site.alts.len());
         let per_set = &probs[next..next + sets.len()];
         next += sets.len();
-        let c = call(&posteriors_from_sets(site.alts.len(), &sets, per_set));
+        let c = call_site(
+            site.alts.len(),
+            &sets,
+            per_set,
+            ploidy.at(&site.contig, site.pos),
+        );
         let f = filter(&c, min_qual);
         if c.gt == (0, 0) {
             out.push_str(&crate::vcf::record(site, &c, f));
@@ -269,9 +279,13 @@ pub fn keep_called_alleles(
             .expect("bug: allele kept")
     };
     let mut pl = Vec::new();
-    for b in 0..kept.len() {
-        for a in 0..=b {
-            pl.push(c.pl[genotype_index(kept[a], kept[b])]);
+    if c.ploidy == 1 {
+        pl.extend(kept.iter().map(|&k| c.pl[k]));
+    } else {
+        for b in 0..kept.len() {
+            for a in 0..=b {
+                pl.push(c.pl[genotype_index(kept[a], kept[b])]);
+            }
         }
     }
     let min = pl.iter().copied().min().unwrap_or(0);
@@ -301,6 +315,7 @@ pub fn keep_called_alleles(
         s,
         crate::genotypes::Call {
             gt,
+            ploidy: c.ploidy,
             gq: c.gq,
             qual: c.qual,
             pl,
@@ -331,6 +346,7 @@ mod tests {
         let pl = vec![22, 0, 26, 49, 27, 59, 47, 25, 74, 57];
         let c = Call {
             gt: (0, 1),
+            ploidy: 2,
             gq: 19,
             qual: 22.5,
             pl,
@@ -361,6 +377,7 @@ mod tests {
         let pl = vec![90, 40, 50, 80, 70, 99, 45, 0, 60, 55];
         let c = Call {
             gt: (1, 3),
+            ploidy: 2,
             gq: 30,
             qual: 90.0,
             pl,

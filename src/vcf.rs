@@ -25,6 +25,8 @@ pub struct HeaderInfo {
     pub model_sha256: String,
     /// QUAL threshold for LowQual.
     pub min_qual: f64,
+    /// Further `##` lines (the sex call).
+    pub extra_meta: Vec<String>,
 }
 
 /// Full VCF header text.
@@ -41,6 +43,10 @@ pub fn header(h: &HeaderInfo) -> String {
         h.model_name, h.model_sha256
     ));
     s.push_str(&format!("##reference=file://{}\n", h.reference));
+    for line in &h.extra_meta {
+        s.push_str(line);
+        s.push('\n');
+    }
     s.push_str("##FILTER=<ID=PASS,Description=\"All filters passed\">\n");
     s.push_str(
         "##FILTER=<ID=RefCall,Description=\"Genotyping model thinks this site is reference\">\n",
@@ -82,15 +88,14 @@ pub fn record(site: &Site, call: &Call, filter: Filter) -> String {
         .collect();
     let pl: Vec<String> = call.pl.iter().map(u32::to_string).collect();
     format!(
-        "{}\t{}\t.\t{}\t{}\t{:.2}\t{}\t.\tGT:GQ:DP:AD:VAF:PL\t{}/{}:{}:{}:{}:{}:{}\n",
+        "{}\t{}\t.\t{}\t{}\t{:.2}\t{}\t.\tGT:GQ:DP:AD:VAF:PL\t{}:{}:{}:{}:{}:{}\n",
         site.contig,
         site.pos + 1,
         String::from_utf8_lossy(&site.ref_allele),
         alts.join(","),
         call.qual,
         filter.as_str(),
-        call.gt.0,
-        call.gt.1,
+        call.gt_text(),
         call.gq,
         site.depth,
         ad.join(","),
@@ -201,6 +206,7 @@ mod tests {
         };
         let call = Call {
             gt: (1, 2),
+            ploidy: 2,
             gq: 30,
             qual: 45.678,
             pl: vec![90, 40, 60, 40, 0, 60],
@@ -209,6 +215,15 @@ mod tests {
             record(&site, &call, Filter::Pass),
             "chr1\t100\t.\tGT\tTT,G\t45.68\tPASS\t.\tGT:GQ:DP:AD:VAF:PL\t1/2:30:10:4,3,3:0.3000,0.3000:90,40,60,40,0,60\n"
         );
+        let haploid = Call {
+            gt: (2, 2),
+            ploidy: 1,
+            gq: 30,
+            qual: 45.678,
+            pl: vec![90, 40, 0],
+        };
+        assert!(record(&site, &haploid, Filter::Pass)
+            .ends_with("\t2:30:10:4,3,3:0.3000,0.3000:90,40,0\n"));
     }
 
     #[test]
@@ -223,6 +238,7 @@ mod tests {
             model_name: "m".into(),
             model_sha256: "00".into(),
             min_qual: 1.0,
+            extra_meta: vec![],
         };
         {
             let mut w = VcfWriter::create(&dest, &header(&h)).unwrap();

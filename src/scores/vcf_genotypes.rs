@@ -48,7 +48,10 @@ impl Call {
 
     /// Copies of allele `allele`.
     pub fn count(&self, allele: usize) -> usize {
-        self.alleles().iter().filter(|&&a| a as usize == allele).count()
+        self.alleles()
+            .iter()
+            .filter(|&&a| a as usize == allele)
+            .count()
     }
 }
 

@@ -1,0 +1,726 @@
+//! Ploidy and sex: how many copies of each base the sample carries (0, 1 or 2), from the
+//! sample's sex and either the built-in human rules or a bcftools-style ploidy file.
+//!
+//! Built-in rules: chrM/MT is haploid; in an XY sample the `--haploid-contigs` (default chrX and
+//! chrY, or X and Y) are haploid outside the pseudo-autosomal regions (PARs, built in for GRCh37
+//! and GRCh38, else `--par BED`); in an XX sample chrY is absent (ploidy 0: not called). When
+//! the sex is ambiguous, everything but chrM stays diploid.
+//!
+//! The sex is inferred from read counts in a fixed sample of windows on the autosomes, chrX and
+//! chrY that does not depend on the regions called, so every shard of a scattered run infers
+//! the same sex.
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::bail_input;
+use crate::reads::{ReadFilter, ReadSource};
+use crate::reference::Reference;
+use crate::regions::Interval;
+
+/// A sample's sex chromosomes, as far as calling needs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sex {
+    /// Two X chromosomes: chrX diploid, no chrY.
+    #[value(name = "XX")]
+    XX,
+    /// One X and one Y: both haploid outside the PARs.
+    #[value(name = "XY")]
+    XY,
+}
+
+impl Sex {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sex::XX => "XX",
+            Sex::XY => "XY",
+        }
+    }
+}
+
+/// `--sex`: infer it, or take the user's word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SexChoice {
+    #[value(name = "auto")]
+    Auto,
+    #[value(name = "XX")]
+    XX,
+    #[value(name = "XY")]
+    XY,
+}
+
+/// The sex calling used, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SexCall {
+    /// `None`: ambiguous or not assessed; calling falls back to diploid.
+    pub sex: Option<Sex>,
+    /// `"user"` or `"inferred"`.
+    pub source: &'static str,
+    /// chrX read rate over the autosomal rate (about 1 for XX, 0.5 for XY), when measured.
+    pub x_ratio: Option<f64>,
+    /// chrY read rate over the autosomal rate (about 0 for XX; for XY lower than 0.5, since
+    /// much of chrY is repeats where reads have low MAPQ).
+    pub y_ratio: Option<f64>,
+    /// Reads counted on the autosomes, chrX and chrY.
+    pub reads: [u64; 3],
+    /// One line of evidence for the log and the header.
+    pub note: String,
+}
+
+impl SexCall {
+    /// The `##varstream_sex` header line (without the newline).
+    pub fn header_line(&self) -> String {
+        let ratio = |r: Option<f64>| r.map_or(".".to_string(), |r| format!("{r:.3}"));
+        format!(
+            "##varstream_sex=<Sex={},Source={},XRatio={},YRatio={},Reads={}/{}/{},Note=\"{}\">",
+            self.sex.map_or("unknown", Sex::as_str),
+            self.source,
+            ratio(self.x_ratio),
+            ratio(self.y_ratio),
+            self.reads[0],
+            self.reads[1],
+            self.reads[2],
+            self.note.replace('"', "'")
+        )
+    }
+}
+
+/// One ploidy rule: `ploidy` copies over `[start, end)` of `contig` (`None`: every contig) for
+/// samples of `sex` (`None`: any sex). Later rules override earlier ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PloidyRule {
+    pub contig: Option<String>,
+    pub start: u64,
+    pub end: u64,
+    pub sex: Option<Sex>,
+    pub ploidy: u8,
+}
+
+/// Whether `name` is chrX / X.
+pub fn is_x(name: &str) -> bool {
+    matches!(name, "chrX" | "X")
+}
+
+/// Whether `name` is chrY / Y.
+pub fn is_y(name: &str) -> bool {
+    matches!(name, "chrY" | "Y")
+}
+
+/// Whether `name` is the mitochondrial genome.
+pub fn is_mito(name: &str) -> bool {
+    matches!(name, "chrM" | "MT" | "chrMT" | "M")
+}
+
+/// Whether `name` is a human autosome (chr1-chr22 or 1-22).
+pub fn is_autosome(name: &str) -> bool {
+    let bare = name.strip_prefix("chr").unwrap_or(name);
+    bare.parse::<u8>().is_ok_and(|n| (1..=22).contains(&n)) && !bare.starts_with('0')
+}
+
+/// PARs (0-based half-open) of the human chrX and chrY, recognised by their lengths:
+/// GRCh38 chrX 156,040,895 bp, PAR1 X:10,001-2,781,479, PAR2 X:155,701,383-156,030,895
+/// (chrY 57,227,415 bp: Y:10,001-2,781,479 and Y:56,887,903-57,217,415); GRCh37 chrX
+/// 155,270,560 bp, PAR1 X:60,001-2,699,520, PAR2 X:154,931,044-155,260,560 (chrY 59,373,566
+/// bp: Y:10,001-2,649,520 and Y:59,034,050-59,363,566). Coordinates are Genome Reference
+/// Consortium's, 1-based inclusive. `None` when a contig named X or Y has another length.
+pub fn builtin_pars(contig: &str, len: u64) -> Option<Vec<(u64, u64)>> {
+    let one_based = |v: &[(u64, u64)]| v.iter().map(|&(s, e)| (s - 1, e)).collect();
+    match (is_x(contig), is_y(contig), len) {
+        (true, _, 156_040_895) => Some(one_based(&[
+            (10_001, 2_781_479),
+            (155_701_383, 156_030_895),
+        ])),
+        (true, _, 155_270_560) => Some(one_based(&[
+            (60_001, 2_699_520),
+            (154_931_044, 155_260_560),
+        ])),
+        (_, true, 57_227_415) => Some(one_based(&[(10_001, 2_781_479), (56_887_903, 57_217_415)])),
+        (_, true, 59_373_566) => Some(one_based(&[(10_001, 2_649_520), (59_034_050, 59_363_566)])),
+        _ => None,
+    }
+}
+
+/// `--par`: built-in PARs, none, or a BED.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParSource {
+    Builtin,
+    None,
+    Bed(Vec<Interval>),
+}
+
+/// PARs of `contig` (length `len`) from `pars`; `None` when built-in ones were asked for and
+/// none are known for this contig's length.
+pub fn pars_of(pars: &ParSource, contig: &str, len: u64) -> Option<Vec<(u64, u64)>> {
+    match pars {
+        ParSource::None => Some(Vec::new()),
+        ParSource::Bed(ivs) => Some(
+            ivs.iter()
+                .filter(|iv| iv.contig == contig)
+                .map(|iv| (iv.start, iv.end.min(len)))
+                .collect(),
+        ),
+        ParSource::Builtin if is_x(contig) || is_y(contig) => builtin_pars(contig, len),
+        ParSource::Builtin => Some(Vec::new()),
+    }
+}
+
+/// The built-in human rules for `contigs` (name, length): chrM/MT haploid; each of
+/// `haploid_contigs` present haploid in XY samples outside its PARs; chrY absent in XX samples.
+/// Also the haploid contigs whose PARs are unknown (built-in PARs asked for, and the contig
+/// is neither GRCh37's nor GRCh38's): an XY sample cannot be called there.
+pub fn human_rules(
+    contigs: &[(String, u64)],
+    haploid_contigs: &[String],
+    pars: &ParSource,
+) -> (Vec<PloidyRule>, Vec<String>) {
+    let mut rules = Vec::new();
+    let mut unknown_pars = Vec::new();
+    for (name, len) in contigs {
+        let whole = |sex, ploidy| PloidyRule {
+            contig: Some(name.clone()),
+            start: 0,
+            end: *len,
+            sex,
+            ploidy,
+        };
+        if is_mito(name) {
+            rules.push(whole(None, 1));
+            continue;
+        }
+        if !haploid_contigs.iter().any(|h| h == name) {
+            continue;
+        }
+        rules.push(whole(Some(Sex::XY), 1));
+        if is_y(name) {
+            rules.push(whole(Some(Sex::XX), 0));
+        }
+        let Some(contig_pars) = pars_of(pars, name, *len) else {
+            unknown_pars.push(name.clone());
+            continue;
+        };
+        for (s, e) in contig_pars {
+            rules.push(PloidyRule {
+                contig: Some(name.clone()),
+                start: s,
+                end: e.min(*len),
+                sex: Some(Sex::XY),
+                ploidy: 2,
+            });
+        }
+    }
+    (rules, unknown_pars)
+}
+
+/// Read a bcftools-style ploidy file: `CHROM FROM TO SEX PLOIDY` (whitespace separated,
+/// 1-based inclusive; `*` as CHROM, FROM or TO means every contig or the contig's ends; SEX is
+/// `M`/`XY`, `F`/`XX` or `*`; PLOIDY 0, 1 or 2). Lines starting with `#` are comments.
+pub fn read_ploidy_file(path: &Path) -> Result<Vec<PloidyRule>> {
+    let text = crate::input::open_text(path, "ploidy file")?;
+    let mut rules = Vec::new();
+    for (i, line) in std::io::BufRead::lines(text).enumerate() {
+        let line =
+            line.map_err(|e| crate::errors::input_error(format!("{}: {e}", path.display())))?;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let at = || format!("{} line {}", path.display(), i + 1);
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() != 5 {
+            bail_input!(
+                "{}: expected 5 columns (CHROM FROM TO SEX PLOIDY), found {}",
+                at(),
+                f.len()
+            );
+        }
+        let pos = |s: &str, star: u64| -> Result<u64> {
+            if s == "*" {
+                return Ok(star);
+            }
+            match s.parse::<u64>() {
+                Ok(v) if v >= 1 => Ok(v),
+                _ => Err(crate::errors::input_error(format!(
+                    "{}: position {s:?} is not a 1-based integer or *",
+                    at()
+                ))),
+            }
+        };
+        let from = pos(f[1], 1)? - 1;
+        let to = pos(f[2], u64::MAX)?;
+        if to <= from {
+            bail_input!("{}: TO ({}) is before FROM ({})", at(), f[2], f[1]);
+        }
+        let sex = match f[3] {
+            "*" => None,
+            "M" | "XY" => Some(Sex::XY),
+            "F" | "XX" => Some(Sex::XX),
+            other => bail_input!("{}: sex {other:?} is not M, F, XY, XX or *", at()),
+        };
+        let ploidy = match f[4] {
+            "0" => 0,
+            "1" => 1,
+            "2" => 2,
+            other => bail_input!(
+                "{}: ploidy {other:?} is not supported (varstream calls ploidy 0, 1 and 2)",
+                at()
+            ),
+        };
+        rules.push(PloidyRule {
+            contig: (f[0] != "*").then(|| f[0].to_string()),
+            start: from,
+            end: to,
+            sex,
+            ploidy,
+        });
+    }
+    Ok(rules)
+}
+
+/// The sample's ploidy along the genome: the rules that apply to its sex (with an ambiguous
+/// sex, only rules for any sex); rules naming a contig before `*` rules, later rules before
+/// earlier ones. Diploid where no rule says otherwise.
+#[derive(Debug, Clone, Default)]
+pub struct PloidyMap {
+    rules: Vec<PloidyRule>,
+}
+
+impl PloidyMap {
+    pub fn new(rules: &[PloidyRule], sex: Option<Sex>) -> Self {
+        let applies = |r: &&PloidyRule| r.sex.is_none() || r.sex == sex;
+        // As in bcftools, a `*` contig row is a default: any row naming the contig wins.
+        let named = rules.iter().filter(applies).filter(|r| r.contig.is_some());
+        let defaults = rules.iter().filter(applies).filter(|r| r.contig.is_none());
+        let rules = named.rev().chain(defaults.rev()).cloned().collect();
+        Self { rules }
+    }
+
+    /// Ploidy of 0-based position `pos` of `contig`.
+    pub fn at(&self, contig: &str, pos: u64) -> u8 {
+        self.rules
+            .iter()
+            .find(|r| {
+                r.contig.as_deref().is_none_or(|c| c == contig) && r.start <= pos && pos < r.end
+            })
+            .map_or(2, |r| r.ploidy)
+    }
+
+    /// `iv` cut where the ploidy changes: (start, end, ploidy) pieces in order.
+    pub fn segments(&self, iv: &Interval) -> Vec<(u64, u64, u8)> {
+        let mut cuts: Vec<u64> = vec![iv.start, iv.end];
+        for r in self
+            .rules
+            .iter()
+            .filter(|r| r.contig.as_deref().is_none_or(|c| c == iv.contig))
+        {
+            for p in [r.start, r.end] {
+                if iv.start < p && p < iv.end {
+                    cuts.push(p);
+                }
+            }
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut out: Vec<(u64, u64, u8)> = Vec::new();
+        for w in cuts.windows(2) {
+            let p = self.at(&iv.contig, w[0]);
+            match out.last_mut() {
+                Some(last) if last.2 == p => last.1 = w[1],
+                _ => out.push((w[0], w[1], p)),
+            }
+        }
+        out
+    }
+
+    /// `intervals` without the parts of ploidy 0 (nothing is called there).
+    pub fn drop_absent(&self, intervals: &[Interval]) -> Vec<Interval> {
+        let mut out = Vec::new();
+        for iv in intervals {
+            for (s, e, p) in self.segments(iv) {
+                if p > 0 {
+                    match out.last_mut() {
+                        Some(Interval { contig, end, .. }) if *contig == iv.contig && *end == s => {
+                            *end = e
+                        }
+                        _ => out.push(Interval {
+                            contig: iv.contig.clone(),
+                            start: s,
+                            end: e,
+                        }),
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether any rule in the map can give a ploidy other than 2 inside `intervals`.
+    pub fn is_diploid_over(&self, intervals: &[Interval]) -> bool {
+        intervals
+            .iter()
+            .all(|iv| self.segments(iv).iter().all(|&(_, _, p)| p == 2))
+    }
+}
+
+/// `call`'s ploidy settings, as given.
+#[derive(Debug, Clone)]
+pub struct PloidySettings {
+    pub sex: SexChoice,
+    /// `None`: the contigs named chrX/chrY (or X/Y) in the reads.
+    pub haploid_contigs: Option<Vec<String>>,
+    pub par: ParSource,
+    /// Replaces the built-in rules.
+    pub ploidy_file: Option<std::path::PathBuf>,
+}
+
+impl Default for PloidySettings {
+    fn default() -> Self {
+        Self {
+            sex: SexChoice::Auto,
+            haploid_contigs: None,
+            par: ParSource::Builtin,
+            ploidy_file: None,
+        }
+    }
+}
+
+/// The sample's ploidy over `intervals`, with the sex call when the rules needed one.
+/// `source` is only read (a fixed sample of windows) when the sex is inferred.
+pub fn resolve(
+    settings: &PloidySettings,
+    contigs: &[(String, u64)],
+    intervals: &[Interval],
+    reference: &Reference,
+    source: &mut ReadSource,
+) -> Result<(PloidyMap, Option<SexCall>)> {
+    let (rules, unknown_pars) = match &settings.ploidy_file {
+        Some(path) => (read_ploidy_file(path)?, Vec::new()),
+        None => {
+            let names: Vec<&str> = contigs.iter().map(|(n, _)| n.as_str()).collect();
+            let haploid: Vec<String> = match &settings.haploid_contigs {
+                Some(list) => {
+                    for h in list {
+                        if !names.contains(&h.as_str()) {
+                            let hint = crate::regions::renamed(h, &names)
+                                .map(|m| format!(" (did you mean {m}?)"))
+                                .unwrap_or_default();
+                            bail_input!("--haploid-contigs names {h}, which the reads and reference do not both have{hint}");
+                        }
+                    }
+                    list.clone()
+                }
+                None => names
+                    .iter()
+                    .filter(|n| is_x(n) || is_y(n))
+                    .map(|n| n.to_string())
+                    .collect(),
+            };
+            human_rules(contigs, &haploid, &settings.par)
+        }
+    };
+    // The sex matters only if a rule that depends on it reaches a called interval.
+    let needs_sex = rules.iter().any(|r| {
+        r.sex.is_some()
+            && intervals.iter().any(|iv| {
+                r.contig.as_deref().is_none_or(|c| c == iv.contig)
+                    && r.start < iv.end
+                    && iv.start < r.end
+            })
+    }) || intervals.iter().any(|iv| unknown_pars.contains(&iv.contig));
+    let sex_call = if !needs_sex {
+        None
+    } else {
+        Some(match settings.sex {
+            SexChoice::XX | SexChoice::XY => SexCall {
+                sex: Some(if settings.sex == SexChoice::XX {
+                    Sex::XX
+                } else {
+                    Sex::XY
+                }),
+                source: "user",
+                x_ratio: None,
+                y_ratio: None,
+                reads: [0; 3],
+                note: "given by --sex".into(),
+            },
+            SexChoice::Auto => {
+                let pars: Vec<(String, Vec<(u64, u64)>)> = contigs
+                    .iter()
+                    .filter(|(n, _)| is_x(n) || is_y(n))
+                    .map(|(n, l)| (n.clone(), pars_of(&settings.par, n, *l).unwrap_or_default()))
+                    .collect();
+                infer_sex(source, reference, contigs, &pars)?
+            }
+        })
+    };
+    let sex = sex_call.as_ref().and_then(|c| c.sex);
+    if sex == Some(Sex::XY) {
+        if let Some(c) = intervals
+            .iter()
+            .find(|iv| unknown_pars.contains(&iv.contig))
+        {
+            bail_input!(
+                "no built-in pseudo-autosomal regions for {} (GRCh37 and GRCh38 only), so an XY sample cannot be called there: pass --par BED, or --par none if it has none",
+                c.contig
+            );
+        }
+    }
+    if let Some(c) = &sex_call {
+        let ratio = |r: Option<f64>| r.map_or("n/a".to_string(), |r| format!("{r:.2}"));
+        let msg = format!(
+            "sex: {} ({}; chrX/autosome depth {}, chrY/autosome {}, reads {}/{}/{})",
+            c.sex.map_or("ambiguous", Sex::as_str),
+            c.note,
+            ratio(c.x_ratio),
+            ratio(c.y_ratio),
+            c.reads[0],
+            c.reads[1],
+            c.reads[2]
+        );
+        if c.sex.is_none() {
+            log::warn!("{msg}: calling chrX and chrY diploid; pass --sex XX or XY to choose");
+        } else {
+            log::info!("{msg}");
+        }
+    }
+    Ok((PloidyMap::new(&rules, sex), sex_call))
+}
+
+/// Windows sampled per autosome, and on chrX and chrY.
+const AUTOSOME_WINDOWS: u64 = 8;
+const SEX_CONTIG_WINDOWS: u64 = 48;
+const WINDOW_BP: u64 = 2_000;
+/// Reads below this MAPQ are not counted: X-Y homologous and repeat reads would blur chrY.
+const SEX_MIN_MAPQ: u8 = 20;
+/// Fewer autosomal reads than this, or fewer than this expected on chrX: not assessed.
+const MIN_READS: f64 = 200.0;
+
+/// Evenly spaced windows of `contig` (length `len`) outside `skip`, whose reference is
+/// mostly not N.
+fn sample_windows(
+    reference: &Reference,
+    contig: &str,
+    len: u64,
+    n: u64,
+    skip: &[(u64, u64)],
+) -> Result<Vec<(u64, u64)>> {
+    let mut out = Vec::new();
+    if len < WINDOW_BP {
+        return Ok(out);
+    }
+    for i in 0..n {
+        let mid = (2 * i + 1) * len / (2 * n);
+        let s = mid.saturating_sub(WINDOW_BP / 2).min(len - WINDOW_BP);
+        let e = s + WINDOW_BP;
+        if skip.iter().any(|&(a, b)| a < e && s < b) {
+            continue;
+        }
+        let seq = reference.fetch(contig, s, e)?;
+        let n_count = seq.iter().filter(|b| matches!(b, b'N' | b'n')).count();
+        if n_count * 10 < seq.len() {
+            out.push((s, e));
+        }
+    }
+    Ok(out)
+}
+
+/// Reads (MAPQ ≥ [`SEX_MIN_MAPQ`]) starting in each window, summed, and the bases sampled.
+fn count_reads(
+    source: &mut ReadSource,
+    contig: &str,
+    windows: &[(u64, u64)],
+) -> Result<(u64, u64)> {
+    let filter = ReadFilter {
+        min_mapq: SEX_MIN_MAPQ,
+        min_baseq: 0,
+        max_depth: usize::MAX,
+    };
+    let (mut reads, mut bp) = (0, 0);
+    for &(s, e) in windows {
+        let (starts, _) = source.fetch_with(contig, s, e, &filter, |rec| {
+            let p = rec.pos().max(0) as u64;
+            Ok((s <= p && p < e).then_some(()))
+        })?;
+        reads += starts.len() as u64;
+        bp += e - s;
+    }
+    Ok((reads, bp))
+}
+
+/// Infer the sample's sex from read rates on chrX and chrY against the autosomes (contigs
+/// named 1-22 or chr1-chr22; every other contig when there are none). `pars` are skipped.
+/// XX: X ratio ≥ 0.8 and Y ratio < 0.05. XY: X ratio ≤ 0.65 and Y ratio ≥ 0.15. Anything else
+/// (X0, XXY, too few reads, no chrX) is ambiguous.
+pub fn infer_sex(
+    source: &mut ReadSource,
+    reference: &Reference,
+    contigs: &[(String, u64)],
+    pars: &[(String, Vec<(u64, u64)>)],
+) -> Result<SexCall> {
+    let human = contigs.iter().any(|(n, _)| is_autosome(n));
+    let skip_of = |name: &str| {
+        pars.iter()
+            .find(|(c, _)| c == name)
+            .map(|(_, p)| p.clone())
+            .unwrap_or_default()
+    };
+    let mut totals = [(0u64, 0u64); 3];
+    for (name, len) in contigs {
+        let (slot, n) = if is_x(name) {
+            (1, SEX_CONTIG_WINDOWS)
+        } else if is_y(name) {
+            (2, SEX_CONTIG_WINDOWS)
+        } else if (human && is_autosome(name)) || (!human && !is_mito(name)) {
+            (0, AUTOSOME_WINDOWS)
+        } else {
+            continue;
+        };
+        let windows = sample_windows(reference, name, *len, n, &skip_of(name))?;
+        let (r, bp) = count_reads(source, name, &windows)?;
+        totals[slot].0 += r;
+        totals[slot].1 += bp;
+    }
+    let rate = |(r, bp): (u64, u64)| (bp > 0).then(|| r as f64 / bp as f64);
+    let (a, x, y) = (rate(totals[0]), rate(totals[1]), rate(totals[2]));
+    let x_ratio = a.zip(x).filter(|(a, _)| *a > 0.0).map(|(a, x)| x / a);
+    let y_ratio = a.zip(y).filter(|(a, _)| *a > 0.0).map(|(a, y)| y / a);
+    let reads = [totals[0].0, totals[1].0, totals[2].0];
+    let expected_x = a.unwrap_or(0.0) * totals[1].1 as f64 * 0.5;
+    let (sex, note) = if x.is_none() {
+        (None, "no chrX in the reads' header".to_string())
+    } else if (reads[0] as f64) < MIN_READS || expected_x < MIN_READS {
+        (
+            None,
+            format!(
+                "too few reads to judge ({} autosomal, {} chrX in the sampled windows)",
+                reads[0], reads[1]
+            ),
+        )
+    } else {
+        let xr = x_ratio.unwrap_or(0.0);
+        let yr = y_ratio.unwrap_or(0.0);
+        match (xr, yr) {
+            (xr, yr) if xr >= 0.8 && yr < 0.05 => (Some(Sex::XX), "two X, no Y".to_string()),
+            (xr, yr) if xr <= 0.65 && yr >= 0.15 => (Some(Sex::XY), "one X, a Y".to_string()),
+            (xr, yr) if xr <= 0.65 && yr < 0.05 => {
+                (None, "one X and no Y (X0?): ambiguous".to_string())
+            }
+            (xr, yr) if xr >= 0.8 && yr >= 0.15 => {
+                (None, "two X and a Y (XXY?): ambiguous".to_string())
+            }
+            _ => (
+                None,
+                "ratios between the XX and XY ranges: ambiguous".to_string(),
+            ),
+        }
+    };
+    Ok(SexCall {
+        sex,
+        source: "inferred",
+        x_ratio,
+        y_ratio,
+        reads,
+        note,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn iv(c: &str, s: u64, e: u64) -> Interval {
+        Interval {
+            contig: c.into(),
+            start: s,
+            end: e,
+        }
+    }
+
+    #[test]
+    fn human_rules_make_x_haploid_outside_pars_in_xy_and_drop_y_in_xx() {
+        let contigs = vec![
+            ("chr1".to_string(), 1000),
+            ("chrX".to_string(), 156_040_895),
+            ("chrY".to_string(), 57_227_415),
+            ("chrM".to_string(), 16_569),
+        ];
+        let hap = vec!["chrX".to_string(), "chrY".to_string()];
+        let (rules, unknown) = human_rules(&contigs, &hap, &ParSource::Builtin);
+        assert!(unknown.is_empty());
+        let xy = PloidyMap::new(&rules, Some(Sex::XY));
+        assert_eq!(xy.at("chr1", 5), 2);
+        assert_eq!(xy.at("chrX", 10_000), 2, "PAR1 starts at 10,001 (1-based)");
+        assert_eq!(xy.at("chrX", 9_999), 1);
+        assert_eq!(xy.at("chrX", 2_781_478), 2);
+        assert_eq!(xy.at("chrX", 2_781_479), 1);
+        assert_eq!(xy.at("chrX", 100_000_000), 1);
+        assert_eq!(xy.at("chrY", 20_000_000), 1);
+        assert_eq!(xy.at("chrM", 100), 1);
+        let xx = PloidyMap::new(&rules, Some(Sex::XX));
+        assert_eq!(xx.at("chrX", 100_000_000), 2);
+        assert_eq!(xx.at("chrY", 20_000_000), 0);
+        assert_eq!(xx.at("chrM", 100), 1);
+        let unknown = PloidyMap::new(&rules, None);
+        assert_eq!(unknown.at("chrY", 20_000_000), 2);
+        assert_eq!(unknown.at("chrM", 100), 1);
+        assert_eq!(
+            xy.segments(&iv("chrX", 0, 3_000_000)),
+            vec![
+                (0, 10_000, 1),
+                (10_000, 2_781_479, 2),
+                (2_781_479, 3_000_000, 1)
+            ]
+        );
+        assert_eq!(
+            xx.drop_absent(&[iv("chr1", 0, 1000), iv("chrY", 0, 100)]),
+            vec![iv("chr1", 0, 1000)]
+        );
+        let unknown_len = vec![("chrX".to_string(), 1000)];
+        assert_eq!(
+            human_rules(&unknown_len, &hap, &ParSource::Builtin).1,
+            ["chrX"]
+        );
+        assert!(human_rules(&unknown_len, &hap, &ParSource::None)
+            .1
+            .is_empty());
+    }
+
+    #[test]
+    fn ploidy_file_in_bcftools_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("ploidy.txt");
+        std::fs::write(
+            &p,
+            "# comment\nX 1 60000 M 1\nX 2699521 154931043 M 1\nY 1 59373566 M 1\n\
+             Y 1 59373566 F 0\nMT 1 16569 * 1\n* * * * 2\nchrZ * * * 1\n",
+        )
+        .unwrap();
+        let rules = read_ploidy_file(&p).unwrap();
+        let m = PloidyMap::new(&rules, Some(Sex::XY));
+        assert_eq!(m.at("X", 0), 1);
+        assert_eq!(m.at("X", 60_000), 2);
+        assert_eq!(m.at("Y", 5), 1);
+        assert_eq!(m.at("MT", 5), 1);
+        assert_eq!(m.at("chrZ", 5), 1, "a named contig overrides the * default");
+        assert_eq!(m.at("1", 5), 2);
+        assert_eq!(PloidyMap::new(&rules, Some(Sex::XX)).at("Y", 5), 0);
+        for bad in [
+            "X 1 10 M 3\n",
+            "X 1 10 Q 1\n",
+            "X 10 1 M 1\n",
+            "X 0 10 M 1\n",
+            "X 1 M 1\n",
+        ] {
+            std::fs::write(&p, bad).unwrap();
+            let e = read_ploidy_file(&p).unwrap_err();
+            assert!(crate::errors::is_input(&e), "{bad:?}: {e:#}");
+            assert!(format!("{e:#}").contains("line 1"), "{e:#}");
+        }
+    }
+
+    #[test]
+    fn autosome_names() {
+        assert!(is_autosome("chr1") && is_autosome("22") && is_autosome("chr22"));
+        assert!(!is_autosome("chr23") && !is_autosome("chrX") && !is_autosome("chr01"));
+        assert!(!is_autosome("chr1_KI270706v1_random"));
+    }
+}
