@@ -284,6 +284,10 @@ fn ploidy_file_sets_ploidy_0_and_1() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("ploidy.txt line 1"), "{stderr}");
+    // A haploid contig the reads lack: exit 2 with the right name.
+    let (out, _) = call(&fx, "hc.vcf.gz", &["--haploid-contigs", "X"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean chrX?"));
     // Unknown PARs for an XY sample's chrX: exit 2 with the fix.
     let (out, _) = call(&fx, "nopar.vcf.gz", &["--sex", "XY"]);
     assert_eq!(out.status.code(), Some(2));
