@@ -7,6 +7,8 @@
 #   scripts/simulate_training.sh --tiny OUTDIR     # one tiny data set for `make demo` (< 1 min)
 #   scripts/simulate_training.sh --holdout OUTDIR  # held-out sets for end-to-end accuracy
 #                                                  # (never in the training manifest)
+#   scripts/simulate_training.sh --depths OUTDIR   # 6x-60x sets: calibration (cal_*) and the
+#                                                  # per-depth accuracy table (depth_*)
 # Environment:
 #   VARSTREAM_DATA  data directory (default: ../shared/data relative to the repo root)
 #   SIM_ONLY=name   build only that data set (comma-separated list allowed)
@@ -105,6 +107,22 @@ HOLDOUT_DATASETS=(
   "holdout_grch38_px train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 35 47 GRCh38 HG002 whole 2"
   "holdout_grch38_xx train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 35 48 GRCh38 HG002 whole 3"
 )
+# Depth sets (`--depths`): calibration of GQ/QUAL and the per-depth accuracy table (issue 13).
+# cal_*: chr20:4.9-5.5 Mb, between training sets c and b and in none of them, to fit the
+# calibration and choose the LowQual threshold. depth_*: the held-out region 6.5-7.0 Mb at
+# other seeds, only to report (never to fit or choose). 2x101, usual stutter.
+DEPTH_DATASETS=(
+  "cal_grch38_06x train/grch38.chr20_and_21_10M.fa.gz chr20 4900000 5500000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 6 61 GRCh38 HG002 whole 1"
+  "cal_grch38_10x train/grch38.chr20_and_21_10M.fa.gz chr20 4900000 5500000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 10 62 GRCh38 HG002 whole 1"
+  "cal_grch38_15x train/grch38.chr20_and_21_10M.fa.gz chr20 4900000 5500000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 15 63 GRCh38 HG002 whole 1"
+  "cal_grch38_30x train/grch38.chr20_and_21_10M.fa.gz chr20 4900000 5500000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 30 64 GRCh38 HG002 whole 1"
+  "cal_grch38_60x train/grch38.chr20_and_21_10M.fa.gz chr20 4900000 5500000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 60 65 GRCh38 HG002 whole 1"
+  "depth_grch38_06x train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 6 71 GRCh38 HG002 whole 1"
+  "depth_grch38_10x train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 10 72 GRCh38 HG002 whole 1"
+  "depth_grch38_15x train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 15 73 GRCh38 HG002 whole 1"
+  "depth_grch38_30x train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 30 74 GRCh38 HG002 whole 1"
+  "depth_grch38_60x train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 60 75 GRCh38 HG002 whole 1"
+)
 TINY_DATASETS=(
   "tiny_grch38 train/grch38.chr20_and_21_10M.fa.gz chr20 6660000 6700000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 30 21 GRCh38 HG002 slice:200000 1"
 )
@@ -135,7 +153,8 @@ log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 mode=full
 if [ "${1:-}" = "--tiny" ]; then mode=tiny; shift; fi
 if [ "${1:-}" = "--holdout" ]; then mode=holdout; shift; fi
-[ $# -eq 1 ] || die "usage: $0 [--tiny|--holdout] OUTDIR"
+if [ "${1:-}" = "--depths" ]; then mode=depths; shift; fi
+[ $# -eq 1 ] || die "usage: $0 [--tiny|--holdout|--depths] OUTDIR"
 OUTDIR=$1
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -158,6 +177,7 @@ MANIFEST=$OUTDIR/manifest.tsv
 case $mode in
   tiny) rows=("${TINY_DATASETS[@]}") ;;
   holdout) rows=("${HOLDOUT_DATASETS[@]}") ;;
+  depths) rows=("${DEPTH_DATASETS[@]}") ;;
   *) rows=("${DATASETS[@]}") ;;
 esac
 

@@ -53,6 +53,8 @@ pub struct CallConfig {
     pub command_line: String,
     /// Sex, haploid contigs, PARs or a ploidy file.
     pub ploidy: crate::ploidy::PloidySettings,
+    /// Write the model's posteriors uncalibrated (to fit a calibration).
+    pub no_calibration: bool,
 }
 
 /// What a finished run reports.
@@ -141,6 +143,15 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         min_qual,
         extra_meta: sex.iter().map(|c| c.header_line()).collect(),
     };
+    let genotyping = crate::shard_stages::Genotyping {
+        min_qual,
+        ploidy,
+        calibration: if cfg.no_calibration {
+            Default::default()
+        } else {
+            info.calibration.clone()
+        },
+    };
     let mut writer = VcfWriter::create(&cfg.output, &header(&head))?;
     let progress = Progress::new(shards.len() as u64);
     let mut summary = CallSummary {
@@ -157,7 +168,7 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
                 let mut ex = prepare_shard(shard, source, &reference, &cfg.shard)
                     .with_context(|| format!("while calling {}", shard.interval))?;
                 let probs = client.infer(std::mem::take(&mut ex.tensors))?;
-                let text = genotype_shard(&ex.sites, &probs, min_qual, &ploidy)?;
+                let text = genotype_shard(&ex.sites, &probs, &genotyping)?;
                 Ok((ex.sites.len(), text))
             },
             |shard, (n, text)| {

@@ -180,6 +180,10 @@ pub struct CallArgs {
     /// PLOIDY 0, 1 or 2), replacing the built-in human rules: for other organisms.
     #[arg(long, conflicts_with_all = ["haploid_contigs", "par"])]
     pub ploidy_file: Option<PathBuf>,
+    /// Write the model's genotype posteriors without the sidecar's depth calibration (to fit
+    /// a new one: scripts/calibrate.py).
+    #[arg(long)]
+    pub no_calibration: bool,
     #[command(flatten)]
     pub evidence: EvidenceArgs,
 }
@@ -222,6 +226,7 @@ impl CallArgs {
                 },
                 ploidy_file: self.ploidy_file,
             },
+            no_calibration: self.no_calibration,
         };
         // The files scoring and the report will write are checked now, not after calling.
         let prefix = output_prefix(&self.output);

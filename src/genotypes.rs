@@ -153,12 +153,89 @@ pub fn call_haploid(posteriors: &[f64]) -> Call {
     }
 }
 
-/// Genotype one site of `n_alts` alts at `ploidy` (1 or 2) from its allele sets' answers.
-pub fn call_site(n_alts: usize, sets: &[Vec<usize>], probs: &[[f32; 3]], ploidy: u8) -> Call {
+/// Genotype one site of `n_alts` alts at `ploidy` (1 or 2) from its allele sets' answers,
+/// with the posteriors calibrated by `power` ([`calibrate`]; 1 leaves them as they are).
+pub fn call_site(
+    n_alts: usize,
+    sets: &[Vec<usize>],
+    probs: &[[f32; 3]],
+    ploidy: u8,
+    power: f64,
+) -> Call {
     if ploidy == 1 {
-        call_haploid(&haploid_posteriors_from_sets(n_alts, sets, probs))
+        call_haploid(&calibrate(
+            haploid_posteriors_from_sets(n_alts, sets, probs),
+            power,
+        ))
     } else {
-        call(&posteriors_from_sets(n_alts, sets, probs))
+        call(&calibrate(posteriors_from_sets(n_alts, sets, probs), power))
+    }
+}
+
+/// Posteriors raised to `power` and renormalised: temperature scaling (power = 1/T) of the
+/// genotype distribution, fitted per depth band on held-out simulated reads so that GQ and
+/// QUAL mean what they say ([`Calibration`]). The best genotype never changes.
+pub fn calibrate(mut post: Vec<f64>, power: f64) -> Vec<f64> {
+    if power == 1.0 {
+        return post;
+    }
+    let best = post.iter().cloned().fold(0.0, f64::max);
+    // Relative to the best, so that small posteriors do not underflow before normalising.
+    for p in &mut post {
+        *p = (*p / best).powf(power);
+    }
+    let total: f64 = post.iter().sum();
+    for p in &mut post {
+        *p = (*p / total).max(MIN_PROB);
+    }
+    post
+}
+
+/// Calibration powers by read depth (DP): the first band whose `max_dp` exceeds the site's
+/// depth applies; no bands means no calibration.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Calibration {
+    /// (depth bound, exclusive; power), ascending; the last band's bound may be `u32::MAX`.
+    pub bands: Vec<(u32, f64)>,
+}
+
+impl Calibration {
+    pub fn power(&self, depth: u32) -> f64 {
+        self.bands
+            .iter()
+            .find(|(max, _)| depth < *max)
+            .or(self.bands.last())
+            .map_or(1.0, |&(_, p)| p)
+    }
+
+    /// From a sidecar's `calling.calibration` block (absent: none).
+    pub fn from_sidecar(v: &serde_json::Value) -> anyhow::Result<Self> {
+        let Some(bands) = v["bands"].as_array() else {
+            return Ok(Self::default());
+        };
+        let mut out = Vec::new();
+        for b in bands {
+            let max = match &b["max_dp"] {
+                serde_json::Value::Null => u32::MAX,
+                m => m.as_u64().ok_or_else(|| {
+                    anyhow::anyhow!("calibration band max_dp {m} is not an integer")
+                })? as u32,
+            };
+            let power = b["power"]
+                .as_f64()
+                .filter(|p| p.is_finite() && *p > 0.0)
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "calibration band power {} is not a positive number",
+                        b["power"]
+                    )
+                })?;
+            out.push((max, power));
+        }
+        if out.windows(2).any(|w| w[0].0 >= w[1].0) {
+            anyhow::bail!("calibration bands are not in ascending max_dp order");
+        }
+        Ok(Self { bands: out })
     }
 }
 
@@ -272,29 +349,48 @@ mod tests {
     #[test]
     fn haploid_calls_take_the_homozygous_evidence() {
         // All reads ALT: the diploid model says two copies; haploid GT 1.
-        let c = call_site(1, &[vec![0]], &[[0.001, 0.009, 0.99]], 1);
+        let c = call_site(1, &[vec![0]], &[[0.001, 0.009, 0.99]], 1, 1.0);
         assert_eq!((c.gt, c.ploidy, c.gt_text()), ((1, 1), 1, "1".to_string()));
         // P(1) = .99 / (.99 + .001): GQ 30, QUAL 30.
         assert_eq!((c.gq, c.qual.round()), (30, 30.0));
         assert_eq!(c.pl, vec![30, 0]);
         assert_eq!(filter(&c, 1.0), Filter::Pass);
         // All reads REF.
-        let c = call_site(1, &[vec![0]], &[[0.99, 0.009, 0.001]], 1);
+        let c = call_site(1, &[vec![0]], &[[0.99, 0.009, 0.001]], 1, 1.0);
         assert_eq!(
             (c.gt_text(), filter(&c, 1.0)),
             ("0".to_string(), Filter::RefCall)
         );
         // Half the reads ALT (a het in a haploid region): neither hypothesis is strong.
-        let c = call_site(1, &[vec![0]], &[[0.02, 0.96, 0.02]], 1);
+        let c = call_site(1, &[vec![0]], &[[0.02, 0.96, 0.02]], 1, 1.0);
         assert_eq!(c.gq, 3);
         // Two ALTs: one value per allele; the pair's answer counts too.
         let sets = vec![vec![0], vec![1], vec![0, 1]];
         let probs = [[0.9, 0.05, 0.05], [0.01, 0.04, 0.95], [0.01, 0.04, 0.95]];
-        let c = call_site(2, &sets, &probs, 1);
+        let c = call_site(2, &sets, &probs, 1, 1.0);
         assert_eq!((c.gt_text(), c.pl.len()), ("2".to_string(), 3));
         // Diploid sites are unchanged.
-        let d = call_site(1, &[vec![0]], &[[0.1, 0.7, 0.2]], 2);
+        let d = call_site(1, &[vec![0]], &[[0.1, 0.7, 0.2]], 2, 1.0);
         assert_eq!((d.gt_text(), d.ploidy), ("0/1".to_string(), 2));
+    }
+
+    #[test]
+    fn calibration_sharpens_without_changing_the_call() {
+        let raw = call_site(1, &[vec![0]], &[[0.001, 0.02, 0.979]], 2, 1.0);
+        let cal = call_site(1, &[vec![0]], &[[0.001, 0.02, 0.979]], 2, 2.0);
+        assert_eq!(raw.gt, cal.gt);
+        assert!(cal.gq > raw.gq && cal.qual > raw.qual, "{raw:?} {cal:?}");
+        // Power 2 doubles every Phred gap to the best genotype.
+        assert_eq!(cal.pl, raw.pl.iter().map(|p| p * 2).collect::<Vec<_>>());
+        let c = Calibration::from_sidecar(&serde_json::json!({"bands": [
+            {"max_dp": 10, "power": 1.5}, {"max_dp": null, "power": 2.0}]}))
+        .unwrap();
+        assert_eq!((c.power(3), c.power(10), c.power(500)), (1.5, 2.0, 2.0));
+        assert_eq!(Calibration::default().power(30), 1.0);
+        assert!(Calibration::from_sidecar(
+            &serde_json::json!({"bands": [{"max_dp": 10, "power": -1}]})
+        )
+        .is_err());
     }
 
     #[test]

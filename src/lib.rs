@@ -28,7 +28,7 @@
 //! let shape = [examples.len(), varstream::tensors::WINDOW, varstream::tensors::N_CHANNELS];
 //! let (_, flat) = model.run(&examples.tensors, &shape)?;
 //! let probs: Vec<[f32; 3]> = flat.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
-//! print!("{}", shard_stages::genotype_shard(&examples.sites, &probs, 1.0, &Default::default())?);
+//! print!("{}", shard_stages::genotype_shard(&examples.sites, &probs, &Default::default())?);
 //! # Ok(())
 //! # }
 //! ```

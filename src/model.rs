@@ -21,6 +21,8 @@ pub struct ModelInfo {
     pub sha256: String,
     /// QUAL threshold for LowQual chosen at training time (on validation data), if any.
     pub min_qual: Option<f64>,
+    /// GQ/QUAL calibration by depth (`calling.calibration`; none when absent).
+    pub calibration: crate::genotypes::Calibration,
     /// The whole sidecar.
     pub sidecar: serde_json::Value,
 }
@@ -70,11 +72,13 @@ fn info_from(sidecar: &str, onnx: &[u8], model: &Path) -> Result<ModelInfo> {
     let sha256 = format!("{:x}", Sha256::digest(onnx));
     let name = v["name"].as_str().unwrap_or(DEFAULT_MODEL).to_string();
     let min_qual = v["calling"]["min_qual"].as_f64();
+    let calibration = crate::genotypes::Calibration::from_sidecar(&v["calling"]["calibration"])?;
     Ok(ModelInfo {
         path: model.to_path_buf(),
         name,
         sha256,
         min_qual,
+        calibration,
         sidecar: v,
     })
 }

@@ -219,19 +219,22 @@ pub fn examples_from_reads(
     ShardExamples { sites, tensors }
 }
 
+/// How sites are genotyped: the LowQual threshold, the sample's ploidy, the calibration.
+#[derive(Debug, Clone, Default)]
+pub struct Genotyping {
+    pub min_qual: f64,
+    pub ploidy: crate::ploidy::PloidyMap,
+    pub calibration: crate::genotypes::Calibration,
+}
+
 /// Examples the sites get: one per allele set ([`allele_sets`]).
 fn example_count(sites: &[Site]) -> usize {
     sites.iter().map(|s| allele_set_count(s.alts.len())).sum()
 }
 
 /// Genotype each site from its allele sets' probabilities (`probs`: 3 per example, in example
-/// order) at the ploidy `ploidy` gives its position (1 or 2), and format VCF lines.
-pub fn genotype_shard(
-    sites: &[Site],
-    probs: &[[f32; 3]],
-    min_qual: f64,
-    ploidy: &crate::ploidy::PloidyMap,
-) -> Result<String> {
+/// order) at the ploidy of its position, calibrated for its depth, and format VCF lines.
+pub fn genotype_shard(sites: &[Site], probs: &[[f32; 3]], g: &Genotyping) -> Result<String> {
     let n = example_count(sites);
     anyhow::ensure!(
         probs.len() == n,
@@ -248,9 +251,10 @@ pub fn genotype_shard(
             site.alts.len(),
             &sets,
             per_set,
-            ploidy.at(&site.contig, site.pos),
+            g.ploidy.at(&site.contig, site.pos),
+            g.calibration.power(site.depth),
         );
-        let f = filter(&c, min_qual);
+        let f = filter(&c, g.min_qual);
         if c.gt == (0, 0) {
             out.push_str(&crate::vcf::record(site, &c, f));
         } else {

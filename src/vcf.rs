@@ -56,13 +56,14 @@ pub fn header(h: &HeaderInfo) -> String {
         h.min_qual
     ));
     s.push_str("##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n");
-    s.push_str("##FORMAT=<ID=GQ,Number=1,Type=Integer,Description=\"Conditional genotype quality (Phred)\">\n");
+    s.push_str("##FORMAT=<ID=GQ,Number=1,Type=Integer,Description=\"Phred-scaled probability that the genotype is wrong, capped at 99\">\n");
     s.push_str("##FORMAT=<ID=DP,Number=1,Type=Integer,Description=\"Read depth after filters\">\n");
     s.push_str(
         "##FORMAT=<ID=AD,Number=R,Type=Integer,Description=\"Reads supporting each allele\">\n",
     );
     s.push_str("##FORMAT=<ID=VAF,Number=A,Type=Float,Description=\"Fraction of DP supporting each ALT\">\n");
-    s.push_str("##FORMAT=<ID=PL,Number=G,Type=Integer,Description=\"Phred-scaled genotype likelihoods, normalised\">\n");
+    // Joint genotypers read PL as likelihoods; ours are the model's posteriors, so say so.
+    s.push_str("##FORMAT=<ID=PL,Number=G,Type=Integer,Description=\"Phred-scaled genotype posteriors from the model (not likelihoods: they include its prior), calibrated, normalised so the best is 0\">\n");
     for (name, len) in &h.contigs {
         s.push_str(&format!("##contig=<ID={name},length={len}>\n"));
     }
