@@ -9,15 +9,19 @@ MANIFEST is scripts/simulate_training.sh's manifest.tsv (name, ref, bam, truth, 
 VCF_DIR holds NAME.vcf.gz for each set. Only the standard library is used.
 
 The rules, fixed before any fit was run:
-- Calibration: for each depth band (DP < 8, 8-12, 13-19, 20-39, >= 40), the power a in
-  post' ~ post^a (temperature scaling of the genotype posteriors, from the VCF's PL) that
-  minimises the negative log-likelihood of the true genotype over every record of the cal_*
-  sets in that band, on a grid 0.50, 0.55, ..., 6.00.
+- Calibration: for each kind of site (only SNV candidates, or an indel candidate) and depth
+  band (DP < 8, 8-12, 13-19, 20-39, >= 40), the power a in post' ~ post^a (temperature
+  scaling of the genotype posteriors, from the VCF's PL) that minimises the negative
+  log-likelihood of the true genotype over every record of the cal_* sets of that kind and
+  band, on a grid 0.50, 0.55, ..., 6.00. (First version, one power per band for all sites:
+  rejected after its table showed confident indel errors, not re-fitted on the table sets.)
 - LowQual: the smallest integer QUAL in 0..50 maximising F1 of non-reference calls over the
   cal_* sets after calibration.
 - A record's true genotype: the truth's copies of each of its alleles at its position (allele
   pairs trimmed to minimal form on both sides); a record whose position holds a truth allele
   it does not list is wrong whatever it says. Records outside the set's BED are ignored.
+  (First version: "whose REF span holds" — it counted a RefCall deletion as wrong for SNVs
+  that other records call inside its span.)
 """
 import gzip
 import json
@@ -98,11 +102,9 @@ def records(path, bed, truth):
                 p, r, a = trim(pos, t[3], alt)
                 listed.add((p, r, a))
                 copies[i] = truth.get((c, p), {}).get((r, a), 0)
+            anchors = {p for p, _, _ in listed}
             unlisted = any(
-                (p, r, a) not in listed
-                for (cc, p), d in truth.items()
-                if cc == c and pos <= p < pos + len(t[3])
-                for (r, a) in d
+                (p, r, a) not in listed for p in anchors for (r, a) in truth.get((c, p), {})
             )
             genos = genotypes(n, ploidy)
             true_gt = None
@@ -122,7 +124,7 @@ def records(path, bed, truth):
                     "gq": int(vals["GQ"]),
                     "nonref": any(a > 0 for a in called),
                     "tp": any(copies[a] > 0 for a in set(called) if a > 0),
-                    "truth_here": sum(1 for a in range(1, n) if copies[a] > 0),
+                    "indel": any(len(a) != len(t[3]) or len(a) > 1 for a in alts),
                 }
             )
     return out
@@ -169,17 +171,21 @@ def load(manifest, vcf_dir, prefix):
 def fit(manifest, vcf_dir):
     sets = load(manifest, vcf_dir, "cal_")
     recs = [r for _, rs, _ in sets for r in rs if r["true"] is not None]
-    bands = []
-    for i, bound in enumerate(BANDS):
-        rs = [r for r in recs if band_of(r["dp"]) == i]
-        best = min(GRID, key=lambda a: -sum(log_post(r["pl"], a)[r["true"]] for r in rs))
-        nll1 = -sum(log_post(r["pl"], 1.0)[r["true"]] for r in rs)
-        nll = -sum(log_post(r["pl"], best)[r["true"]] for r in rs)
-        print(f"band DP<{bound}: {len(rs)} records, power {best:.2f}, NLL {nll1:.1f} -> {nll:.1f}", file=sys.stderr)
-        bands.append({"max_dp": bound, "power": round(best, 2), "records": len(rs)})
+    fitted = {}
+    for kind in ("snv", "indel"):
+        bands = []
+        for i, bound in enumerate(BANDS):
+            rs = [r for r in recs if band_of(r["dp"]) == i and r["indel"] == (kind == "indel")]
+            best = min(GRID, key=lambda a: -sum(log_post(r["pl"], a)[r["true"]] for r in rs))
+            nll1 = -sum(log_post(r["pl"], 1.0)[r["true"]] for r in rs)
+            nll = -sum(log_post(r["pl"], best)[r["true"]] for r in rs)
+            print(f"{kind} DP<{bound}: {len(rs)} records, power {best:.2f}, NLL {nll1:.1f} -> {nll:.1f}", file=sys.stderr)
+            bands.append({"max_dp": bound, "power": round(best, 2), "records": len(rs)})
+        fitted[kind] = bands
+
     # LowQual: QUAL after calibration is -10 log10 P(0/0) from the calibrated PL.
     def qual_after(r):
-        a = next(b["power"] for i, b in enumerate(bands) if i == band_of(r["dp"]))
+        a = fitted["indel" if r["indel"] else "snv"][band_of(r["dp"])]["power"]
         lp = log_post(r["pl"], a)
         return -10 * lp[0] / math.log(10)
     all_recs = [r for _, rs, _ in sets for r in rs]
@@ -197,7 +203,8 @@ def fit(manifest, vcf_dir):
             "method": "genotype posteriors raised to a power per DP band (temperature scaling), from PL",
             "fitted_on": [name for name, _, _ in sets],
             "rule": "per band, the power on a 0.05 grid in 0.5..6 minimising the NLL of the true genotype (scripts/calibrate.py)",
-            "bands": bands,
+            "snv_bands": fitted["snv"],
+            "indel_bands": fitted["indel"],
             "min_qual": best_q,
             "min_qual_rule": "smallest integer QUAL in 0..50 maximising F1 of non-reference calls over the fitted sets",
         },

@@ -191,52 +191,64 @@ pub fn calibrate(mut post: Vec<f64>, power: f64) -> Vec<f64> {
     post
 }
 
-/// Calibration powers by read depth (DP): the first band whose `max_dp` exceeds the site's
-/// depth applies; no bands means no calibration.
+/// Calibration powers by read depth (DP), separately for sites with only SNV candidates and
+/// sites with an indel candidate (whose hardest errors, in long repeats, stay confident): the
+/// first band whose `max_dp` exceeds the site's depth applies; no bands means no calibration.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Calibration {
     /// (depth bound, exclusive; power), ascending; the last band's bound may be `u32::MAX`.
-    pub bands: Vec<(u32, f64)>,
+    pub snv: Vec<(u32, f64)>,
+    /// The same for sites with an indel candidate.
+    pub indel: Vec<(u32, f64)>,
 }
 
 impl Calibration {
-    pub fn power(&self, depth: u32) -> f64 {
-        self.bands
+    pub fn power(&self, depth: u32, indel: bool) -> f64 {
+        let bands = if indel { &self.indel } else { &self.snv };
+        bands
             .iter()
             .find(|(max, _)| depth < *max)
-            .or(self.bands.last())
+            .or(bands.last())
             .map_or(1.0, |&(_, p)| p)
     }
 
-    /// From a sidecar's `calling.calibration` block (absent: none).
+    /// From a sidecar's `calling.calibration` block (`snv_bands`, `indel_bands`; absent: none).
     pub fn from_sidecar(v: &serde_json::Value) -> anyhow::Result<Self> {
-        let Some(bands) = v["bands"].as_array() else {
-            return Ok(Self::default());
-        };
-        let mut out = Vec::new();
-        for b in bands {
-            let max = match &b["max_dp"] {
-                serde_json::Value::Null => u32::MAX,
-                m => m.as_u64().ok_or_else(|| {
-                    anyhow::anyhow!("calibration band max_dp {m} is not an integer")
-                })? as u32,
-            };
-            let power = b["power"]
-                .as_f64()
-                .filter(|p| p.is_finite() && *p > 0.0)
-                .ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "calibration band power {} is not a positive number",
-                        b["power"]
-                    )
-                })?;
-            out.push((max, power));
-        }
-        if out.windows(2).any(|w| w[0].0 >= w[1].0) {
-            anyhow::bail!("calibration bands are not in ascending max_dp order");
-        }
-        Ok(Self { bands: out })
+        Ok(Self {
+            snv: bands(&v["snv_bands"])?,
+            indel: bands(&v["indel_bands"])?,
+        })
     }
+}
+
+fn bands(v: &serde_json::Value) -> anyhow::Result<Vec<(u32, f64)>> {
+    let Some(bands) = v.as_array() else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for b in bands {
+        let max = match &b["max_dp"] {
+            serde_json::Value::Null => u32::MAX,
+            m => m
+                .as_u64()
+                .ok_or_else(|| anyhow::anyhow!("calibration band max_dp {m} is not an integer"))?
+                as u32,
+        };
+        let power = b["power"]
+            .as_f64()
+            .filter(|p| p.is_finite() && *p > 0.0)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "calibration band power {} is not a positive number",
+                    b["power"]
+                )
+            })?;
+        out.push((max, power));
+    }
+    if out.windows(2).any(|w| w[0].0 >= w[1].0) {
+        anyhow::bail!("calibration bands are not in ascending max_dp order");
+    }
+    Ok(out)
 }
 
 impl Call {
@@ -382,13 +394,18 @@ mod tests {
         assert!(cal.gq > raw.gq && cal.qual > raw.qual, "{raw:?} {cal:?}");
         // Power 2 doubles every Phred gap to the best genotype.
         assert_eq!(cal.pl, raw.pl.iter().map(|p| p * 2).collect::<Vec<_>>());
-        let c = Calibration::from_sidecar(&serde_json::json!({"bands": [
-            {"max_dp": 10, "power": 1.5}, {"max_dp": null, "power": 2.0}]}))
+        let c = Calibration::from_sidecar(&serde_json::json!({
+            "snv_bands": [{"max_dp": 10, "power": 1.5}, {"max_dp": null, "power": 2.0}],
+            "indel_bands": [{"max_dp": null, "power": 0.9}]}))
         .unwrap();
-        assert_eq!((c.power(3), c.power(10), c.power(500)), (1.5, 2.0, 2.0));
-        assert_eq!(Calibration::default().power(30), 1.0);
+        assert_eq!(
+            (c.power(3, false), c.power(10, false), c.power(500, false)),
+            (1.5, 2.0, 2.0)
+        );
+        assert_eq!(c.power(3, true), 0.9);
+        assert_eq!(Calibration::default().power(30, false), 1.0);
         assert!(Calibration::from_sidecar(
-            &serde_json::json!({"bands": [{"max_dp": 10, "power": -1}]})
+            &serde_json::json!({"snv_bands": [{"max_dp": 10, "power": -1}]})
         )
         .is_err());
     }

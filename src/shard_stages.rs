@@ -252,7 +252,12 @@ pub fn genotype_shard(sites: &[Site], probs: &[[f32; 3]], g: &Genotyping) -> Res
             &sets,
             per_set,
             g.ploidy.at(&site.contig, site.pos),
-            g.calibration.power(site.depth),
+            g.calibration.power(
+                site.depth,
+                site.alts
+                    .iter()
+                    .any(|a| !matches!(a, crate::candidates::AltKind::Snv(_))),
+            ),
         );
         let f = filter(&c, g.min_qual);
         if c.gt == (0, 0) {
