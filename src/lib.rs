@@ -35,6 +35,7 @@
 pub mod call_command;
 pub mod candidates;
 pub mod cli;
+pub mod cluster_shards;
 pub mod errors;
 pub mod eval;
 pub mod genotypes;
