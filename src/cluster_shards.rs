@@ -333,12 +333,15 @@ pub fn run(cfg: &ShardsConfig) -> Result<Vec<WrittenShard>> {
             bases: cells[g.clone()].iter().map(|c| c.end - c.start).sum(),
             share: weights[g.clone()].iter().sum::<f64>() / total,
         };
+        let (first, last) = (&cells[g.start], &cells[g.end - 1]);
         log::info!(
-            "{}: {} bp from {} to {}, {:.1}% of the work",
+            "{}: {} bp, {}:{} to {}:{}, {:.1}% of the work",
             path.display(),
             shard.bases,
-            cells[g.start],
-            cells[g.end - 1],
+            first.contig,
+            first.start + 1,
+            last.contig,
+            last.end,
             100.0 * shard.share
         );
         written.push(shard);
