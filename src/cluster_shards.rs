@@ -275,6 +275,22 @@ pub fn run(cfg: &ShardsConfig) -> Result<Vec<WrittenShard>> {
         .into_iter()
         .map(|s| s.interval)
         .collect();
+    // The outputs are checked before the reference is read for the weights.
+    let n = cfg.count.min(cells.len());
+    let paths: Vec<PathBuf> = (0..n).map(|i| cfg.output.join(bed_name(i, n))).collect();
+    let mut inputs = vec![cfg.reference.clone()];
+    inputs.extend(cfg.reads.iter().cloned());
+    inputs.extend(cfg.bed.iter().cloned());
+    crate::output::check_outputs(&paths, &inputs)?;
+    refuse_stale(&cfg.output, &paths)?;
+    if n < cfg.count {
+        log::warn!(
+            "the callable set has only {} cells of the {} bp grid: writing {n} BED files, not {}",
+            cells.len(),
+            regions::DEFAULT_SHARD_BP,
+            cfg.count
+        );
+    }
     let bases = base_weights(&reference, &cells)?;
     let by_reads = bai.as_ref().map(|(contigs, refs)| {
         let per_window: Vec<Vec<u64>> = refs.iter().map(window_bytes).collect();
@@ -307,23 +323,7 @@ pub fn run(cfg: &ShardsConfig) -> Result<Vec<WrittenShard>> {
         }
         _ => bases.clone(),
     };
-    let groups = partition(&weights, cfg.count);
-    if groups.len() < cfg.count {
-        log::warn!(
-            "the callable set has only {} cells of the {} bp grid: writing {} BED files, not {}",
-            cells.len(),
-            regions::DEFAULT_SHARD_BP,
-            groups.len(),
-            cfg.count
-        );
-    }
-    let n = groups.len();
-    let paths: Vec<PathBuf> = (0..n).map(|i| cfg.output.join(bed_name(i, n))).collect();
-    let mut inputs = vec![cfg.reference.clone()];
-    inputs.extend(cfg.reads.iter().cloned());
-    inputs.extend(cfg.bed.iter().cloned());
-    crate::output::check_outputs(&paths, &inputs)?;
-    refuse_stale(&cfg.output, &paths)?;
+    let groups = partition(&weights, n);
     let total: f64 = weights.iter().sum::<f64>().max(f64::MIN_POSITIVE);
     let mut written = Vec::with_capacity(n);
     for (g, path) in groups.iter().zip(&paths) {
