@@ -6,10 +6,14 @@ export VARSTREAM_DATA
 BIN := target/release/varstream
 DEMO := work/demo
 
-.PHONY: setup build demo test bench bench-depth model clean-demo
+.PHONY: setup setup-workflows build demo test bench bench-depth model clean-demo
 
 setup:
 	@bash scripts/setup.sh
+
+# Snakemake and MultiQC into .venv, for workflows/ and tests/workflows.rs.
+setup-workflows: setup
+	@bash scripts/setup.sh workflows
 
 build: setup
 	cargo build --release
@@ -18,7 +22,15 @@ build: setup
 demo: build
 	@bash scripts/demo.sh
 
+# The workflow tools (about 2 minutes of downloads into a fresh .venv) install while the tests
+# build, instead of before.
 test: setup
+	@mkdir -p work
+	@bash scripts/setup.sh workflows > work/setup-workflows.log 2>&1 & tools=$$!; \
+	cargo test --release --no-run; built=$$?; \
+	wait $$tools; got=$$?; cat work/setup-workflows.log >&2; \
+	[ $$got -eq 0 ] || { echo "make: scripts/setup.sh workflows failed (above)" >&2; exit 1; }; \
+	[ $$built -eq 0 ] || exit 1; \
 	cargo test --release -- --test-threads=2
 
 bench: build

@@ -38,6 +38,8 @@ pub enum Command {
     Score(crate::scores::ScoreCommand),
     /// Per-sample report (JSON, HTML, MultiQC table) from a VCF and any score tables.
     Report(ReportArgs),
+    /// Cut the callable genome into N BED files of balanced work, for calling on a cluster.
+    Shards(ShardsArgs),
 }
 
 impl Command {
@@ -49,6 +51,7 @@ impl Command {
             Command::Eval(a) => a.run(),
             Command::Score(c) => c.run(),
             Command::Report(a) => a.run(),
+            Command::Shards(a) => a.run(),
         }
     }
 }
@@ -295,6 +298,45 @@ impl ReportArgs {
             expression: self.expression,
         };
         crate::report::run(&inputs, &self.output).map(|_| ())
+    }
+}
+
+/// `varstream shards`.
+#[derive(Debug, Args)]
+pub struct ShardsArgs {
+    /// Reference FASTA (plain with .fai, or bgzipped with .fai and .gzi).
+    #[arg(long = "ref")]
+    pub reference: PathBuf,
+    /// BAM/CRAM to call: its contigs define the callable set as in `call`, and a BAM's .bai
+    /// gives the reads per region to balance (otherwise bases are balanced).
+    #[arg(long)]
+    pub reads: Option<PathBuf>,
+    /// Region to cut, chr:start-end (1-based, inclusive); repeatable.
+    #[arg(long)]
+    pub region: Vec<String>,
+    /// BED file of regions to cut (intersected with --region when both are given).
+    #[arg(long)]
+    pub regions: Option<PathBuf>,
+    /// Number of BED files (fewer when the callable set has fewer 25 kb grid cells).
+    #[arg(long, short = 'n')]
+    pub count: usize,
+    /// Existing folder for shard-0000.bed, shard-0001.bed, ... (name order is genome order).
+    #[arg(long, short)]
+    pub output: PathBuf,
+}
+
+impl ShardsArgs {
+    /// Write the BED files.
+    pub fn run(self) -> anyhow::Result<()> {
+        let cfg = crate::cluster_shards::ShardsConfig {
+            reference: self.reference,
+            reads: self.reads,
+            regions: self.region,
+            bed: self.regions,
+            count: self.count,
+            output: self.output,
+        };
+        crate::cluster_shards::run(&cfg).map(|_| ())
     }
 }
 

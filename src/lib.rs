@@ -5,7 +5,8 @@
 //! [`genotypes`] → [`vcf`]. [`shard_stages`] runs them over one shard without threads, and
 //! [`pipeline`] is the only module that owns threads and channels. [`scores`] computes
 //! per-sample downstream scores from any VCF, and [`report`] summarises a sample's calls and
-//! scores.
+//! scores. [`cluster_shards`] cuts the callable genome into BED files of balanced work, for
+//! calling on several machines and concatenating the VCFs.
 //!
 //! # Brief overview
 //!
@@ -35,6 +36,7 @@
 pub mod call_command;
 pub mod candidates;
 pub mod cli;
+pub mod cluster_shards;
 pub mod errors;
 pub mod eval;
 pub mod genotypes;
