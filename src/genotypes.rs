@@ -34,7 +34,7 @@ pub fn genotypes(n_alleles: usize) -> Vec<(usize, usize)> {
 /// set is one more expert in the product: a pair of alts with P(2 copies) high favours the
 /// genotype made of both.
 pub fn posteriors_from_sets(n_alts: usize, sets: &[Vec<usize>], probs: &[[f32; 3]]) -> Vec<f64> {
-    let mut post: Vec<f64> = genotypes(n_alts + 1)
+    let post: Vec<f64> = genotypes(n_alts + 1)
         .into_iter()
         .map(|(j, k)| {
             sets.iter()
@@ -49,11 +49,7 @@ pub fn posteriors_from_sets(n_alts: usize, sets: &[Vec<usize>], probs: &[[f32; 3
                 .product()
         })
         .collect();
-    let total: f64 = post.iter().sum();
-    for p in &mut post {
-        *p = (*p / total).max(MIN_PROB);
-    }
-    post
+    normalised(post)
 }
 
 /// Posterior of each haploid genotype (REF, ALT 1, ..., ALT n) from the same answers.
@@ -68,7 +64,7 @@ pub fn haploid_posteriors_from_sets(
     sets: &[Vec<usize>],
     probs: &[[f32; 3]],
 ) -> Vec<f64> {
-    let mut post: Vec<f64> = (0..=n_alts)
+    let post: Vec<f64> = (0..=n_alts)
         .map(|a| {
             sets.iter()
                 .zip(probs)
@@ -83,11 +79,31 @@ pub fn haploid_posteriors_from_sets(
                 .product()
         })
         .collect();
+    normalised(post)
+}
+
+/// Probabilities scaled to sum to 1, each floored at [`MIN_PROB`].
+fn normalised(mut post: Vec<f64>) -> Vec<f64> {
     let total: f64 = post.iter().sum();
     for p in &mut post {
         *p = (*p / total).max(MIN_PROB);
     }
     post
+}
+
+/// The most probable index (ties go to the earlier one), its GQ, and PL normalised so the
+/// best is 0.
+fn best_gq_pl(posteriors: &[f64]) -> (usize, u32, Vec<u32>) {
+    let best =
+        (0..posteriors.len()).fold(0, |b, i| if posteriors[i] > posteriors[b] { i } else { b });
+    let gq = phred(1.0 - posteriors[best]).round().min(MAX_GQ as f64) as u32;
+    let raw: Vec<f64> = posteriors.iter().map(|&p| phred(p)).collect();
+    let min = raw.iter().cloned().fold(f64::INFINITY, f64::min);
+    (
+        best,
+        gq,
+        raw.iter().map(|&x| (x - min).round() as u32).collect(),
+    )
 }
 
 /// Phred-scale a probability.
@@ -120,36 +136,25 @@ pub fn call(posteriors: &[f64]) -> Call {
         }
         n
     };
-    let gts = genotypes(n_alleles);
-    let best =
-        (0..posteriors.len()).fold(0, |b, i| if posteriors[i] > posteriors[b] { i } else { b });
-    let gq = phred(1.0 - posteriors[best]).round().min(MAX_GQ as f64) as u32;
-    let qual = phred(posteriors[0]);
-    let raw: Vec<f64> = posteriors.iter().map(|&p| phred(p)).collect();
-    let min = raw.iter().cloned().fold(f64::INFINITY, f64::min);
-    let pl = raw.iter().map(|&x| (x - min).round() as u32).collect();
+    let (best, gq, pl) = best_gq_pl(posteriors);
     Call {
-        gt: gts[best],
+        gt: genotypes(n_alleles)[best],
         ploidy: 2,
         gq,
-        qual,
+        qual: phred(posteriors[0]),
         pl,
     }
 }
 
 /// [`call`] over haploid posteriors (one per allele, REF first).
 pub fn call_haploid(posteriors: &[f64]) -> Call {
-    let best =
-        (0..posteriors.len()).fold(0, |b, i| if posteriors[i] > posteriors[b] { i } else { b });
-    let gq = phred(1.0 - posteriors[best]).round().min(MAX_GQ as f64) as u32;
-    let raw: Vec<f64> = posteriors.iter().map(|&p| phred(p)).collect();
-    let min = raw.iter().cloned().fold(f64::INFINITY, f64::min);
+    let (best, gq, pl) = best_gq_pl(posteriors);
     Call {
         gt: (best, best),
         ploidy: 1,
         gq,
         qual: phred(posteriors[0]),
-        pl: raw.iter().map(|&x| (x - min).round() as u32).collect(),
+        pl,
     }
 }
 
@@ -184,11 +189,7 @@ pub fn calibrate(mut post: Vec<f64>, power: f64) -> Vec<f64> {
     for p in &mut post {
         *p = (*p / best).powf(power);
     }
-    let total: f64 = post.iter().sum();
-    for p in &mut post {
-        *p = (*p / total).max(MIN_PROB);
-    }
-    post
+    normalised(post)
 }
 
 /// Calibration powers by read depth (DP), separately for sites with only SNV candidates and
