@@ -6,7 +6,10 @@ export VARSTREAM_DATA
 BIN := target/release/varstream
 DEMO := work/demo
 
-.PHONY: setup setup-workflows build demo test bench bench-depth model clean-demo
+PREFIX ?= $(HOME)/.local
+ORT_LIB = $(firstword $(wildcard .venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.1.31.1))
+
+.PHONY: setup setup-workflows build demo test install bench bench-depth model clean-demo
 
 setup:
 	@bash scripts/setup.sh
@@ -18,13 +21,25 @@ setup-workflows: setup
 build: setup
 	cargo build --release
 
-# Simulate a small diploid genome with known variants, call it, and score the calls.
-demo: build
+# Simulate a small diploid genome with known variants (from the slice in data/demo/), call it,
+# and score the calls. Its tools and data are checked before the release build.
+demo: setup
+	@bash scripts/demo.sh --check
+	cargo build --release
 	@bash scripts/demo.sh
+
+# The release binary into $(PREFIX)/bin and ONNX Runtime's library into $(PREFIX)/lib, where the
+# binary looks for it (../lib beside its folder): `make install PREFIX=/opt/varstream`.
+install: build
+	@test -n "$(ORT_LIB)" || { echo "install: libonnxruntime.so.1.31.1 not found in .venv (run make setup)" >&2; exit 1; }
+	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/varstream
+	install -D -m 644 $(ORT_LIB) $(DESTDIR)$(PREFIX)/lib/libonnxruntime.so.1.31.1
+	@echo "installed $(DESTDIR)$(PREFIX)/bin/varstream (ONNX Runtime: $(DESTDIR)$(PREFIX)/lib/libonnxruntime.so.1.31.1)"
 
 # The workflow tools (about 2 minutes of downloads into a fresh .venv) install while the tests
 # build, instead of before.
 test: setup
+	@test -d "$(VARSTREAM_DATA)/na12878_chr20" || echo "make test: no real data at $(VARSTREAM_DATA) (set VARSTREAM_DATA): the tests in tests/real_data.rs will pass as skipped (they fail under CI=true)"
 	@mkdir -p work
 	@bash scripts/setup.sh workflows > work/setup-workflows.log 2>&1 & tools=$$!; \
 	cargo test --release --no-run; built=$$?; \

@@ -32,26 +32,53 @@ if [ "${1:-}" = workflows ]; then
   echo "setup: ok (snakemake $("$ROOT/.venv/bin/snakemake" --version), $("$ROOT/.venv/bin/multiqc" --version))" >&2
   exit 0
 fi
-PKGS=(libclang-dev clang pkg-config zlib1g-dev libbz2-dev liblzma-dev
-      samtools bcftools tabix bwa art-nextgen-simulation-tools libvcflib-tools plink2 sqlite3)
+# What each group is for (printed before apt runs, so a minute of apt is not a silent minute).
+BUILD_PKGS=(libclang-dev clang pkg-config zlib1g-dev libbz2-dev liblzma-dev)
+DEMO_PKGS=(samtools bcftools tabix bwa art-nextgen-simulation-tools)
+TEST_PKGS=(libvcflib-tools plink2 sqlite3)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
-missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ! python3 -m venv --help >/dev/null 2>&1; then missing+=(python3-venv); fi
+missing_of() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+  done
+}
+mapfile -t miss_build < <(missing_of "${BUILD_PKGS[@]}")
+mapfile -t miss_demo < <(missing_of "${DEMO_PKGS[@]}")
+mapfile -t miss_test < <(missing_of "${TEST_PKGS[@]}")
+if ! python3 -m venv --help >/dev/null 2>&1; then miss_build+=(python3-venv); fi
+missing=("${miss_build[@]}" "${miss_demo[@]}" "${miss_test[@]}")
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}" >&2
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "setup: installing ${#missing[@]} missing Debian package(s) with apt-get, with their dependencies:" >&2
+  [ ${#miss_build[@]} -eq 0 ] || echo "setup:   to build (rust-htslib's bindgen and vendored htslib; python3-venv for ONNX Runtime): ${miss_build[*]}" >&2
+  [ ${#miss_demo[@]} -eq 0 ] || echo "setup:   to simulate and align the demo's reads: ${miss_demo[*]}" >&2
+  [ ${#miss_test[@]} -eq 0 ] || echo "setup:   for the tests' cross-checks (vcflib, plink2, sqlite3): ${miss_test[*]}" >&2
+  if [ -n "$SUDO" ] && ! command -v sudo >/dev/null 2>&1; then
+    echo "setup: not root and no sudo: install them as root (apt-get install ${missing[*]}) and run make again" >&2
+    exit 1
+  fi
+  log=$(mktemp "${TMPDIR:-/tmp}/varstream-apt.XXXXXX")
+  t0=$(date +%s)
+  echo "setup: apt-get update (package lists; usually 10-30 s) ..." >&2
+  $SUDO apt-get update -q > "$log" 2>&1 || { cat "$log" >&2; echo "setup: apt-get update failed (full log: $log)" >&2; exit 1; }
+  echo "setup: apt-get install (one line per package fetched, then per package set up) ..." >&2
+  # Full output to the log; on the terminal only the packages as apt fetches and sets them up.
+  if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" 2>&1 \
+      | tee -a "$log" | awk '/^Get:/{print "setup:   fetched " $5; fflush()} /^Setting up /{print "setup:   set up " $3; fflush()}' >&2; then
+    tail -n 30 "$log" >&2
+    echo "setup: apt-get install failed (full log: $log)" >&2
+    exit 1
+  fi
+  echo "setup: apt packages installed in $(( $(date +%s) - t0 )) s" >&2
+  rm -f "$log"
 fi
 command -v cargo >/dev/null || { echo "setup: cargo not found: install Rust (https://rustup.rs) first" >&2; exit 1; }
 
 lib() { ls "$ROOT"/.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so."$ORT_VERSION" 2>/dev/null | head -1; }
 if [ -z "$(lib)" ]; then
-  echo "setup: creating .venv with onnxruntime==$ORT_VERSION" >&2
+  echo "setup: creating .venv with onnxruntime==$ORT_VERSION and numpy from PyPI (about 50 MB; 10-60 s) ..." >&2
   python3 -m venv "$ROOT/.venv"
   "$ROOT/.venv/bin/python" -m pip install -q --disable-pip-version-check "onnxruntime==$ORT_VERSION" numpy
 fi

@@ -4,13 +4,16 @@
 #
 # Usage:
 #   scripts/simulate_training.sh OUTDIR            # all training data sets (DATASETS below)
-#   scripts/simulate_training.sh --tiny OUTDIR     # one tiny data set for `make demo` (< 1 min)
+#   scripts/simulate_training.sh --tiny OUTDIR     # one tiny data set for `make demo` (< 1 min),
+#                                                  # from the committed slice in data/demo/
+#                                                  # (no VARSTREAM_DATA needed)
 #   scripts/simulate_training.sh --holdout OUTDIR  # held-out sets for end-to-end accuracy
 #                                                  # (never in the training manifest)
 #   scripts/simulate_training.sh --depths OUTDIR   # 6x-60x sets: calibration (cal_*) and the
 #                                                  # per-depth accuracy table (depth_*)
 # Environment:
-#   VARSTREAM_DATA  data directory (default: ../shared/data relative to the repo root)
+#   VARSTREAM_DATA  data directory (default: ../shared/data relative to the repo root);
+#                   not read by --tiny, whose row's paths are relative to data/demo/
 #   SIM_ONLY=name   build only that data set (comma-separated list allowed)
 #   SIM_SCALE=0.1   shrink every region's length by this factor (quick smoke run)
 #   SIM_THREADS=2   threads for bwa mem / samtools sort
@@ -123,8 +126,11 @@ DEPTH_DATASETS=(
   "depth_grch38_30x train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 30 74 GRCh38 HG002 whole 1"
   "depth_grch38_60x train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 60 75 GRCh38 HG002 whole 1"
 )
+# The tiny set reads the committed slice in data/demo/ (data/demo/README.md: cut from the
+# train/ files above by data/demo/make_slice.sh; the same sequence and truth records), so the
+# demo runs on a fresh clone without ../shared.
 TINY_DATASETS=(
-  "tiny_grch38 train/grch38.chr20_and_21_10M.fa.gz chr20 6660000 6700000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 30 21 GRCh38 HG002 slice:200000 1"
+  "tiny_grch38 grch38.chr20_6580001-6780000.fa.gz chr20 6660000 6700000 HG002_GRCh38_v4.2.1.chr20_6580001-6780000.vcf.gz chr20 30 21 GRCh38 HG002 slice:200000 1"
 )
 
 # Evaluation window (GRCh37/hg19, 1-based inclusive); contig `chr20` or `20`.
@@ -158,8 +164,14 @@ if [ "${1:-}" = "--depths" ]; then mode=depths; shift; fi
 OUTDIR=$1
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-DATA=${VARSTREAM_DATA:-$REPO_ROOT/../shared/data}
-[ -d "$DATA" ] || die "data directory '$DATA' not found; set VARSTREAM_DATA to the shared data folder (see its README.md)"
+if [ "$mode" = tiny ]; then
+  DATA=$REPO_ROOT/data/demo
+  (cd "$DATA" && md5sum --quiet -c MD5SUMS) >&2 \
+    || die "the demo slice in $DATA does not match its MD5SUMS (git checkout -- data/demo)"
+else
+  DATA=${VARSTREAM_DATA:-$REPO_ROOT/../shared/data}
+  [ -d "$DATA" ] || die "data directory '$DATA' not found; set VARSTREAM_DATA to the shared data folder (see its README.md)"
+fi
 DATA=$(cd "$DATA" && pwd)
 THREADS=${SIM_THREADS:-2}
 SCALE=${SIM_SCALE:-1}

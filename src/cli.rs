@@ -12,7 +12,7 @@ use crate::shard_stages::ShardParams;
 
 /// varstream: streaming germline small-variant caller.
 #[derive(Debug, Parser)]
-#[command(name = "varstream", version, about)]
+#[command(name = "varstream", version = crate::VERSION, about)]
 pub struct Cli {
     /// More log output (-v debug, -vv trace).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]

@@ -21,14 +21,17 @@ pub enum Device {
 /// Environment variable naming the libonnxruntime shared library file itself.
 pub const ORT_DYLIB_ENV: &str = "ORT_DYLIB_PATH";
 
-const INSTALL_HINT: &str =
-    "install it with `make setup` in the varstream checkout (creates .venv with the PyPI `onnxruntime` \
-wheel), or `pip install onnxruntime==1.31.1` and set ORT_DYLIB_PATH to the \
-libonnxruntime.so.1.31.1 inside its onnxruntime/capi/ folder";
+/// The ONNX Runtime release the shipped model and `ort` are built for.
+pub const ORT_VERSION: &str = "1.31.1";
 
-/// Find libonnxruntime: `$ORT_DYLIB_PATH`, else a project venv (`.venv` beside the executable's
-/// ancestors or the working directory), else an activated `$VIRTUAL_ENV` or `pip install --user`
-/// (`~/.local`) with the `onnxruntime` wheel, else a copy next to the executable.
+/// Find libonnxruntime, first match wins:
+/// 1. `$ORT_DYLIB_PATH` (the library file itself);
+/// 2. beside the executable, or in `../lib` from its folder (`make install PREFIX=...`);
+/// 3. a `.venv` in a folder above the executable (a checkout's `target/release/varstream`
+///    finds the checkout's `.venv` made by `make setup`), in the working directory, or in
+///    `$HOME` (`~/.venv`, the install hint's venv);
+/// 4. an activated `$VIRTUAL_ENV`, or `pip install --user` (`~/.local`);
+/// 5. the `onnxruntime` package `python3` on `PATH` would import (located, not imported).
 pub fn locate_onnxruntime() -> Result<PathBuf> {
     if let Some(p) = std::env::var_os(ORT_DYLIB_ENV) {
         let p = PathBuf::from(p);
@@ -37,33 +40,93 @@ pub fn locate_onnxruntime() -> Result<PathBuf> {
         }
         bail!(
             "{ORT_DYLIB_ENV}={} does not name a file (it must name the library file itself, \
-             not its folder); {INSTALL_HINT}",
-            p.display()
+             not its folder); {}",
+            p.display(),
+            install_hint(std::env::current_exe().ok().as_deref())
         );
     }
     let exe = std::env::current_exe().ok();
+    let exe_dir = exe.as_deref().and_then(Path::parent);
+    if let Some(dir) = exe_dir {
+        for d in [dir.to_path_buf(), dir.join("../lib")] {
+            if let Some(p) = find_lib_in(&d) {
+                return Ok(p);
+            }
+        }
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from);
     let mut roots: Vec<PathBuf> = Vec::new();
     if let Some(exe) = &exe {
         roots.extend(exe.ancestors().skip(1).map(Path::to_path_buf));
     }
-    if let Ok(cwd) = std::env::current_dir() {
-        roots.push(cwd);
-    }
+    roots.extend(std::env::current_dir().ok());
+    roots.extend(home.clone());
     let mut venvs: Vec<PathBuf> = roots.iter().map(|r| r.join(".venv")).collect();
     // An activated virtualenv, then `pip install --user` (same lib/pythonX.Y layout).
     venvs.extend(std::env::var_os("VIRTUAL_ENV").map(PathBuf::from));
-    venvs.extend(std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local")));
+    venvs.extend(home.map(|h| h.join(".local")));
     for venv in &venvs {
         if let Some(p) = find_in_venv(venv) {
             return Ok(p);
         }
     }
-    if let Some(dir) = exe.as_deref().and_then(Path::parent) {
-        if let Some(p) = find_lib_in(dir) {
-            return Ok(p);
-        }
+    if let Some(p) = python_onnxruntime().and_then(|pkg| find_lib_in(&pkg.join("capi"))) {
+        return Ok(p);
     }
-    bail!("ONNX Runtime library (libonnxruntime.so) not found; {INSTALL_HINT}")
+    bail!(
+        "ONNX Runtime library (libonnxruntime.so.{ORT_VERSION}) not found: {ORT_DYLIB_ENV} is \
+         unset, and there is none beside the executable or in ../lib from it, in a .venv above \
+         it, in the working directory or in ~, in $VIRTUAL_ENV or ~/.local, nor in python3's \
+         onnxruntime package; {}",
+        install_hint(exe.as_deref())
+    )
+}
+
+/// What to run to get ONNX Runtime, for this executable: `make setup` in a checkout, else a
+/// venv in the home folder (where [`locate_onnxruntime`] looks; `pip install --user` is
+/// refused by Debian 12's system Python) or a copy of the library in `../lib`.
+fn install_hint(exe: Option<&Path>) -> String {
+    let checkout = exe.and_then(|e| {
+        e.ancestors()
+            .skip(1)
+            .find(|d| d.join("scripts/setup.sh").is_file() && d.join("Cargo.toml").is_file())
+    });
+    if let Some(root) = checkout {
+        return format!(
+            "fix: run `make setup` in {} (it creates .venv there with the PyPI onnxruntime=={ORT_VERSION} \
+             wheel), or set {ORT_DYLIB_ENV} to a libonnxruntime.so.{ORT_VERSION} file",
+            root.display()
+        );
+    }
+    let lib_dir = exe
+        .and_then(Path::parent)
+        .and_then(Path::parent)
+        .map(|p| p.join("lib").display().to_string())
+        .unwrap_or_else(|| "../lib beside the executable's folder".into());
+    format!(
+        "fix: `python3 -m venv ~/.venv && ~/.venv/bin/pip install onnxruntime=={ORT_VERSION}` \
+         (found there), or copy libonnxruntime.so.{ORT_VERSION} into {lib_dir}, or set \
+         {ORT_DYLIB_ENV} to the library file"
+    )
+}
+
+/// The folder of the `onnxruntime` package that `python3` would import, found with
+/// `importlib.util.find_spec`, which does not run the package (fast, no side effects).
+fn python_onnxruntime() -> Option<PathBuf> {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import importlib.util as u\n\
+             s = u.find_spec('onnxruntime')\n\
+             print(s.submodule_search_locations[0] if s and s.submodule_search_locations else '')",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let dir = String::from_utf8(out.stdout).ok()?;
+    let dir = dir.trim();
+    (out.status.success() && !dir.is_empty()).then(|| PathBuf::from(dir))
 }
 
 fn find_in_venv(venv: &Path) -> Option<PathBuf> {

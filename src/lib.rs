@@ -33,6 +33,11 @@
 //! # Ok(())
 //! # }
 //! ```
+/// `0.1.0 (abc1234, 2026-11-29)`: the package version, the git commit it was built from
+/// (`-dirty` with uncommitted changes) and that commit's date; set by build.rs. Shown by
+/// `--version` and written into VCF headers (`##source`) and reports.
+pub const VERSION: &str = env!("VARSTREAM_VERSION");
+
 pub mod call_command;
 pub mod candidates;
 pub mod cli;

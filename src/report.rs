@@ -447,7 +447,7 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
     }
     let sample = samples[sample_index].clone();
     Ok(Report {
-        generated_by: format!("varstream {}", env!("CARGO_PKG_VERSION")),
+        generated_by: format!("varstream {}", crate::VERSION),
         vcf: path.display().to_string(),
         provenance,
         stats: col.finish(),

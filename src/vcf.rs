@@ -33,10 +33,7 @@ pub struct HeaderInfo {
 pub fn header(h: &HeaderInfo) -> String {
     let mut s = String::new();
     s.push_str("##fileformat=VCFv4.2\n");
-    s.push_str(&format!(
-        "##source=varstream {}\n",
-        env!("CARGO_PKG_VERSION")
-    ));
+    s.push_str(&format!("##source=varstream {}\n", crate::VERSION));
     s.push_str(&format!("##varstream_command={}\n", h.command));
     s.push_str(&format!(
         "##varstream_model=<Name={},SHA256={}>\n",

@@ -1,6 +1,7 @@
 //! Real reads: NA12878 chr20:10.0-10.1 Mb (the development evaluation set, never used for
 //! training). Found through VARSTREAM_DATA (default ../shared/data); skipped with a message
-//! when absent.
+//! when absent, except under `CI=true`, where CI has it beside the clone and a skip would hide
+//! a broken path.
 mod common;
 
 use std::path::PathBuf;
@@ -20,6 +21,11 @@ impl Data {
         if dir.join("NA12878_S1.chr20.10_10p1mb.bam").is_file() {
             Some(Self { dir })
         } else {
+            assert!(
+                !ci(),
+                "real data not found at {} under CI=true (set VARSTREAM_DATA)",
+                dir.display()
+            );
             eprintln!(
                 "SKIP: real data not found at {} (set VARSTREAM_DATA)",
                 dir.display()
