@@ -112,6 +112,7 @@ impl EvidenceArgs {
                 ..RealignParams::default()
             },
             tiles: Default::default(),
+            gvcf: false,
         }
     }
 }
@@ -164,6 +165,15 @@ pub struct CallArgs {
     /// Also write OUT.report.{json,html} and OUT.report_mqc.json (with any scores above).
     #[arg(long)]
     pub report: bool,
+    /// Also write a gVCF (.g.vcf.gz, bgzipped, with a .tbi index): every base of the called
+    /// regions in a variant record or a reference block.
+    #[arg(long)]
+    pub gvcf: Option<PathBuf>,
+    /// GQ bands of the gVCF's reference blocks: `deepvariant` (GQ 0-4, 5-9, ..., 95-99),
+    /// `gatk` (1, 2, ..., 60, 70, 80, 90, 99), or increasing exclusive upper bounds from 1 to
+    /// 100 such as `20,60`.
+    #[arg(long, requires = "gvcf", default_value = crate::gvcf::DEFAULT_BANDS)]
+    pub gvcf_gq_bands: String,
     #[command(flatten)]
     pub evidence: EvidenceArgs,
 }
@@ -175,6 +185,15 @@ fn command_line() -> String {
 impl CallArgs {
     /// Run the caller, then any requested scores.
     pub fn run(self) -> anyhow::Result<()> {
+        let gvcf = match &self.gvcf {
+            Some(path) => Some(crate::call_command::GvcfOptions {
+                path: path.clone(),
+                bands: crate::gvcf::GqBands::parse(&self.gvcf_gq_bands)?,
+            }),
+            None => None,
+        };
+        let mut shard = self.evidence.params();
+        shard.gvcf = gvcf.is_some();
         let cfg = crate::call_command::CallConfig {
             reference: self.reference,
             reads: self.reads,
@@ -185,11 +204,12 @@ impl CallArgs {
             model: self.model,
             device: self.device,
             sample: self.sample,
-            shard: self.evidence.params(),
+            shard,
             min_qual: self.min_qual,
             batch_size: self.batch_size.max(1),
             shard_bp: self.shard_size,
             command_line: command_line(),
+            gvcf,
         };
         // The files scoring and the report will write are checked now, not after calling.
         let prefix = output_prefix(&self.output);
