@@ -12,8 +12,10 @@ regions where that truth is complete. For every base of a reference block inside
 
 Only the standard library is used. Prints a Markdown table (and a TSV with --tsv).
 
-Usage: gvcf_calibration.py GVCF TRUTH.vcf.gz BED [BED...] [--bands 5,10,20,...] [--tsv]
-(several BEDs are intersected: e.g. the simulated region and the truth's confident regions)
+Usage: gvcf_calibration.py --truth TRUTH.vcf.gz --bed BED [--bed BED...] GVCF [GVCF...]
+                           [--bands 1,3,5,10,...] [--tsv]
+Several BEDs are intersected (e.g. the simulated region and the truth's confident regions);
+several gVCFs of the same genome (e.g. three depths) are summed into one table.
 """
 import argparse
 import bisect
@@ -80,9 +82,9 @@ def inside(bed, contig, pos):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("gvcf")
-    ap.add_argument("truth")
-    ap.add_argument("bed", nargs="+")
+    ap.add_argument("gvcf", nargs="+")
+    ap.add_argument("--truth", required=True)
+    ap.add_argument("--bed", action="append", required=True)
     ap.add_argument("--bands", default="1,3,5,10,20,30,40,50,60,70,80,90,99",
                     help="exclusive upper bounds of the table's GQ bands")
     ap.add_argument("--tsv", action="store_true")
@@ -92,50 +94,50 @@ def main():
     for other in a.bed[1:]:
         bed = intersect(bed, read_bed(other))
 
-    # Reference blocks inside the BED: (contig, start, end, gq), sorted per contig.
-    blocks = {}
-    with gzip.open(a.gvcf, "rt") as f:
-        for line in f:
-            if line.startswith("#"):
-                continue
-            t = line.rstrip("\n").split("\t")
-            if t[4] != "<*>":
-                continue
-            info = dict(kv.split("=", 1) for kv in t[7].split(";") if "=" in kv)
-            start, end = int(t[1]) - 1, int(info["END"])
-            fmt = dict(zip(t[8].split(":"), t[9].split(":")))
-            blocks.setdefault(t[0], []).append((start, end, int(fmt["GQ"])))
-    for v in blocks.values():
-        v.sort()
-
     nb = len(bounds) + 1
     bases = [0] * nb
     pred = [0.0] * nb
     prior = [0.0] * nb
     errors = [0] * nb
-    for contig, v in blocks.items():
-        for s, e, gq in v:
-            n = overlap(bed, contig, s, e)
-            if n == 0:
-                continue
-            b = bisect.bisect_right(bounds, gq)
-            p = 10 ** (-gq / 10)
-            p = min(p, 1.0 - 1e-12)
-            odds = THETA / (2 * (1 - THETA)) * p / (1 - p)
-            bases[b] += n
-            pred[b] += n * p
-            prior[b] += n * odds / (1 + odds)
-
     in_records = 0
     total = 0
+    truth = []
     with gzip.open(a.truth, "rt") as f:
         for line in f:
             if line.startswith("#"):
                 continue
             t = line.split("\t", 5)
             contig, pos = t[0], int(t[1]) - 1
-            if not inside(bed, contig, pos):
-                continue
+            if inside(bed, contig, pos):
+                truth.append((contig, pos))
+    for gvcf in a.gvcf:
+        # Reference blocks: (start, end, gq) per contig, sorted.
+        blocks = {}
+        with gzip.open(gvcf, "rt") as f:
+            for line in f:
+                if line.startswith("#"):
+                    continue
+                t = line.rstrip("\n").split("\t")
+                if t[4] != "<*>":
+                    continue
+                info = dict(kv.split("=", 1) for kv in t[7].split(";") if "=" in kv)
+                start, end = int(t[1]) - 1, int(info["END"])
+                fmt = dict(zip(t[8].split(":"), t[9].split(":")))
+                blocks.setdefault(t[0], []).append((start, end, int(fmt["GQ"])))
+        for v in blocks.values():
+            v.sort()
+        for contig, v in blocks.items():
+            for s, e, gq in v:
+                n = overlap(bed, contig, s, e)
+                if n == 0:
+                    continue
+                b = bisect.bisect_right(bounds, gq)
+                p = min(10 ** (-gq / 10), 1.0 - 1e-12)
+                odds = THETA / (2 * (1 - THETA)) * p / (1 - p)
+                bases[b] += n
+                pred[b] += n * p
+                prior[b] += n * odds / (1 + odds)
+        for contig, pos in truth:
             total += 1
             v = blocks.get(contig, [])
             i = bisect.bisect_right(v, (pos, float("inf"), 0)) - 1
@@ -165,8 +167,9 @@ def main():
     def phred(x):
         return "-" if x <= 0 else f"{-10 * math.log10(x):.1f}"
 
-    print(f"truth variants in the BED: {total}; in variant records: {in_records}; "
-          f"in reference blocks: {sum(errors)}; block bases in the BED: {sum(bases)}")
+    print(f"{len(a.gvcf)} gVCF(s); truth variants in the BED, summed over them: {total}; "
+          f"in variant records: {in_records}; in reference blocks: {sum(errors)}; "
+          f"block bases in the BED: {sum(bases):,}")
     print()
     print("| GQ band | bases | truth variants in blocks | observed error (Phred) | "
           "predicted, GQ (Phred) | predicted, prior 1e-3 (Phred) |")
