@@ -169,9 +169,9 @@ pub struct CallArgs {
     /// regions in a variant record or a reference block.
     #[arg(long)]
     pub gvcf: Option<PathBuf>,
-    /// GQ bands of the gVCF's reference blocks: `deepvariant` (GQ 0-4, 5-9, ..., 95-99),
-    /// `gatk` (1, 2, ..., 60, 70, 80, 90, 99), or increasing exclusive upper bounds from 1 to
-    /// 100 such as `20,60`.
+    /// GQ bands of the gVCF's reference blocks, as increasing exclusive upper bounds from 1 to
+    /// 100 (`5,20,60`: GQ 0-4, 5-19, 20-59, 60-99), or `deepvariant` (0-4, 5-9, ..., 95-99)
+    /// or `gatk` (1, 2, ..., 60, 70, 80, 90, 99).
     #[arg(long, requires = "gvcf", default_value = crate::gvcf::DEFAULT_BANDS)]
     pub gvcf_gq_bands: String,
     #[command(flatten)]

@@ -43,23 +43,12 @@ const MAX_Q: usize = 60;
 /// log10 likelihoods of R/R, R/N and N/N at one position (N: any allele but the reference).
 pub type Likelihoods = [f32; 3];
 
-/// What one read shows at a position.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Obs {
-    /// The reference base, with this base quality.
-    Match(u8),
-    /// Another base, with this base quality.
-    Mismatch(u8),
-    /// An indel or a long clip at or over the position, with this error rate (Phred).
-    Indel(u8),
-}
-
 /// Error rate (Phred) of an indel observation at a position followed by a tandem repeat of
 /// `len` bases with a `unit`-base motif (found by [`repeat_after`]); fitted on the held-out
-/// simulated set `holdout_grch38` (35x, usual stutter), never on the set the calibration
-/// table is reported for. Per read, indel errors there were 1.3e-3 in 5 bp homopolymers,
+/// simulated set `holdout_grch38` (35x, usual stutter). Per read, indel errors there were 1.3e-3 in 5 bp homopolymers,
 /// 2.3e-3 at 10 bp and 2e-2 from 18 bp; 3e-4 in 5-copy dinucleotide repeats and 2.4e-3 from
-/// 10 copies. Homopolymers: 1e-3 · e^(0.2 (len − 5)); 2-4 bp motifs from 8 bp:
+/// 10 copies (`scripts/indel_error_rates.py`). Homopolymers: 1e-3 · e^(0.2 (len − 5)); 2-4 bp
+/// motifs from 8 bp:
 /// 2e-4 · e^(0.2 (len − 10)); each at most 5e-2 and at least [`INDEL_ERROR_PHRED`].
 pub fn indel_error_phred(unit: usize, len: usize) -> u8 {
     let e = match (unit, len) {
@@ -138,17 +127,11 @@ impl RefModel {
         Self { table }
     }
 
-    fn index(kind: usize, q: usize, mq: usize) -> usize {
-        (kind * (MAX_Q + 1) + q) * (MAX_MQ + 1) + mq
-    }
+    /// Entries per mapping quality: three kinds of observation × every error Phred.
+    const ROW: usize = 3 * (MAX_Q + 1);
 
-    fn term(&self, obs: Obs, mapq: u8) -> Likelihoods {
-        let (kind, q) = match obs {
-            Obs::Match(q) => (0, q.min(MAX_BQ)),
-            Obs::Mismatch(q) => (1, q.min(MAX_BQ)),
-            Obs::Indel(q) => (2, q),
-        };
-        self.table[Self::index(kind, (q as usize).min(MAX_Q), (mapq as usize).min(MAX_MQ))]
+    fn index(kind: usize, q: usize, mq: usize) -> usize {
+        mq * Self::ROW + kind * (MAX_Q + 1) + q
     }
 
     /// Likelihoods at every position of `[from, to)` from `reads` (sorted by start, as the
@@ -165,70 +148,83 @@ impl RefModel {
         min_baseq: u8,
     ) -> Vec<Likelihoods> {
         let n = to.saturating_sub(from) as usize;
+        let codes: Vec<u8> = ref_seq.iter().map(|&b| base_code(b)).collect();
         let ref_index = |pos: u64| {
             pos.checked_sub(ref_from)
                 .map(|i| i as usize)
-                .filter(|&i| i < ref_seq.len())
+                .filter(|&i| i < codes.len())
         };
-        let codes: Vec<u8> = ref_seq.iter().map(|&b| base_code(b)).collect();
-        let indel_q: Vec<u8> = (from..to)
-            .map(|pos| match ref_index(pos) {
+        // Per position of [from, to): the reference base code and the row offset of an
+        // indel observation there (its error rate follows the repeat after it).
+        let mut here = Vec::with_capacity(n);
+        let mut indel_at = Vec::with_capacity(n);
+        for pos in from..to {
+            let (code, q) = match ref_index(pos) {
                 Some(i) => {
                     let (unit, len) = repeat_after(&codes, i);
-                    indel_error_phred(unit, len)
+                    (codes[i], indel_error_phred(unit, len))
                 }
-                None => INDEL_ERROR_PHRED,
-            })
-            .collect();
+                None => (4, INDEL_ERROR_PHRED),
+            };
+            here.push(code);
+            indel_at.push(2 * (MAX_Q + 1) + q as usize);
+        }
+        let clip = 2 * (MAX_Q + 1) + CLIP_ERROR_PHRED as usize;
         let mut out = vec![[0f32; 3]; n];
-        let mut add = |pos: u64, obs: Obs, mapq: u8| {
-            if pos >= from && pos < to {
-                let t = self.term(obs, mapq);
-                let o = &mut out[(pos - from) as usize];
-                for g in 0..3 {
-                    o[g] += t[g];
-                }
-            }
-        };
-        let indel_at = |pos: u64| Obs::Indel(indel_q[(pos - from) as usize]);
         let first = reads.partition_point(|r| r.start + crate::reads::MAX_READ_SPAN < from);
         for r in &reads[first..] {
-            if r.start > to {
-                break;
-            }
-            if r.end() <= from.saturating_sub(1) {
+            if r.start > to || r.end() + 1 <= from {
                 continue;
             }
+            let row = &self.table[Self::index(0, 0, (r.mapq as usize).min(MAX_MQ))..][..Self::ROW];
             // A left clip speaks for the base before the read.
-            if r.clip_left >= MIN_CLIP {
-                if let Some(p) = r.start.checked_sub(1) {
-                    add(p, Obs::Indel(CLIP_ERROR_PHRED), r.mapq);
-                }
+            if r.clip_left >= MIN_CLIP && r.start > from && r.start <= to {
+                let t = row[clip];
+                let o = &mut out[(r.start - 1 - from) as usize];
+                o.iter_mut().zip(t).for_each(|(x, y)| *x += y);
             }
             let lo = from.saturating_sub(r.start) as usize;
             let hi = (to.saturating_sub(r.start) as usize).min(r.bases.len());
+            if lo >= hi {
+                continue;
+            }
+            let j0 = (r.start + lo as u64 - from) as usize;
+            let span = j0..j0 + (hi - lo);
+            let last = r.bases.len() - 1;
+            let clipped_right = r.clip_right >= MIN_CLIP;
             let mut anchors = r.indels.iter().map(Indel::anchor).peekable();
-            for k in lo..hi {
-                let pos = r.start + k as u64;
-                let mut indel = false;
-                while let Some(a) = anchors.next_if(|&a| a <= pos) {
-                    indel |= a == pos;
+            let cells = r.bases[lo..hi]
+                .iter()
+                .zip(&r.quals[lo..hi])
+                .zip(&here[span.clone()])
+                .zip(&indel_at[span.clone()])
+                .zip(&mut out[span]);
+            for (k, ((((&b, &q), &rc), &indel), o)) in (lo..hi).zip(cells) {
+                let mut indel_here = b == DEL;
+                if anchors.peek().is_some() {
+                    let pos = r.start + k as u64;
+                    while let Some(a) = anchors.next_if(|&a| a <= pos) {
+                        indel_here |= a == pos;
+                    }
                 }
-                let b = r.bases[k];
-                let obs = if indel || b == DEL {
-                    indel_at(pos)
-                } else if r.clip_right >= MIN_CLIP && k + 1 == r.bases.len() {
-                    Obs::Indel(CLIP_ERROR_PHRED)
-                } else if b < 4 && r.quals[k] >= min_baseq {
-                    match ref_index(pos).map(|i| codes[i]) {
-                        Some(rc) if rc == b => Obs::Match(r.quals[k]),
-                        Some(rc) if rc < 4 => Obs::Mismatch(r.quals[k]),
-                        _ => continue,
+                let at = if indel_here {
+                    indel
+                } else if clipped_right && k == last {
+                    clip
+                } else if b < 4 && q >= min_baseq && rc < 4 {
+                    let q = q.min(MAX_BQ) as usize;
+                    if b == rc {
+                        q
+                    } else {
+                        MAX_Q + 1 + q
                     }
                 } else {
                     continue;
                 };
-                add(pos, obs, r.mapq);
+                let t = row[at];
+                o[0] += t[0];
+                o[1] += t[1];
+                o[2] += t[2];
             }
         }
         out
