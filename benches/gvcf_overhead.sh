@@ -35,18 +35,21 @@ measure() {
       [ "$mode" = gvcf ] && extra=(--gvcf "$T/o.g.vcf.gz")
       /usr/bin/time -v "$BIN" call -q "$@" --threads "$THREADS" -o "$T/o.vcf.gz" "${extra[@]}" 2> "$T/time"
       awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; w=s}
-                  /Maximum resident set size/{m=$2} END{print w, m/1024}' "$T/time" >> "$T/$mode"
+                  /User time/{u=$2} /System time/{c=$2}
+                  /Maximum resident set size/{m=$2} END{print w, m/1024, u+c}' "$T/time" >> "$T/$mode"
     done
   done
-  local pw pm gw gm
+  local pw pm gw gm pc gc
   pw=$(cut -d' ' -f1 "$T/plain" | median); pm=$(cut -d' ' -f2 "$T/plain" | median)
   gw=$(cut -d' ' -f1 "$T/gvcf" | median); gm=$(cut -d' ' -f2 "$T/gvcf" | median)
+  pc=$(cut -d' ' -f3 "$T/plain" | median); gc=$(cut -d' ' -f3 "$T/gvcf" | median)
   local lines size
   lines=$(zcat "$T/o.g.vcf.gz" | grep -vc '^#')
   size=$(stat -c %s "$T/o.g.vcf.gz")
-  awk -v n="$name" -v pw="$pw" -v gw="$gw" -v pm="$pm" -v gm="$gm" -v l="$lines" -v s="$size" 'BEGIN{
-    printf "| %s | %.2f | %.2f | %+.0f%% | %.0f | %.0f | %+.0f%% | %d | %.0f |\n",
-      n, pw, gw, 100*(gw-pw)/pw, pm, gm, 100*(gm-pm)/pm, l, s/1024 }'
+  awk -v n="$name" -v pw="$pw" -v gw="$gw" -v pm="$pm" -v gm="$gm" -v pc="$pc" -v gc="$gc" \
+      -v l="$lines" -v s="$size" 'BEGIN{
+    printf "| %s | %.2f | %.2f | %+.0f%% | %.2f | %.2f | %+.0f%% | %.0f | %.0f | %+.0f%% | %d | %.0f |\n",
+      n, pw, gw, 100*(gw-pw)/pw, pc, gc, 100*(gc-pc)/pc, pm, gm, 100*(gm-pm)/pm, l, s/1024 }'
 }
 
 IFS=$'\t' read -r name ref bam truth bed depth build sample < <(awk -F'\t' -v n="$SET" '$1==n' "$H/manifest.tsv")
@@ -56,8 +59,10 @@ IFS=$'\t' read -r name ref bam truth bed depth build sample < <(awk -F'\t' -v n=
   echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u +%F); varstream $(git rev-parse --short HEAD);"
   echo "\`benches/gvcf_overhead.sh\`, --threads $THREADS, medians of $RUNS runs each (\`/usr/bin/time -v\`), default GQ bands."
   echo
-  echo "| data | wall without (s) | wall with --gvcf (s) | change | peak RSS without (MB) | with (MB) | change | gVCF lines | gVCF size (KB) |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared; CPU time moves less with load than wall time)."
+  echo
+  echo "| data | wall without (s) | wall with --gvcf (s) | change | CPU without (s) | CPU with (s) | change | peak RSS without (MB) | with (MB) | change | gVCF lines | gVCF size (KB) |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
   measure "NA12878 chr20:10.0-10.1 Mb, 52x (dev BAM)" --ref "$D/ucsc.hg19.chr20.unittest.fasta.gz" \
     --reads "$D/NA12878_S1.chr20.10_10p1mb.bam" --region chr20:10000000-10100000
   measure "$name (${depth}x simulated, $(awk '{s+=$3-$2} END{print s}' "$bed") bp)" --ref "$ref" \
@@ -67,10 +72,10 @@ IFS=$'\t' read -r name ref bam truth bed depth build sample < <(awk -F'\t' -v n=
   echo
   echo "| --gvcf-gq-bands | gVCF lines | reference blocks | mean block length (bp) | gVCF size (KB) |"
   echo "|---|---|---|---|---|"
-  for bands in deepvariant gatk 20,60 "$(seq -s, 1 99)"; do
+  for bands in 5,20,60 deepvariant gatk "$(seq -s, 1 99)"; do
     "$BIN" call -q --ref "$ref" --reads "$bam" --regions "$bed" --threads "$THREADS" -o "$T/p.vcf.gz" \
       --gvcf "$T/p.g.vcf.gz" --gvcf-gq-bands "$bands"
-    label=$bands; [ ${#bands} -gt 20 ] && label="1,2,...,99 (one band per GQ)"
+    label=$bands; [ "$bands" = 5,20,60 ] && label="5,20,60 (default)"; [ ${#bands} -gt 20 ] && label="1,2,...,99 (one band per GQ)"
     zcat "$T/p.g.vcf.gz" | awk -F'\t' -v b="$label" -v s="$(stat -c %s "$T/p.g.vcf.gz")" '
       !/^#/ {n++; if ($5=="<*>") {k++; split($8,e,"="); len+=e[2]-$2+1}}
       END {printf "| %s | %d | %d | %.1f | %.0f |\n", b, n, k, len/k, s/1024}'

@@ -142,24 +142,24 @@ pub struct RefEvidence {
 
 /// GQ and PL from log10 likelihoods of the genotypes with 0, 1, ... copies of `<*>`, with a
 /// flat prior: GQ = −10·log10(1 − P(hom-ref)), PL normalised so the best is 0.
-fn gq_and_pl(lik: &[f64]) -> (u8, Vec<u16>) {
+fn gq_and_pl(lik: &[f64]) -> (u8, [u16; 3]) {
     let best = lik.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     // Most bases: hom-ref ahead of every other genotype by over 10.3 (log10), so
     // 1 − P(hom-ref) < 1e-10 and GQ is at its cap; skip the powers.
     let gq = if lik[1..].iter().all(|&l| lik[0] - l > 10.3) {
         MAX_GQ
     } else {
-        let rel: Vec<f64> = lik.iter().map(|l| 10f64.powf(l - best)).collect();
-        let total: f64 = rel.iter().sum();
-        let not_ref: f64 = rel[1..].iter().sum();
+        let rel = |l: f64| 10f64.powf(l - best);
+        let not_ref: f64 = lik[1..].iter().map(|&l| rel(l)).sum();
+        let total = rel(lik[0]) + not_ref;
         (-10.0 * (not_ref / total).max(1e-30).log10())
             .round()
             .clamp(0.0, MAX_GQ as f64) as u8
     };
-    let pl = lik
-        .iter()
-        .map(|l| (-10.0 * (l - best)).round().min(u16::MAX as f64) as u16)
-        .collect();
+    let mut pl = [0u16; 3];
+    for (p, l) in pl.iter_mut().zip(lik) {
+        *p = (-10.0 * (l - best)).round().min(u16::MAX as f64) as u16;
+    }
     (gq, pl)
 }
 
@@ -176,14 +176,12 @@ pub fn ref_positions(contig: &str, ev: &RefEvidence, ploidy: &dyn PloidyMap) -> 
             } else {
                 2
             };
-            let lik: Vec<f64> = if ploidy == 1 {
-                vec![l[0] as f64, l[2] as f64]
+            let lik = [l[0] as f64, l[1] as f64, l[2] as f64];
+            let (gq, pl) = if ploidy == 1 {
+                gq_and_pl(&[lik[0], lik[2]])
             } else {
-                l.iter().map(|&x| x as f64).collect()
+                gq_and_pl(&lik)
             };
-            let (gq, v) = gq_and_pl(&lik);
-            let mut pl = [0u16; 3];
-            pl[..v.len()].copy_from_slice(&v);
             RefPosition {
                 base: match b {
                     b'A' | b'C' | b'G' | b'T' => b,
@@ -438,7 +436,7 @@ mod tests {
         let l = [0.0, -20.0 * 2f64.log10(), -80.0];
         let (gq, pl) = gq_and_pl(&l);
         assert_eq!(gq, 60);
-        assert_eq!(pl, vec![0, 60, 800]);
+        assert_eq!(pl, [0, 60, 800]);
         // No reads: nothing is known.
         assert_eq!(gq_and_pl(&[0.0, 0.0, 0.0]).0, 2);
         assert_eq!(gq_and_pl(&[0.0, 0.0]).0, 3);

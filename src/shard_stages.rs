@@ -248,8 +248,8 @@ fn ref_evidence(
     p: &ShardParams,
 ) -> RefEvidence {
     let (from, to) = (iv.start, iv.end);
-    let lo = pileup.index(from).unwrap_or(0);
-    let hi = lo + (to - from) as usize;
+    // The pileup spans the shard and its padding; a base it lacks has no reads and is `N`.
+    let at = |pos: u64| pileup.index(pos);
     RefEvidence {
         from,
         likelihoods: RefModel::shared().likelihoods(
@@ -260,8 +260,12 @@ fn ref_evidence(
             pileup.start,
             p.candidates.min_baseq,
         ),
-        depth: pileup.depth[lo..hi.min(pileup.depth.len())].to_vec(),
-        bases: pileup.ref_seq[lo..hi.min(pileup.ref_seq.len())].to_vec(),
+        depth: (from..to)
+            .map(|x| at(x).map_or(0, |i| pileup.depth[i]))
+            .collect(),
+        bases: (from..to)
+            .map(|x| at(x).map_or(b'N', |i| pileup.ref_seq[i]))
+            .collect(),
     }
 }
 

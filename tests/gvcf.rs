@@ -436,6 +436,18 @@ fn gvcf_same_for_any_threads_and_shard_size() {
         let (v0, g0) = call_gvcf(&fx, "base", &["--threads", "1", "--shard-size", "25000"]);
         let (vcf, gvcf) = (vcf_body(&v0), vcf_body(&g0));
         assert!(gvcf.len() > vcf.len());
+        // --gvcf does not change the VCF.
+        let plain = fx.dir.path().join("plain.vcf.gz");
+        assert_ok(&run(&[
+            "call",
+            "--ref",
+            fx.fasta.to_str().unwrap(),
+            "--reads",
+            fx.bam.to_str().unwrap(),
+            "--output",
+            plain.to_str().unwrap(),
+        ]));
+        assert_eq!(vcf_body(&plain), vcf, "--gvcf changed the VCF");
         for (i, (threads, size)) in [("2", "25000"), ("1", "300"), ("2", "300"), ("2", "1000")]
             .into_iter()
             .enumerate()
