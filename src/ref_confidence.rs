@@ -173,7 +173,7 @@ impl RefModel {
         let mut out = vec![[0f32; 3]; n];
         let first = reads.partition_point(|r| r.start + crate::reads::MAX_READ_SPAN < from);
         for r in &reads[first..] {
-            if r.start > to || r.end() + 1 <= from {
+            if r.start > to || r.end() < from {
                 continue;
             }
             let row = &self.table[Self::index(0, 0, (r.mapq as usize).min(MAX_MQ))..][..Self::ROW];

@@ -114,8 +114,7 @@ fn assert_tiles(lines: &[Line], regions: &[Interval], bands: &GqBands) {
             r += records[p];
             cover[p] = (b, r);
         }
-        for p in 0..n {
-            let (b, r) = cover[p];
+        for (p, &(b, r)) in cover.iter().enumerate() {
             assert!(
                 b <= 1 && (b == 0 || r == 0),
                 "{contig}:{} is in {b} blocks and {r} records",
