@@ -7,13 +7,14 @@ use std::time::Instant;
 use crate::errors::BadInput;
 use anyhow::{Context, Result};
 
+use crate::gvcf::{ref_positions, BlockWriter, GqBands, GvcfRecord};
 use crate::inference::{Device, OnnxModel};
 use crate::model;
 use crate::pipeline::{run_ordered, with_inference};
 use crate::reads::ReadSource;
 use crate::reference::Reference;
 use crate::regions;
-use crate::shard_stages::{genotype_shard, prepare_shard, ShardParams};
+use crate::shard_stages::{genotype_records, prepare_shard, ShardParams};
 use crate::tensors::{N_CHANNELS, WINDOW};
 use crate::vcf::{header, HeaderInfo, VcfWriter};
 
@@ -55,6 +56,22 @@ pub struct CallConfig {
     pub ploidy: crate::ploidy::PloidySettings,
     /// Write the model's posteriors uncalibrated (to fit a calibration).
     pub no_calibration: bool,
+    /// Also write a gVCF.
+    pub gvcf: Option<GvcfOptions>,
+}
+
+/// `--gvcf` and its settings.
+#[derive(Debug, Clone)]
+pub struct GvcfOptions {
+    /// Output `.g.vcf.gz`.
+    pub path: PathBuf,
+    /// GQ bands of the reference blocks.
+    pub bands: GqBands,
+}
+
+/// The index path htslib writes beside a bgzipped VCF.
+fn tbi(path: &std::path::Path) -> PathBuf {
+    PathBuf::from(format!("{}.tbi", path.display()))
 }
 
 /// What a finished run reports.
@@ -68,15 +85,18 @@ pub struct CallSummary {
     pub shards: usize,
 }
 
-/// Call variants as configured and write the indexed VCF.
+/// Call variants as configured and write the indexed VCF (and gVCF) at the sample's ploidy.
 pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
     let started = Instant::now();
-    let tbi = PathBuf::from(format!("{}.tbi", cfg.output.display()));
     let mut inputs = vec![cfg.reference.clone(), cfg.reads.clone()];
     inputs.extend(cfg.bed.iter().cloned());
     inputs.extend(cfg.model.iter().cloned());
     inputs.extend(cfg.ploidy.ploidy_file.iter().cloned());
-    crate::output::check_outputs(&[cfg.output.clone(), tbi], &inputs)?;
+    let mut outputs = vec![cfg.output.clone(), tbi(&cfg.output)];
+    if let Some(g) = &cfg.gvcf {
+        outputs.extend([g.path.clone(), tbi(&g.path)]);
+    }
+    crate::output::check_outputs(&outputs, &inputs)?;
     let reference = Arc::new(Reference::open(&cfg.reference).bad_input()?);
     // Opening one reader up front validates the inputs before any thread starts.
     let (mut probe, sample) = open_reads(cfg)?;
@@ -152,7 +172,15 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
             info.calibration.clone()
         },
     };
-    let mut writer = VcfWriter::create(&cfg.output, &header(&head))?;
+    let vcf_header = header(&head);
+    let mut writer = VcfWriter::create(&cfg.output, &vcf_header)?;
+    let mut gvcf = match &cfg.gvcf {
+        Some(g) => Some((
+            VcfWriter::create(&g.path, &crate::gvcf::header(&vcf_header, &g.bands))?,
+            BlockWriter::new(g.bands.clone()),
+        )),
+        None => None,
+    };
     let progress = Progress::new(shards.len() as u64);
     let mut summary = CallSummary {
         shards: shards.len(),
@@ -168,22 +196,44 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
                 let mut ex = prepare_shard(shard, source, &reference, &cfg.shard)
                     .with_context(|| format!("while calling {}", shard.interval))?;
                 let probs = client.infer(std::mem::take(&mut ex.tensors))?;
-                let text = genotype_shard(&ex.sites, &probs, &genotyping)?;
-                Ok((ex.sites.len(), text))
+                let other = cfg.gvcf.is_some().then_some(&ex.other_depths[..]);
+                let records = genotype_records(&ex.sites, other, &probs, &genotyping)?;
+                let text: String = records.iter().map(|r| r.vcf.as_str()).collect();
+                let blocks = ex.ref_evidence.as_ref().map(|ev| {
+                    let positions = ref_positions(&shard.interval.contig, ev, &genotyping.ploidy);
+                    let records: Vec<GvcfRecord> =
+                        records.into_iter().filter_map(|r| r.gvcf).collect();
+                    (positions, records)
+                });
+                Ok((ex.sites.len(), text, blocks))
             },
-            |shard, (n, text)| {
+            |shard, (n, text, blocks)| {
                 summary.records += n;
                 summary.pass += text
                     .lines()
                     .filter(|l| l.split('\t').nth(6) == Some("PASS"))
                     .count();
                 writer.write(&text)?;
+                if let (Some((w, cutter)), Some((positions, records))) = (&mut gvcf, blocks) {
+                    let iv = &shard.interval;
+                    let mut out = String::new();
+                    cutter.shard(&iv.contig, iv.start, &positions, &records, &mut out);
+                    w.write(&out)?;
+                }
                 progress.tick(&shard.interval.to_string());
                 Ok(())
             },
         )
     })?;
-    writer.finish()?;
+    // The VCF and the gVCF appear together, or neither does.
+    let mut done = writer.close()?;
+    if let Some((mut w, mut cutter)) = gvcf {
+        let mut out = String::new();
+        cutter.close(&mut out);
+        w.write(&out)?;
+        done.extend(w.close()?);
+    }
+    crate::output::commit_all(done)?;
     progress.finish();
     log::info!(
         "wrote {} ({} records, {} PASS) in {:.1}s",

@@ -115,6 +115,7 @@ impl EvidenceArgs {
                 ..RealignParams::default()
             },
             tiles: Default::default(),
+            gvcf: false,
         }
     }
 }
@@ -187,6 +188,15 @@ pub struct CallArgs {
     /// a new one: scripts/calibrate.py).
     #[arg(long)]
     pub no_calibration: bool,
+    /// Also write a gVCF (.g.vcf.gz, bgzipped, with a .tbi index): every base of the called
+    /// regions in a variant record or a reference block.
+    #[arg(long)]
+    pub gvcf: Option<PathBuf>,
+    /// GQ bands of the gVCF's reference blocks, as increasing exclusive upper bounds from 1 to
+    /// 100 (`5,20,60`: GQ 0-4, 5-19, 20-59, 60-99), or `deepvariant` (0-4, 5-9, ..., 95-99)
+    /// or `gatk` (1, 2, ..., 60, 70, 80, 90, 99).
+    #[arg(long, requires = "gvcf", default_value = crate::gvcf::DEFAULT_BANDS)]
+    pub gvcf_gq_bands: String,
     #[command(flatten)]
     pub evidence: EvidenceArgs,
 }
@@ -198,6 +208,15 @@ fn command_line() -> String {
 impl CallArgs {
     /// Run the caller, then any requested scores.
     pub fn run(self) -> anyhow::Result<()> {
+        let gvcf = match &self.gvcf {
+            Some(path) => Some(crate::call_command::GvcfOptions {
+                path: path.clone(),
+                bands: crate::gvcf::GqBands::parse(&self.gvcf_gq_bands)?,
+            }),
+            None => None,
+        };
+        let mut shard = self.evidence.params();
+        shard.gvcf = gvcf.is_some();
         let cfg = crate::call_command::CallConfig {
             reference: self.reference,
             reads: self.reads,
@@ -208,7 +227,7 @@ impl CallArgs {
             model: self.model,
             device: self.device,
             sample: self.sample,
-            shard: self.evidence.params(),
+            shard,
             min_qual: self.min_qual,
             batch_size: self.batch_size.max(1),
             shard_bp: self.shard_size,
@@ -230,6 +249,7 @@ impl CallArgs {
                 ploidy_file: self.ploidy_file,
             },
             no_calibration: self.no_calibration,
+            gvcf,
         };
         // The files scoring and the report will write are checked now, not after calling.
         let prefix = output_prefix(&self.output);

@@ -224,8 +224,16 @@ pub fn check_outputs(outputs: &[PathBuf], inputs: &[PathBuf]) -> Result<()> {
         }
         protected.push((r, input));
     }
-    for out in outputs {
+    for (i, out) in outputs.iter().enumerate() {
         let r = resolved(out);
+        // Two outputs of one run naming one file (a gVCF named as the VCF, or as its index).
+        if let Some(other) = outputs[..i].iter().find(|o| resolved(o) == r) {
+            return Err(input_error(format!(
+                "output {} is also output {} of this run: choose another output name",
+                out.display(),
+                other.display()
+            )));
+        }
         if let Some((_, input)) = protected.iter().find(|(p, _)| *p == r) {
             return Err(input_error(format!(
                 "output {} would overwrite input {}: choose another output name",
@@ -307,6 +315,13 @@ mod tests {
             assert!(crate::errors::is_input(&e), "{bad}: {e:#}");
             assert!(format!("{e:#}").contains("would overwrite input"), "{e:#}");
         }
+        let e = check_outputs(
+            &[dir.path().join("a.vcf.gz"), dir.path().join("./a.vcf.gz")],
+            std::slice::from_ref(&bam),
+        )
+        .unwrap_err();
+        assert!(crate::errors::is_input(&e), "{e:#}");
+        assert!(format!("{e:#}").contains("is also output"), "{e:#}");
         let e = check("no/such/out.vcf.gz").unwrap_err();
         assert!(format!("{e:#}").contains("does not exist"), "{e:#}");
         check("out.vcf.gz").unwrap();

@@ -7,11 +7,13 @@ use anyhow::Result;
 
 use crate::candidates::{
     allele_depths, assign_reads, find_sites, median_depth, median_depth_of_blocks, CandidateParams,
-    Pileup, Site,
+    Pileup, ReadAllele, Site,
 };
 use crate::genotypes::{call_site, filter};
+use crate::gvcf::{non_ref_allele, GvcfRecord, RefEvidence};
 use crate::reads::{left_align, AlignedRead, ReadBatch, ReadFilter, ReadSource};
 use crate::realign::{realign_reads, RealignParams};
+use crate::ref_confidence::RefModel;
 use crate::reference::Reference;
 use crate::regions::Shard;
 use crate::tensors::{allele_set_count, allele_sets, encode, EXAMPLE_LEN, WINDOW};
@@ -89,6 +91,10 @@ pub struct ShardExamples {
     /// `EXAMPLE_LEN` values per example; examples ordered by site, then by
     /// [`allele_sets`] of the site.
     pub tensors: Vec<f32>,
+    /// Per site: reads that carry an allele other than REF and the site's ALTs.
+    pub other_depths: Vec<u32>,
+    /// The gVCF's evidence at every position of the shard, when [`ShardParams::gvcf`].
+    pub ref_evidence: Option<RefEvidence>,
 }
 
 impl ShardExamples {
@@ -114,6 +120,8 @@ pub struct ShardParams {
     pub realign: RealignParams,
     /// Tile depths shared by the workers (see [`DEPTH_TILE`]).
     pub tiles: TileDepths,
+    /// Also compute the reference evidence at every position, for the gVCF.
+    pub gvcf: bool,
 }
 
 /// The read stage of one shard: its reads and those [`READ_PAD`] around it, filtered and
@@ -185,10 +193,12 @@ pub fn examples_from_reads(
         left_align(r, ref_seq, ref_from);
     }
     let pileup = Pileup::build(ref_from, ref_seq.to_vec(), &reads, p.candidates.min_baseq);
+    let ref_evidence = p.gvcf.then(|| ref_evidence(iv, &pileup, &reads, p));
     let mut sites = find_sites(&iv.contig, &pileup, &reads, iv.start, iv.end, &p.candidates);
     let n = example_count(&sites);
     let mut tensors = vec![0f32; n * EXAMPLE_LEN];
     let mut chunks = tensors.chunks_mut(EXAMPLE_LEN);
+    let mut other_depths = Vec::with_capacity(sites.len());
     // Reads are sorted by start, so the reads that can touch a window form one slice.
     let longest = reads
         .iter()
@@ -202,6 +212,12 @@ pub fn examples_from_reads(
         let near = &reads[a..b];
         let assigned = assign_reads(site, &pileup, near, p.candidates.min_baseq);
         site.allele_depths = allele_depths(&assigned, site.alts.len());
+        other_depths.push(
+            assigned
+                .iter()
+                .filter(|a| matches!(a, Some(ReadAllele::Other)))
+                .count() as u32,
+        );
         for set in allele_sets(site.alts.len()) {
             let out = chunks.next().expect("bug: example count");
             encode(
@@ -216,7 +232,41 @@ pub fn examples_from_reads(
             );
         }
     }
-    ShardExamples { sites, tensors }
+    ShardExamples {
+        sites,
+        tensors,
+        other_depths,
+        ref_evidence,
+    }
+}
+
+/// Reference likelihoods, depth and bases at every position of the shard (not its padding).
+fn ref_evidence(
+    iv: &crate::regions::Interval,
+    pileup: &Pileup,
+    reads: &[AlignedRead],
+    p: &ShardParams,
+) -> RefEvidence {
+    let (from, to) = (iv.start, iv.end);
+    // The pileup spans the shard and its padding; a base it lacks has no reads and is `N`.
+    let at = |pos: u64| pileup.index(pos);
+    RefEvidence {
+        from,
+        likelihoods: RefModel::shared().likelihoods(
+            reads,
+            from,
+            to,
+            &pileup.ref_seq,
+            pileup.start,
+            p.candidates.min_baseq,
+        ),
+        depth: (from..to)
+            .map(|x| at(x).map_or(0, |i| pileup.depth[i]))
+            .collect(),
+        bases: (from..to)
+            .map(|x| at(x).map_or(b'N', |i| pileup.ref_seq[i]))
+            .collect(),
+    }
 }
 
 /// How sites are genotyped: the LowQual threshold, the sample's ploidy, the calibration.
@@ -235,15 +285,39 @@ fn example_count(sites: &[Site]) -> usize {
 /// Genotype each site from its allele sets' probabilities (`probs`: 3 per example, in example
 /// order) at the ploidy of its position, calibrated for its depth, and format VCF lines.
 pub fn genotype_shard(sites: &[Site], probs: &[[f32; 3]], g: &Genotyping) -> Result<String> {
+    Ok(genotype_records(sites, None, probs, g)?
+        .into_iter()
+        .map(|r| r.vcf)
+        .collect())
+}
+
+/// One site's record: the VCF line and, for the gVCF, the same line with `<*>`.
+#[derive(Debug, Clone)]
+pub struct ShardRecord {
+    /// The VCF line.
+    pub vcf: String,
+    /// The gVCF line and the reference it covers, when asked for.
+    pub gvcf: Option<GvcfRecord>,
+}
+
+/// [`genotype_shard`] record by record; with `other_depths` (one per site, from
+/// [`ShardExamples::other_depths`]) each record also gets its gVCF line, formatted by the
+/// same code as the VCF line.
+pub fn genotype_records(
+    sites: &[Site],
+    other_depths: Option<&[u32]>,
+    probs: &[[f32; 3]],
+    g: &Genotyping,
+) -> Result<Vec<ShardRecord>> {
     let n = example_count(sites);
     anyhow::ensure!(
         probs.len() == n,
         "bug: {} probabilities for {n} examples",
         probs.len()
     );
-    let mut out = String::new();
+    let mut out = Vec::with_capacity(sites.len());
     let mut next = 0;
-    for site in sites {
+    for (i, site) in sites.iter().enumerate() {
         let sets = allele_sets(site.alts.len());
         let per_set = &probs[next..next + sets.len()];
         next += sets.len();
@@ -260,12 +334,26 @@ pub fn genotype_shard(sites: &[Site], probs: &[[f32; 3]], g: &Genotyping) -> Res
             ),
         );
         let f = filter(&c, g.min_qual);
-        if c.gt == (0, 0) {
-            out.push_str(&crate::vcf::record(site, &c, f));
+        let (s, c) = if c.gt == (0, 0) {
+            (site.clone(), c)
         } else {
-            let (s, c) = keep_called_alleles(site, &c);
-            out.push_str(&crate::vcf::record(&s, &c, f));
-        }
+            keep_called_alleles(site, &c)
+        };
+        let gvcf = other_depths.map(|other| {
+            // Reads of the ALTs the genotype left out now support an unlisted allele.
+            let dropped: u32 = site.allele_depths[1..].iter().sum::<u32>()
+                - s.allele_depths[1..].iter().sum::<u32>();
+            let nr = non_ref_allele(&c, &s.allele_depths, other[i] + dropped);
+            GvcfRecord {
+                pos: s.pos,
+                end: s.pos + s.ref_allele.len() as u64,
+                line: crate::vcf::record_with(&s, &c, f, Some(&nr)),
+            }
+        });
+        out.push(ShardRecord {
+            vcf: crate::vcf::record(&s, &c, f),
+            gvcf,
+        });
     }
     Ok(out)
 }

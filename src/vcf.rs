@@ -73,18 +73,37 @@ pub fn header(h: &HeaderInfo) -> String {
 
 /// One VCF data line (with trailing newline).
 pub fn record(site: &Site, call: &Call, filter: Filter) -> String {
-    let alts: Vec<String> = site
+    record_with(site, call, filter, None)
+}
+
+/// [`record`], with the gVCF's `<*>` allele after the ALTs when `non_ref` is given: its
+/// reads in AD and VAF, its genotypes' PL after the record's own. The gVCF's variant lines
+/// come from here, so they are the VCF's lines plus that allele.
+pub fn record_with(
+    site: &Site,
+    call: &Call,
+    filter: Filter,
+    non_ref: Option<&crate::gvcf::NonRefAllele>,
+) -> String {
+    let mut alts: Vec<String> = site
         .alt_alleles
         .iter()
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect();
-    let ad: Vec<String> = site.allele_depths.iter().map(u32::to_string).collect();
+    let mut depths = site.allele_depths.clone();
+    let mut pls = call.pl.clone();
+    if let Some(nr) = non_ref {
+        alts.push(crate::gvcf::NON_REF.to_string());
+        depths.push(nr.depth);
+        pls.extend_from_slice(&nr.pl);
+    }
+    let ad: Vec<String> = depths.iter().map(u32::to_string).collect();
     let dp = site.depth.max(1) as f64;
-    let vaf: Vec<String> = site.allele_depths[1..]
+    let vaf: Vec<String> = depths[1..]
         .iter()
         .map(|&c| format!("{:.4}", c as f64 / dp))
         .collect();
-    let pl: Vec<String> = call.pl.iter().map(u32::to_string).collect();
+    let pl: Vec<String> = pls.iter().map(u32::to_string).collect();
     format!(
         "{}\t{}\t.\t{}\t{}\t{:.2}\t{}\t.\tGT:GQ:DP:AD:VAF:PL\t{}:{}:{}:{}:{}:{}\n",
         site.contig,
@@ -139,6 +158,13 @@ impl VcfWriter {
 
     /// Close, check that the file is complete, build the .tbi index and move both into place.
     pub fn finish(self) -> Result<()> {
+        crate::output::commit_all(self.close()?)
+    }
+
+    /// Close, check that the file is complete and build the .tbi index; the index and the
+    /// file, still under their temporary names, are returned to be committed together with
+    /// other outputs of the run ([`crate::output::commit_all`]).
+    pub fn close(self) -> Result<Vec<crate::output::TempPath>> {
         let VcfWriter { inner, tmp: vcf } = self;
         let mut w = inner.context("bug: finish twice")?;
         let tmp = vcf.path().to_path_buf();
@@ -162,7 +188,7 @@ impl VcfWriter {
         std::fs::File::open(tmp_idx.path())
             .and_then(|f| f.sync_all())
             .with_context(|| format!("cannot write {}", tmp_idx.path().display()))?;
-        crate::output::commit_all(vec![tmp_idx, vcf])
+        Ok(vec![tmp_idx, vcf])
     }
 }
 

@@ -1403,6 +1403,48 @@ fn output_equal_to_an_input() {
     }
 }
 
+// --gvcf naming the VCF, its index or an input is refused before any work, and nothing is
+// written; the inputs are untouched (`call` checks).
+#[test]
+fn gvcf_equal_to_the_vcf_or_an_input() {
+    let fx = build(true);
+    let out = out_dir(fx.dir.path(), "out");
+    let vcf = out.join("calls.vcf.gz");
+    let tbi = out.join("calls.vcf.gz.tbi");
+    for target in [vcf.clone(), tbi, fx.bam.clone(), fx.fasta.clone()] {
+        let o = call(&fx, &fx.bam, &vcf, &["--gvcf", s(&target)]);
+        let name = target.file_name().unwrap().to_str().unwrap();
+        assert_fails(&o, &[INPUT], &[name]);
+        assert_empty(&out);
+        assert_no_temporaries(fx.dir.path());
+    }
+}
+
+// A --gvcf-gq-bands value that is not increasing GQ bounds from 1 to 100 (or a preset name):
+// exit 2 quoting it, before any work. Without --gvcf the flag is a usage error (2) too.
+#[test]
+fn gvcf_gq_bands_malformed() {
+    let fx = build(true);
+    let out = out_dir(fx.dir.path(), "out");
+    let vcf = out.join("calls.vcf.gz");
+    let gvcf = out.join("calls.g.vcf.gz");
+    for bad in ["0", "101", "20,10", "20,20", "abc", "10,,20", ""] {
+        let o = call(
+            &fx,
+            &fx.bam,
+            &vcf,
+            &["--gvcf", s(&gvcf), "--gvcf-gq-bands", bad],
+        );
+        let last = assert_fails(&o, &[INPUT], &["--gvcf-gq-bands"]);
+        assert!(last.contains(&format!("'{bad}'")), "{last}");
+        assert_empty(&out);
+    }
+    let o = call(&fx, &fx.bam, &vcf, &["--gvcf-gq-bands", "20,60"]);
+    assert_eq!(shell_status(o.status), INPUT);
+    assert!(stderr_text(&o).contains("--gvcf"), "{}", stderr_text(&o));
+    assert_empty(&out);
+}
+
 extern "C" {
     fn kill(pid: i32, sig: i32) -> i32;
     fn signal(signum: i32, handler: usize) -> usize;
