@@ -326,7 +326,10 @@ fn check_feature(f: &Feature) -> Result<()> {
     };
     for (key, ok) in needs {
         if !ok {
-            bail!("source {:?} needs {key}", f.source);
+            bail!(
+                "source {} needs {key}",
+                format!("{:?}", f.source).to_lowercase()
+            );
         }
     }
     let given = [
@@ -340,7 +343,10 @@ fn check_feature(f: &Feature) -> Result<()> {
     ];
     for ((key, is), ok) in given.iter().zip(allowed) {
         if *is && !ok {
-            bail!("{key} does not apply to source {:?}", f.source);
+            bail!(
+                "{key} does not apply to source {}",
+                format!("{:?}", f.source).to_lowercase()
+            );
         }
     }
     if let Some(v) = &f.value {
