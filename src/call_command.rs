@@ -68,10 +68,11 @@ pub struct CallSummary {
 pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
     let started = Instant::now();
     let tbi = PathBuf::from(format!("{}.tbi", cfg.output.display()));
+    let stats_path = crate::run_stats::path_for(&crate::cli::output_prefix(&cfg.output));
     let mut inputs = vec![cfg.reference.clone(), cfg.reads.clone()];
     inputs.extend(cfg.bed.iter().cloned());
     inputs.extend(cfg.model.iter().cloned());
-    crate::output::check_outputs(&[cfg.output.clone(), tbi], &inputs)?;
+    crate::output::check_outputs(&[cfg.output.clone(), tbi, stats_path.clone()], &inputs)?;
     let reference = Arc::new(Reference::open(&cfg.reference).bad_input()?);
     // Opening one reader up front validates the inputs before any thread starts.
     let (probe, sample) = open_reads(cfg)?;
@@ -118,8 +119,9 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         workers
     );
 
+    let mut stats = crate::run_stats::StatsCollector::new(&intervals);
     let head = HeaderInfo {
-        sample,
+        sample: sample.clone(),
         contigs: callable.clone(),
         reference: std::fs::canonicalize(&cfg.reference)
             .unwrap_or(cfg.reference.clone())
@@ -147,9 +149,10 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
                     .with_context(|| format!("while calling {}", shard.interval))?;
                 let probs = client.infer(std::mem::take(&mut ex.tensors))?;
                 let text = genotype_shard(&ex.sites, &probs, min_qual)?;
-                Ok((ex.sites.len(), text))
+                Ok((ex.sites.len(), text, ex.coverage, ex.reads))
             },
-            |shard, (n, text)| {
+            |shard, (n, text, coverage, reads)| {
+                stats.add(&shard.interval.contig, &coverage, &reads);
                 summary.records += n;
                 summary.pass += text
                     .lines()
@@ -163,6 +166,8 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
     })?;
     writer.finish()?;
     progress.finish();
+    // After the VCF, like the score tables: a failure here leaves a complete VCF.
+    crate::run_stats::write(&stats.finish(&sample, &cfg.shard.filter), &stats_path)?;
     log::info!(
         "wrote {} ({} records, {} PASS) in {:.1}s",
         cfg.output.display(),

@@ -49,6 +49,7 @@ pub mod realign;
 pub mod reference;
 pub mod regions;
 pub mod report;
+pub mod run_stats;
 pub mod scores;
 pub mod shard_stages;
 pub mod tensors;

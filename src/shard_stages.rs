@@ -10,10 +10,11 @@ use crate::candidates::{
     Pileup, Site,
 };
 use crate::genotypes::{call, filter, posteriors_from_sets};
-use crate::reads::{left_align, AlignedRead, ReadBatch, ReadFilter, ReadSource};
+use crate::reads::{left_align, AlignedRead, ReadBatch, ReadCounts, ReadFilter, ReadSource};
 use crate::realign::{realign_reads, RealignParams};
 use crate::reference::Reference;
 use crate::regions::Shard;
+use crate::run_stats::Coverage;
 use crate::tensors::{allele_set_count, allele_sets, encode, EXAMPLE_LEN, WINDOW};
 
 /// Reads are fetched this far beyond a shard, so that a site gets the same reads whichever
@@ -89,6 +90,10 @@ pub struct ShardExamples {
     /// `EXAMPLE_LEN` values per example; examples ordered by site, then by
     /// [`allele_sets`] of the site.
     pub tensors: Vec<f32>,
+    /// Depth over the shard's own bases, from the pileup.
+    pub coverage: Coverage,
+    /// What the read stage did with the records that start in the shard.
+    pub reads: ReadCounts,
 }
 
 impl ShardExamples {
@@ -120,10 +125,11 @@ pub struct ShardParams {
 /// capped at `--max-depth` while they are read.
 pub fn read_shard(shard: &Shard, source: &mut ReadSource, p: &ShardParams) -> Result<ReadBatch> {
     let iv = &shard.interval;
-    source.fetch(
+    source.fetch_owning(
         &iv.contig,
         iv.start.saturating_sub(READ_PAD),
         iv.end + READ_PAD,
+        (iv.start, iv.end),
         &p.filter,
     )
 }
@@ -172,6 +178,7 @@ pub fn examples_from_reads(
 ) -> ShardExamples {
     let iv = &shard.interval;
     let first_tile = iv.start / DEPTH_TILE;
+    let read_counts = batch.owned;
     let mut reads = batch.reads;
     realign_reads(
         &mut reads,
@@ -185,6 +192,8 @@ pub fn examples_from_reads(
         left_align(r, ref_seq, ref_from);
     }
     let pileup = Pileup::build(ref_from, ref_seq.to_vec(), &reads, p.candidates.min_baseq);
+    let own = |pos: u64| ((pos.saturating_sub(ref_from)) as usize).min(pileup.depth.len());
+    let coverage = Coverage::of(&pileup.depth[own(iv.start)..own(iv.end)]);
     let mut sites = find_sites(&iv.contig, &pileup, &reads, iv.start, iv.end, &p.candidates);
     let n = example_count(&sites);
     let mut tensors = vec![0f32; n * EXAMPLE_LEN];
@@ -216,7 +225,12 @@ pub fn examples_from_reads(
             );
         }
     }
-    ShardExamples { sites, tensors }
+    ShardExamples {
+        sites,
+        tensors,
+        coverage,
+        reads: read_counts,
+    }
 }
 
 /// Examples the sites get: one per allele set ([`allele_sets`]).
