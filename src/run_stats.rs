@@ -254,8 +254,22 @@ pub fn read(path: &Path) -> Result<RunStats> {
             v["stats_version"]
         );
     }
-    serde_json::from_value(v)
-        .with_context(|| format!("{}: not a varstream stats file", path.display()))
+    let stats: RunStats = serde_json::from_value(v)
+        .with_context(|| format!("{}: not a varstream stats file", path.display()))?;
+    if let Some(sex) = &stats.sex {
+        if !["XX", "XY", "ambiguous"].contains(&sex.call.as_str())
+            || !["inferred", "user"].contains(&sex.source.as_str())
+        {
+            anyhow::bail!(
+                "{}: sex call {:?} from {:?}: the call must be XX, XY or ambiguous and the \
+                 source inferred or user",
+                path.display(),
+                sex.call,
+                sex.source
+            );
+        }
+    }
+    Ok(stats)
 }
 
 #[cfg(test)]

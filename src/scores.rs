@@ -47,6 +47,8 @@ impl ScoreCommand {
 pub struct AfterCall {
     /// PGS Catalog scoring files.
     pub pgs: Vec<PathBuf>,
+    /// Their reference distribution, for Z and percentile.
+    pub pgs_reference: Option<PathBuf>,
     /// PredictDB SQLite weight databases.
     pub weights: Vec<PathBuf>,
 }
@@ -71,7 +73,8 @@ pub struct AfterCallTables {
 pub fn score_after_call(vcf: &Path, prefix: &Path, req: &AfterCall) -> Result<AfterCallTables> {
     let mut tables = AfterCallTables::default();
     if !req.pgs.is_empty() {
-        let args = prs::PrsArgs::defaults(vcf, &req.pgs, prefix);
+        let mut args = prs::PrsArgs::defaults(vcf, &req.pgs, prefix);
+        args.reference_distribution = req.pgs_reference.clone();
         prs::run(&args).context("polygenic scores after calling")?;
         tables.prs = Some(prefixed(prefix, PRS_TABLE));
     }

@@ -1343,6 +1343,71 @@ fn risk_sidecar_does_not_fit_the_graph() {
 }
 
 // ------------------------------------------------------------------------------------------
+// Report inputs
+
+/// `report --vcf` on the small scores VCF with `extra` flags, into `out/r`.
+fn report_with(dir: &Path, out: &Path, extra: &[&str]) -> Output {
+    let vcf = scores_vcf(dir);
+    let prefix = out.join("r");
+    let mut args = vec!["report", "--vcf", s(&vcf), "-o", s(&prefix)];
+    args.extend_from_slice(extra);
+    vs(&args)
+}
+
+// A stats file that is not JSON, of another version, or with a sex call outside XX/XY/ambiguous.
+#[test]
+fn report_stats_file_malformed() {
+    let d = tempfile::tempdir().unwrap();
+    let out = out_dir(d.path(), "out");
+    let stats = d.path().join("run.stats.json");
+    for text in [
+        "{\"stats_version\": 1, ",
+        "{\"stats_version\": 9}",
+        "{\"stats_version\": 1, \"sample\": 3}",
+    ] {
+        std::fs::write(&stats, text).unwrap();
+        let o = report_with(d.path(), &out, &["--stats", s(&stats)]);
+        assert_fails(&o, &[INPUT], &["run.stats.json"]);
+        assert_empty(&out);
+    }
+}
+
+#[test]
+fn report_panel_bed_malformed() {
+    let d = tempfile::tempdir().unwrap();
+    let out = out_dir(d.path(), "out");
+    let bed = d.path().join("genes.bed");
+    std::fs::write(&bed, "1\t10\t500\tGENE1\n1\tx\t20\tGENE2\n").unwrap();
+    let o = report_with(d.path(), &out, &["--panel", s(&bed)]);
+    let last = assert_fails(&o, &[INPUT], &[]);
+    assert_names_line(&last, "genes.bed", 2);
+    assert_empty(&out);
+}
+
+#[test]
+fn report_annotation_vcf_malformed() {
+    let d = tempfile::tempdir().unwrap();
+    let out = out_dir(d.path(), "out");
+    let bed = d.path().join("genes.bed");
+    std::fs::write(&bed, "1\t10\t500\tGENE1\n").unwrap();
+    let ann = d.path().join("clinvar.vcf");
+    std::fs::write(
+        &ann,
+        "##fileformat=VCFv4.1\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n\
+         1\t100\t1\tA\tG\t.\t.\tCLNSIG=Benign\n1\tone\t2\tC\tT\t.\t.\tCLNSIG=Benign\n",
+    )
+    .unwrap();
+    let o = report_with(
+        d.path(),
+        &out,
+        &["--panel", s(&bed), "--annotations", s(&ann)],
+    );
+    let last = assert_fails(&o, &[INPUT], &[]);
+    assert_names_line(&last, "clinvar.vcf", 4);
+    assert_empty(&out);
+}
+
+// ------------------------------------------------------------------------------------------
 // VCF inputs cut at any byte
 
 /// A VCF of 6,000 records on `chr1` (its reference, a BED over it and a scoring file on some

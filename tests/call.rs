@@ -369,11 +369,34 @@ fn call_with_report_summarises_its_own_vcf() {
     }
     let fx = build(true);
     let pgs = write_pgs(&fx, &[(&fx.planted[1], 0.25)]);
+    // A panel over the SNV and the deletion (not the insertion at 2001), annotated from a
+    // VCF that names the deletion by its alleles.
+    let panel = fx.dir.path().join("panel.bed");
+    std::fs::write(&panel, "chrT	900	1600	GENE_A\n").unwrap();
+    let del = &fx.planted[1];
+    let annotations = fx.dir.path().join("ann.vcf");
+    std::fs::write(
+        &annotations,
+        format!(
+            "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n\
+             chrT\t{}\tVAR1\t{}\t{}\t.\t.\tCLNSIG=Pathogenic\n",
+            del.pos, del.ref_allele, del.alt
+        ),
+    )
+    .unwrap();
     let (out, vcf) = call(
         &fx,
         &fx.bam,
         "r.vcf.gz",
-        &["--pgs", pgs.to_str().unwrap(), "--report"],
+        &[
+            "--pgs",
+            pgs.to_str().unwrap(),
+            "--report",
+            "--panel",
+            panel.to_str().unwrap(),
+            "--annotations",
+            annotations.to_str().unwrap(),
+        ],
     );
     assert_ok(&out);
     let pass_calls = vcf_body(&vcf)
@@ -395,6 +418,28 @@ fn call_with_report_summarises_its_own_vcf() {
         .unwrap()
         .starts_with("Name=varstream-v3, SHA256="));
     assert_eq!(report["prs"]["rows"][0][1], "PGS_TEST");
+    // The run's own stats file, and the panel's calls with the deletion annotated.
+    assert_eq!(report["run"]["stats"]["regions"]["bp"], 3600);
+    assert_eq!(
+        report["run"]["file"],
+        fx.dir.path().join("r.stats.json").to_str().unwrap()
+    );
+    let found: Vec<(u64, &str)> = report["findings"]["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["pos"].as_u64().unwrap(),
+                c["annotations"][0]["id"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(found, [(1001, "-"), (del.pos, "VAR1")]);
+    assert!(report["findings"]["normalisation"]
+        .as_str()
+        .unwrap()
+        .contains("left-aligned"));
     assert!(fx.dir.path().join("r.report.html").exists());
     assert!(fx.dir.path().join("r.report_mqc.json").exists());
 }
