@@ -538,6 +538,13 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
         }
     }
     let sample = samples[sample_index].clone();
+    if let Some(run) = run.as_ref().filter(|r| r.stats.sample != sample) {
+        log::warn!(
+            "{} is for sample {}, the report for {sample}",
+            run.file,
+            run.stats.sample
+        );
+    }
     let findings = match (&inputs.findings, &panel) {
         (Some(f), Some(panel)) => Some(findings_section(f, panel, found)?),
         _ => None,
@@ -819,6 +826,13 @@ pub fn multiqc(report: &Report) -> serde_json::Value {
     }
     if let Some(x) = s.het_hom_ratio {
         row.insert("Het/Hom".into(), round3(x).into());
+    }
+    if let Some(run) = &report.run {
+        let c = &run.stats.coverage;
+        row.insert("Mean depth".into(), round3(c.mean()).into());
+        if let Some(f) = c.fraction_at_least(20) {
+            row.insert("% bases >= 20x".into(), round3(100.0 * f).into());
+        }
     }
     let mut data = serde_json::Map::new();
     data.insert(report.sample.clone(), row.into());

@@ -444,6 +444,11 @@ fn report_v2_sections_in_json_and_schema() {
     assert_eq!(calls[2]["annotations"][0]["id"], "1003");
     assert_eq!(calls[2]["annotations"][0]["info"]["GENEINFO"], "GENE1:1");
     assert_eq!(calls[2]["vaf"], 0.975);
+    let mqc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("out.report_mqc.json")).unwrap())
+            .unwrap();
+    assert_eq!(mqc["data"]["S1"]["Mean depth"], 16.333);
+    assert_eq!(mqc["data"]["S1"]["% bases >= 20x"], 33.333);
     // Scores, each for S1 only.
     assert_eq!(r["prs"]["rows"].as_array().unwrap().len(), 1);
     assert_eq!(r["risk"]["rows"][0][3], "0.1234");

@@ -859,7 +859,8 @@ mod tests {
         assert_eq!(svg.matches("<rect").count(), 3);
         let x = |bin: f64| format!("x=\"{:.1}\"", 36.0 + bin * 12.0 + 1.0);
         assert!(svg.contains(&x(18.0)) && svg.contains(&x(23.0)) && svg.contains(&x(42.0)));
-        assert!(svg.contains(">−20<") || svg.contains(">-20<"));
+        // End bins and every fifth length are labelled.
+        assert!(svg.contains(">&lt;−20<") && svg.contains(">-15<") && svg.contains(">+15<"));
     }
 
     #[test]
