@@ -37,11 +37,17 @@ fn main() {
         _ => false,
     };
     let described = if ours { describe(&dir) } else { None };
-    let version = match described {
+    let version = match &described {
         Some(d) => format!("{pkg} ({d})"),
         None => format!("{pkg} (no git commit)"),
     };
     println!("cargo:rustc-env=VARSTREAM_VERSION={version}");
+    // The commit alone, for the report's provenance (empty without one).
+    let commit = described
+        .as_deref()
+        .and_then(|d| d.split(',').next())
+        .unwrap_or("");
+    println!("cargo:rustc-env=VARSTREAM_GIT_COMMIT={commit}");
 }
 
 /// `abc1234[-dirty], YYYY-MM-DD`; also tells cargo which git files show a new commit.

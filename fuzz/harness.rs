@@ -374,9 +374,7 @@ pub fn report(data: &[u8]) {
     let vcf = vcf_input(mode % 4, rest, "r.vcf.gz");
     let inputs = varstream::report::ReportInputs {
         vcf,
-        sample: None,
-        prs: None,
-        expression: None,
+        ..Default::default()
     };
     if let Ok(r) = varstream::report::build(&inputs) {
         let _ = varstream::report::write(&r, &scratch("report"));

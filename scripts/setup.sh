@@ -3,8 +3,10 @@
 #   - Debian packages: libclang (bindgen for rust-htslib), compression headers for the vendored
 #     htslib, and the tools the demo, tests and benchmarks call (samtools, bcftools, tabix, bwa,
 #     ART, vcflib, plink2, sqlite3);
+#   - headless Chromium, which the report test renders the HTML report in;
 #   - a project-local Python venv .venv with the PyPI onnxruntime wheel, whose
-#     libonnxruntime.so the binary loads at run time.
+#     libonnxruntime.so the binary loads at run time, and the small packages tests use:
+#     onnx (builds a risk model at test time) and jsonschema (validates the report JSON).
 # Usage: scripts/setup.sh            (idempotent; uses sudo when not root)
 #        scripts/setup.sh workflows  only Snakemake and MultiQC into the existing .venv, for
 #                                    workflows/ and their tests (about 2 minutes of downloads
@@ -35,7 +37,7 @@ fi
 # What each group is for (printed before apt runs, so a minute of apt is not a silent minute).
 BUILD_PKGS=(libclang-dev clang pkg-config zlib1g-dev libbz2-dev liblzma-dev)
 DEMO_PKGS=(samtools bcftools tabix bwa art-nextgen-simulation-tools)
-TEST_PKGS=(libvcflib-tools plink2 sqlite3)
+TEST_PKGS=(libvcflib-tools plink2 sqlite3 chromium)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
@@ -83,4 +85,10 @@ if [ -z "$(lib)" ]; then
   "$ROOT/.venv/bin/python" -m pip install -q --disable-pip-version-check "onnxruntime==$ORT_VERSION" numpy
 fi
 [ -n "$(lib)" ] || { echo "setup: libonnxruntime.so.$ORT_VERSION not found in .venv" >&2; exit 1; }
+# Test-only packages, pinned; added to an existing .venv too.
+TEST_PINS=("onnx==1.23.2" "jsonschema==4.26.0")
+if ! "$ROOT/.venv/bin/python" -c 'import onnx, jsonschema' 2>/dev/null; then
+  echo "setup: installing ${TEST_PINS[*]} into .venv" >&2
+  "$ROOT/.venv/bin/python" -m pip install -q --disable-pip-version-check "${TEST_PINS[@]}"
+fi
 echo "setup: ok (ONNX Runtime: $(lib))" >&2

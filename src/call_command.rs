@@ -88,11 +88,12 @@ pub struct CallSummary {
 /// Call variants as configured and write the indexed VCF (and gVCF) at the sample's ploidy.
 pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
     let started = Instant::now();
+    let stats_path = crate::run_stats::path_for(&crate::cli::output_prefix(&cfg.output));
     let mut inputs = vec![cfg.reference.clone(), cfg.reads.clone()];
     inputs.extend(cfg.bed.iter().cloned());
     inputs.extend(cfg.model.iter().cloned());
     inputs.extend(cfg.ploidy.ploidy_file.iter().cloned());
-    let mut outputs = vec![cfg.output.clone(), tbi(&cfg.output)];
+    let mut outputs = vec![cfg.output.clone(), tbi(&cfg.output), stats_path.clone()];
     if let Some(g) = &cfg.gvcf {
         outputs.extend([g.path.clone(), tbi(&g.path)]);
     }
@@ -150,8 +151,9 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         workers
     );
 
+    let mut stats = crate::run_stats::StatsCollector::new(&intervals);
     let head = HeaderInfo {
-        sample,
+        sample: sample.clone(),
         contigs: callable.clone(),
         reference: std::fs::canonicalize(&cfg.reference)
             .unwrap_or(cfg.reference.clone())
@@ -205,9 +207,10 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
                         records.into_iter().filter_map(|r| r.gvcf).collect();
                     (positions, records)
                 });
-                Ok((ex.sites.len(), text, blocks))
+                Ok((ex.sites.len(), text, blocks, ex.coverage, ex.reads))
             },
-            |shard, (n, text, blocks)| {
+            |shard, (n, text, blocks, coverage, reads)| {
+                stats.add(&shard.interval.contig, &coverage, &reads);
                 summary.records += n;
                 summary.pass += text
                     .lines()
@@ -235,6 +238,19 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
     }
     crate::output::commit_all(done)?;
     progress.finish();
+    // After the VCF, like the score tables: a failure here leaves a complete VCF.
+    let mut run_stats = stats.finish(&sample, &cfg.shard.filter);
+    run_stats.sex = sex.as_ref().map(|c| crate::run_stats::SexEvidence {
+        call: c.sex.map_or("ambiguous", |s| s.as_str()).to_string(),
+        source: c.source.to_string(),
+        x_depth_ratio: c.x_ratio,
+        y_depth_ratio: c.y_ratio,
+        note: Some(format!(
+            "{} (reads with MAPQ >= 20 in fixed windows: {} autosomal, {} chrX, {} chrY)",
+            c.note, c.reads[0], c.reads[1], c.reads[2]
+        )),
+    });
+    crate::run_stats::write(&run_stats, &stats_path)?;
     log::info!(
         "wrote {} ({} records, {} PASS) in {:.1}s",
         cfg.output.display(),

@@ -162,10 +162,14 @@ pub struct CallArgs {
     /// PGS Catalog scoring files to score on the finished VCF.
     #[arg(long)]
     pub pgs: Vec<PathBuf>,
+    /// Reference distribution of the --pgs scores (TSV; docs/scores.md), for Z and percentile.
+    #[arg(long, requires = "pgs")]
+    pub pgs_reference: Option<PathBuf>,
     /// PredictDB weight databases to score on the finished VCF.
     #[arg(long)]
     pub weights: Vec<PathBuf>,
-    /// Also write OUT.report.{json,html} and OUT.report_mqc.json (with any scores above).
+    /// Also write OUT.report.{json,html} and OUT.report_mqc.json (with the run's stats and any
+    /// scores above).
     #[arg(long)]
     pub report: bool,
     /// The sample's sex: auto (inferred from chrX and chrY read depth), XX or XY. XY makes
@@ -197,6 +201,8 @@ pub struct CallArgs {
     /// or `gatk` (1, 2, ..., 60, 70, 80, 90, 99).
     #[arg(long, requires = "gvcf", default_value = crate::gvcf::DEFAULT_BANDS)]
     pub gvcf_gq_bands: String,
+    #[command(flatten)]
+    pub panel: PanelArgs,
     #[command(flatten)]
     pub evidence: EvidenceArgs,
 }
@@ -267,24 +273,64 @@ impl CallArgs {
         }
         let mut inputs = vec![cfg.reference.clone(), cfg.reads.clone()];
         inputs.extend(self.pgs.iter().cloned());
+        inputs.extend(self.pgs_reference.iter().cloned());
         inputs.extend(self.weights.iter().cloned());
+        inputs.extend(self.panel.panel.iter().cloned());
+        inputs.extend(self.panel.annotations.iter().cloned());
         crate::output::check_outputs(&later, &inputs)?;
+        if self.panel.panel.is_some() && !self.report {
+            crate::bail_input!("--panel and --annotations shape the report: add --report");
+        }
         crate::call_command::run(&cfg)?;
         let after = crate::scores::AfterCall {
             pgs: self.pgs,
+            pgs_reference: self.pgs_reference,
             weights: self.weights,
         };
         let tables = crate::scores::score_after_call(&self.output, &prefix, &after)?;
         if self.report {
             let inputs = crate::report::ReportInputs {
                 vcf: self.output.clone(),
-                sample: None,
+                stats: Some(crate::run_stats::path_for(&prefix)),
                 prs: tables.prs,
                 expression: tables.expression,
+                findings: self.panel.inputs(Some(&cfg.reference)),
+                command_line: cfg.command_line.clone(),
+                ..Default::default()
             };
             crate::report::run(&inputs, &prefix)?;
         }
         Ok(())
+    }
+}
+
+/// The report's clinically readable variants: a gene panel and an annotation VCF.
+#[derive(Debug, Args)]
+pub struct PanelArgs {
+    /// BED of genes or panel regions (name in column 4): the report lists the PASS calls
+    /// inside it.
+    #[arg(long)]
+    pub panel: Option<PathBuf>,
+    /// VCF (plain or bgzipped text, e.g. ClinVar) whose records annotate the panel's calls,
+    /// matched by exact allele after normalisation.
+    #[arg(long, requires = "panel")]
+    pub annotations: Option<PathBuf>,
+    /// INFO fields of --annotations to show.
+    #[arg(long, value_delimiter = ',', default_value = crate::report::findings::DEFAULT_FIELDS)]
+    pub annotation_fields: Vec<String>,
+}
+
+impl PanelArgs {
+    fn inputs(
+        &self,
+        reference: Option<&std::path::Path>,
+    ) -> Option<crate::report::findings::FindingsInputs> {
+        Some(crate::report::findings::FindingsInputs {
+            panel: self.panel.clone()?,
+            annotations: self.annotations.clone(),
+            fields: self.annotation_fields.clone(),
+            reference: reference.map(std::path::Path::to_path_buf),
+        })
     }
 }
 
@@ -306,6 +352,20 @@ pub struct ReportArgs {
     /// `varstream score expression` table (PREFIX.expression.tsv) to include.
     #[arg(long)]
     pub expression: Option<PathBuf>,
+    /// `varstream score effects` per-sample table (PREFIX.effects_samples.tsv) to include.
+    #[arg(long)]
+    pub effects: Option<PathBuf>,
+    /// `varstream score risk` table (PREFIX.risk.tsv) to include.
+    #[arg(long)]
+    pub risk: Option<PathBuf>,
+    /// `varstream call`'s PREFIX.stats.json: regions, depth, reads filtered, sex.
+    #[arg(long)]
+    pub stats: Option<PathBuf>,
+    #[command(flatten)]
+    pub panel: PanelArgs,
+    /// Reference FASTA, to left-align indels when matching --annotations.
+    #[arg(long = "ref", requires = "annotations")]
+    pub reference: Option<PathBuf>,
 }
 
 impl ReportArgs {
@@ -314,8 +374,13 @@ impl ReportArgs {
         let inputs = crate::report::ReportInputs {
             vcf: self.vcf,
             sample: self.sample,
+            stats: self.stats,
             prs: self.prs,
             expression: self.expression,
+            effects: self.effects,
+            risk: self.risk,
+            findings: self.panel.inputs(self.reference.as_deref()),
+            command_line: command_line(),
         };
         crate::report::run(&inputs, &self.output).map(|_| ())
     }

@@ -59,6 +59,7 @@ pub mod ref_confidence;
 pub mod reference;
 pub mod regions;
 pub mod report;
+pub mod run_stats;
 pub mod scores;
 pub mod shard_stages;
 pub mod tensors;

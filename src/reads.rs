@@ -525,7 +525,7 @@ pub fn downsample(reads: Vec<(u64, AlignedRead)>, max_depth: usize) -> Vec<Align
 }
 
 /// What the read stage did with the records it saw.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReadCounts {
     /// Records returned by the index query over the wanted interval.
     pub seen: u64,
@@ -545,6 +545,47 @@ pub struct ReadCounts {
     pub kept: u64,
 }
 
+impl ReadCounts {
+    /// Set `downsampled` to the records no other count accounts for.
+    fn settle(&mut self) {
+        self.downsampled = [
+            self.flagged,
+            self.low_mapq,
+            self.other_sample,
+            self.too_long,
+            self.unusable,
+            self.kept,
+        ]
+        .iter()
+        .fold(self.seen, |left, &n| left.saturating_sub(n));
+    }
+
+    /// Add another interval's counts.
+    pub fn add(&mut self, o: &ReadCounts) {
+        self.seen += o.seen;
+        self.flagged += o.flagged;
+        self.low_mapq += o.low_mapq;
+        self.other_sample += o.other_sample;
+        self.too_long += o.too_long;
+        self.unusable += o.unusable;
+        self.downsampled += o.downsampled;
+        self.kept += o.kept;
+    }
+}
+
+/// Count a record in the fetch's counts when it is wanted, and in the owned counts when it
+/// starts in the owned interval.
+fn bump(
+    counts: &mut ReadCounts,
+    owned: &mut ReadCounts,
+    wanted: bool,
+    mine: bool,
+    field: fn(&mut ReadCounts) -> &mut u64,
+) {
+    *field(counts) += wanted as u64;
+    *field(owned) += mine as u64;
+}
+
 /// The reads of one interval, after filters and the depth cap.
 #[derive(Debug, Default)]
 pub struct ReadBatch {
@@ -556,6 +597,10 @@ pub struct ReadBatch {
     pub end: u64,
     /// What happened to the records.
     pub counts: ReadCounts,
+    /// The same for the records that start in the owned interval of
+    /// [`ReadSource::fetch_owning`] (a shard inside the fetch): summed over shards, these
+    /// count every record once.
+    pub owned: ReadCounts,
 }
 
 /// Whether every CIGAR operation code is one rust-htslib knows (0-8, `MIDNSHP=X`): its
@@ -851,14 +896,34 @@ impl ReadSource {
         end: u64,
         filter: &ReadFilter,
     ) -> Result<ReadBatch> {
-        let (reads, counts) = self.fetch_with(contig, start, end, filter, |rec| {
-            from_record(rec).map(|r| r.ok())
-        })?;
+        self.fetch_owning(contig, start, end, (start, end), filter)
+    }
+
+    /// [`ReadSource::fetch`], also counting apart the records whose alignment starts in
+    /// `own` ([`ReadBatch::owned`]).
+    pub fn fetch_owning(
+        &mut self,
+        contig: &str,
+        start: u64,
+        end: u64,
+        own: (u64, u64),
+        filter: &ReadFilter,
+    ) -> Result<ReadBatch> {
+        let (reads, counts, mut owned) =
+            self.fetch_counting(contig, start, end, own, filter, |rec| {
+                from_record(rec).map(|r| r.ok())
+            })?;
+        owned.kept = reads
+            .iter()
+            .filter(|r| (own.0..own.1).contains(&r.start))
+            .count() as u64;
+        owned.settle();
         Ok(ReadBatch {
             reads,
             start,
             end,
             counts,
+            owned,
         })
     }
 
@@ -885,8 +950,23 @@ impl ReadSource {
         start: u64,
         end: u64,
         filter: &ReadFilter,
-        mut build: impl FnMut(&bam::Record) -> Result<Option<T>>,
+        build: impl FnMut(&bam::Record) -> Result<Option<T>>,
     ) -> Result<(Vec<T>, ReadCounts)> {
+        let (reads, counts, _) = self.fetch_counting(contig, start, end, (0, 0), filter, build)?;
+        Ok((reads, counts))
+    }
+
+    /// [`ReadSource::fetch_with`], with the records that start in `own` counted apart too
+    /// (all but `kept` and `downsampled`, which need the kept reads' starts).
+    fn fetch_counting<T>(
+        &mut self,
+        contig: &str,
+        start: u64,
+        end: u64,
+        own: (u64, u64),
+        filter: &ReadFilter,
+        mut build: impl FnMut(&bam::Record) -> Result<Option<T>>,
+    ) -> Result<(Vec<T>, ReadCounts, ReadCounts)> {
         let path = &self.path;
         let tid =
             self.reader.header().tid(contig.as_bytes()).ok_or_else(|| {
@@ -904,6 +984,7 @@ impl ReadSource {
                 ))
             })?;
         let mut counts = ReadCounts::default();
+        let mut owned = ReadCounts::default();
         let mut cap = DepthCap::new(filter.max_depth);
         let mut rec = bam::Record::new();
         // htslib refuses a corrupt record before its name can be read: name the last good one.
@@ -927,13 +1008,14 @@ impl ReadSource {
             let rec_start = rec.pos().max(0) as u64;
             // Reads before `start` only count coverage; report only the wanted interval.
             let wanted = rec_end > start;
-            counts.seen += wanted as u64;
+            let mine = (own.0..own.1).contains(&rec_start);
+            bump(&mut counts, &mut owned, wanted, mine, |c| &mut c.seen);
             if rec.flags() & EXCLUDE_FLAGS != 0 {
-                counts.flagged += wanted as u64;
+                bump(&mut counts, &mut owned, wanted, mine, |c| &mut c.flagged);
                 continue;
             }
             if rec.mapq() < filter.min_mapq || rec.mapq() == 255 {
-                counts.low_mapq += wanted as u64;
+                bump(&mut counts, &mut owned, wanted, mine, |c| &mut c.low_mapq);
                 continue;
             }
             // Checked for every mapped record, not only those the depth cap keeps: corrupt
@@ -947,12 +1029,14 @@ impl ReadSource {
                     _ => None,
                 };
                 if !rg.is_some_and(|g| groups.contains(g)) {
-                    counts.other_sample += wanted as u64;
+                    bump(&mut counts, &mut owned, wanted, mine, |c| {
+                        &mut c.other_sample
+                    });
                     continue;
                 }
             }
             if rec_end - rec_start > MAX_READ_SPAN {
-                counts.too_long += wanted as u64;
+                bump(&mut counts, &mut owned, wanted, mine, |c| &mut c.too_long);
                 continue;
             }
             let mut unusable = false;
@@ -969,21 +1053,14 @@ impl ReadSource {
                     Err(e) => Err(input_error(format!("{}: {contig}: {e:#}", path.display()))),
                 }
             })?;
-            counts.unusable += unusable as u64;
+            bump(&mut counts, &mut owned, unusable, unusable && mine, |c| {
+                &mut c.unusable
+            });
         }
         let (reads, _) = cap.finish();
         counts.kept = reads.len() as u64;
-        counts.downsampled = [
-            counts.flagged,
-            counts.low_mapq,
-            counts.other_sample,
-            counts.too_long,
-            counts.unusable,
-            counts.kept,
-        ]
-        .iter()
-        .fold(counts.seen, |left, &n| left.saturating_sub(n));
-        Ok((reads, counts))
+        counts.settle();
+        Ok((reads, counts, owned))
     }
 }
 

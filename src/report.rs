@@ -9,7 +9,15 @@
 //!   classified after trimming the bases it shares with REF.
 //! - Het/hom: 0/1 is het, 1/1 hom-alt, 1/2 het-alt (two different ALTs).
 //!
-//! The JSON and HTML carry no timestamp, so the same VCF gives byte-identical reports.
+//! Version 2 adds what a sequencing core and a clinic read first: what was called and how well
+//! it was covered (from the `PREFIX.stats.json` that `call` writes), the sample's sex when
+//! known (else its X/Y depth), the scores with their reference population and the risk with
+//! its calibration caveat, PASS calls inside a gene panel annotated from a VCF such as ClinVar
+//! ([`findings`]), and provenance. The JSON follows `docs/report.schema.json`
+//! ([`REPORT_VERSION`]).
+//!
+//! The JSON carries no timestamp, so the same inputs give byte-identical JSON; the HTML shows
+//! the date it was written (`SOURCE_DATE_EPOCH` fixes it).
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -20,19 +28,36 @@ use serde::Serialize;
 
 use crate::scores::vcf_genotypes;
 
+pub mod findings;
 mod html;
 
+use crate::run_stats::{RunStats, SexEvidence};
+use findings::{Finding, Findings, FindingsInputs, Panel};
+
+/// Version of the report JSON's layout (`docs/report.schema.json`).
+pub const REPORT_VERSION: u32 = 2;
+
 /// What the report is built from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ReportInputs {
     /// The VCF (plain, bgzipped or BCF).
     pub vcf: PathBuf,
     /// Sample column to report; default the first.
     pub sample: Option<String>,
+    /// `varstream call`'s `PREFIX.stats.json`, if any.
+    pub stats: Option<PathBuf>,
     /// `varstream score prs` output (`PREFIX.prs.tsv`), if any.
     pub prs: Option<PathBuf>,
     /// `varstream score expression` output (`PREFIX.expression.tsv`), if any.
     pub expression: Option<PathBuf>,
+    /// `varstream score effects` per-sample output (`PREFIX.effects_samples.tsv`), if any.
+    pub effects: Option<PathBuf>,
+    /// `varstream score risk` output (`PREFIX.risk.tsv`), if any.
+    pub risk: Option<PathBuf>,
+    /// Gene panel and annotation VCF for the variants section, if any.
+    pub findings: Option<FindingsInputs>,
+    /// The command line that asked for the report.
+    pub command_line: String,
 }
 
 /// Counts in fixed bins: bin i holds values in `[edges[i], edges[i + 1])`, the last bin
@@ -129,17 +154,58 @@ pub struct CallStats {
     pub per_contig: Vec<(String, u64)>,
 }
 
-/// Where the VCF came from, as its header says.
+/// Where the VCF and the report came from.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Provenance {
-    /// `##source`.
+    /// varstream version that wrote the report.
+    pub version: String,
+    /// Source commit of that varstream, when the build recorded it.
+    pub commit: Option<String>,
+    /// The command line that wrote the report.
+    pub report_command: String,
+    /// `##source` of the VCF (the caller).
     pub source: Option<String>,
-    /// `##varstream_command`.
+    /// `##varstream_command`: the command line that called the VCF.
     pub command: Option<String>,
-    /// `##varstream_model`.
+    /// `##varstream_model`, as written.
     pub model: Option<String>,
+    /// The genotyping model's name (from `##varstream_model`).
+    pub model_name: Option<String>,
+    /// Its file's SHA-256.
+    pub model_sha256: Option<String>,
     /// `##reference`.
     pub reference: Option<String>,
+}
+
+/// What was called and how deep, from the stats file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunSection {
+    /// The stats file.
+    pub file: String,
+    /// Its contents.
+    pub stats: RunStats,
+}
+
+/// The sample's sex: reported by sex inference or the user, else X/Y depth, else not assessed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SexSection {
+    /// `reported` (the stats file's `sex`), `depth_only` (X/Y depth, no call) or
+    /// `not_assessed`.
+    pub status: String,
+    /// The call and its evidence, when reported.
+    pub call: Option<SexEvidence>,
+    /// Mean depth over called chrX bases.
+    pub x_mean_depth: Option<f64>,
+    /// Mean depth over called chrY bases.
+    pub y_mean_depth: Option<f64>,
+    /// Mean depth over called autosomal bases.
+    pub autosomal_mean_depth: Option<f64>,
+    /// chrX over autosomal depth.
+    pub x_depth_ratio: Option<f64>,
+    /// chrY over autosomal depth.
+    pub y_depth_ratio: Option<f64>,
+    /// Why, in words.
+    pub note: String,
 }
 
 /// A TSV written by a scorer, kept as text: the report shows the scorer's own numbers.
@@ -156,20 +222,32 @@ pub struct Table {
 /// The whole report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
+    /// [`REPORT_VERSION`].
+    pub report_version: u32,
     /// Tool that wrote the report.
     pub generated_by: String,
     /// Sample reported.
     pub sample: String,
     /// The VCF.
     pub vcf: String,
-    /// Header facts.
+    /// Versions, commands, models.
     pub provenance: Provenance,
+    /// Regions, depth and reads of the run, when its stats file was given.
+    pub run: Option<RunSection>,
+    /// The sample's sex.
+    pub sex: SexSection,
     /// Call statistics.
     pub stats: CallStats,
+    /// PASS calls in the gene panel, annotated, when a panel was given.
+    pub findings: Option<Findings>,
     /// Polygenic scores, if given.
     pub prs: Option<Table>,
+    /// Risk from a risk model, if given.
+    pub risk: Option<Table>,
     /// Predicted expression, if given.
     pub expression: Option<Table>,
+    /// Variant effects per sample, if given.
+    pub effects: Option<Table>,
 }
 
 /// Kind of one ALT allele against REF, after trimming shared suffix then prefix bases.
@@ -355,7 +433,21 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
     if !header_is_utf8(&header) {
         bail!("{}: the VCF header is not UTF-8", path.display());
     }
-    let provenance = provenance(&header);
+    let mut provenance = provenance(&header);
+    provenance.report_command = inputs.command_line.clone();
+    // Read the small inputs first: a wrong panel or stats file fails before the VCF is read.
+    let run = match &inputs.stats {
+        Some(p) => Some(RunSection {
+            file: p.display().to_string(),
+            stats: crate::run_stats::read(p).bad_input()?,
+        }),
+        None => None,
+    };
+    let panel = match &inputs.findings {
+        Some(f) => Some(Panel::new(findings::read_panel(&f.panel).bad_input()?)),
+        None => None,
+    };
+    let mut found: Vec<Finding> = Vec::new();
     let mut col = Collector::new();
     let mut rec = reader.empty_record();
     let mut n = 0u64;
@@ -444,25 +536,187 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
             );
         }
         col.add(&r);
+        if let Some(panel) = &panel {
+            panel_calls(panel, &r, rec.pos() as u64, &mut found);
+        }
     }
     let sample = samples[sample_index].clone();
+    if let Some(run) = run.as_ref().filter(|r| r.stats.sample != sample) {
+        log::warn!(
+            "{} is for sample {}, the report for {sample}",
+            run.file,
+            run.stats.sample
+        );
+    }
+    let findings = match (&inputs.findings, &panel) {
+        (Some(f), Some(panel)) => Some(findings_section(f, panel, found)?),
+        _ => None,
+    };
+    let table = |p: &Option<PathBuf>| -> Result<Option<Table>> {
+        p.as_deref()
+            .map(|p| read_table(p, &sample).bad_input())
+            .transpose()
+    };
     Ok(Report {
+        report_version: REPORT_VERSION,
         generated_by: format!("varstream {}", crate::VERSION),
         vcf: path.display().to_string(),
+        sex: sex_section(run.as_ref()),
+        run,
         provenance,
         stats: col.finish(),
-        prs: inputs
-            .prs
-            .as_deref()
-            .map(|p| read_table(p, &sample).bad_input())
-            .transpose()?,
-        expression: inputs
-            .expression
-            .as_deref()
-            .map(|p| read_table(p, &sample).bad_input())
-            .transpose()?,
+        findings,
+        prs: table(&inputs.prs)?,
+        risk: table(&inputs.risk)?,
+        expression: table(&inputs.expression)?,
+        effects: table(&inputs.effects)?,
         sample,
     })
+}
+
+/// The varstream version the report names.
+pub fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
+
+/// The source commit, when the build recorded one (`VARSTREAM_GIT_COMMIT` at compile time).
+pub fn commit() -> Option<&'static str> {
+    option_env!("VARSTREAM_GIT_COMMIT").filter(|c| !c.is_empty())
+}
+
+/// The record's called ALT alleles that lie in the panel (its REF span overlaps a region).
+fn panel_calls(panel: &Panel, r: &Rec, pos0: u64, out: &mut Vec<Finding>) {
+    let Some(gt) = r.gt else { return };
+    if gt.alleles().iter().all(|&a| a == 0) || !r.filters.iter().any(|f| f == "PASS") {
+        return;
+    }
+    let end = pos0 + r.alleles[0].len().max(1) as u64;
+    let Some(region) = panel.names_overlapping(r.contig, pos0, end) else {
+        return;
+    };
+    let mut called: Vec<u16> = gt.alleles().iter().copied().filter(|&a| a > 0).collect();
+    called.dedup();
+    for a in called {
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        out.push(Finding {
+            region: region.clone(),
+            chrom: r.contig.to_string(),
+            pos: pos0 + 1,
+            reference: text(r.alleles[0]),
+            alt: text(r.alleles[a as usize]),
+            genotype: match *gt.alleles() {
+                [a] => a.to_string(),
+                [a, b] => format!("{}/{}", a.min(b), a.max(b)),
+                _ => String::new(),
+            },
+            copies: gt.count(a as usize) as u8,
+            gq: r.gq,
+            dp: r.dp,
+            // FORMAT floats are f32: four decimals, not f32 noise.
+            vaf: r
+                .vaf
+                .get(a as usize - 1)
+                .copied()
+                .flatten()
+                .map(|v| (v * 1e4).round() / 1e4),
+            annotations: Vec::new(),
+        });
+    }
+}
+
+fn findings_section(
+    f: &FindingsInputs,
+    panel: &Panel,
+    mut calls: Vec<Finding>,
+) -> Result<Findings> {
+    let reference = match &f.reference {
+        Some(p) => Some(crate::reference::Reference::open(p).bad_input()?),
+        None => None,
+    };
+    let annotated = match &f.annotations {
+        Some(p) => {
+            findings::annotate(&mut calls, p, &f.fields, panel, reference.as_ref()).bad_input()?
+        }
+        None => 0,
+    };
+    Ok(Findings {
+        panel: f.panel.display().to_string(),
+        panel_regions: panel.regions() as u64,
+        panel_bp: panel.bp(),
+        annotations: f.annotations.as_ref().map(|p| p.display().to_string()),
+        annotation_fields: if f.annotations.is_some() {
+            f.fields.clone()
+        } else {
+            Vec::new()
+        },
+        normalisation: if reference.is_some() {
+            "split into one ALT per row, trimmed and left-aligned against the reference".into()
+        } else {
+            "split into one ALT per row and trimmed (no reference given, so indels are not \
+             left-aligned)"
+                .into()
+        },
+        calls,
+        annotated,
+    })
+}
+
+/// Autosomes by their usual names (`1`-`22`, with or without `chr`).
+fn is_autosome(contig: &str) -> bool {
+    crate::scores::chrom_key(contig)
+        .parse::<u32>()
+        .is_ok_and(|n| (1..=22).contains(&n))
+}
+
+fn sex_section(run: Option<&RunSection>) -> SexSection {
+    let mut s = SexSection {
+        status: "not_assessed".into(),
+        call: None,
+        x_mean_depth: None,
+        y_mean_depth: None,
+        autosomal_mean_depth: None,
+        x_depth_ratio: None,
+        y_depth_ratio: None,
+        note: String::new(),
+    };
+    let Some(run) = run else {
+        s.note =
+            "not assessed: no stats file (PREFIX.stats.json from varstream call) was given".into();
+        return s;
+    };
+    let stats = &run.stats;
+    let mut auto = crate::run_stats::Coverage::default();
+    for c in &stats.per_contig {
+        let k = crate::scores::chrom_key(&c.contig);
+        if k == "X" {
+            s.x_mean_depth = Some(c.mean_depth);
+        } else if k == "Y" {
+            s.y_mean_depth = Some(c.mean_depth);
+        } else if is_autosome(&c.contig) {
+            auto.add(&c.coverage);
+        }
+    }
+    if auto.bp > 0 {
+        let a = auto.mean();
+        s.autosomal_mean_depth = Some((a * 1e4).round() / 1e4);
+        let ratio = |x: Option<f64>| x.filter(|_| a > 0.0).map(|x| ((x / a) * 1e4).round() / 1e4);
+        s.x_depth_ratio = ratio(s.x_mean_depth);
+        s.y_depth_ratio = ratio(s.y_mean_depth);
+    }
+    if let Some(ev) = &stats.sex {
+        s.status = "reported".into();
+        s.call = Some(ev.clone());
+        s.note = format!("{} ({})", ev.call, ev.source);
+    } else if s.x_mean_depth.is_some() || s.y_mean_depth.is_some() {
+        s.status = "depth_only".into();
+        s.note = "sex not inferred; X and Y depth shown. Against autosomal depth, XY samples \
+                  show about half on chrX and some on chrY, XX samples about the same on chrX \
+                  and next to none on chrY (chrY maps poorly, so its ratio stays low)"
+            .into();
+    } else {
+        s.note = "not assessed: the called regions include neither chrX nor chrY".into();
+    }
+    s
 }
 
 /// Whether the header's text is UTF-8, as rust-htslib's `header_records` (which unwraps every
@@ -489,7 +743,11 @@ fn header_is_utf8(header: &bcf::header::HeaderView) -> bool {
 }
 
 fn provenance(header: &bcf::header::HeaderView) -> Provenance {
-    let mut p = Provenance::default();
+    let mut p = Provenance {
+        version: version().to_string(),
+        commit: commit().map(String::from),
+        ..Default::default()
+    };
     for r in header.header_records() {
         let (key, value) = match r {
             bcf::header::HeaderRecord::Generic { key, value } => (key, value),
@@ -508,6 +766,16 @@ fn provenance(header: &bcf::header::HeaderView) -> Provenance {
             _ => continue,
         };
         slot.get_or_insert(value);
+    }
+    // `Name=varstream-v3, SHA256=0245...`
+    if let Some(m) = &p.model {
+        for part in m.split(", ") {
+            match part.split_once('=') {
+                Some(("Name", v)) => p.model_name = Some(v.to_string()),
+                Some(("SHA256", v)) => p.model_sha256 = Some(v.to_string()),
+                _ => {}
+            }
+        }
     }
     p
 }
@@ -566,6 +834,13 @@ pub fn multiqc(report: &Report) -> serde_json::Value {
     if let Some(x) = s.het_hom_ratio {
         row.insert("Het/Hom".into(), round3(x).into());
     }
+    if let Some(run) = &report.run {
+        let c = &run.stats.coverage;
+        row.insert("Mean depth".into(), round3(c.mean()).into());
+        if let Some(f) = c.fraction_at_least(20) {
+            row.insert("% bases >= 20x".into(), round3(100.0 * f).into());
+        }
+    }
     let mut data = serde_json::Map::new();
     data.insert(report.sample.clone(), row.into());
     serde_json::json!({
@@ -602,8 +877,20 @@ pub fn write(report: &Report, prefix: &Path) -> Result<[PathBuf; 3]> {
 /// Build and write the report; returns the paths written.
 pub fn run(inputs: &ReportInputs, prefix: &Path) -> Result<[PathBuf; 3]> {
     let mut read = vec![inputs.vcf.clone()];
-    read.extend(inputs.prs.iter().cloned());
-    read.extend(inputs.expression.iter().cloned());
+    for p in [
+        &inputs.stats,
+        &inputs.prs,
+        &inputs.expression,
+        &inputs.effects,
+        &inputs.risk,
+    ] {
+        read.extend(p.iter().cloned());
+    }
+    if let Some(f) = &inputs.findings {
+        read.push(f.panel.clone());
+        read.extend(f.annotations.iter().cloned());
+        read.extend(f.reference.iter().cloned());
+    }
     crate::output::check_outputs(&output_paths(prefix), &read)?;
     let report = build(inputs).bad_input()?;
     let paths = write(&report, prefix)?;
@@ -649,9 +936,7 @@ mod tests {
         .unwrap();
         let r = build(&ReportInputs {
             vcf,
-            sample: None,
-            prs: None,
-            expression: None,
+            ..Default::default()
         })
         .unwrap();
         assert_eq!(r.stats.filters["q10"], 1);
@@ -670,9 +955,7 @@ mod tests {
         .unwrap();
         let e = build(&ReportInputs {
             vcf,
-            sample: None,
-            prs: None,
-            expression: None,
+            ..Default::default()
         })
         .unwrap_err();
         assert!(

@@ -1,4 +1,5 @@
-//! Downstream per-sample scores (polygenic risk, predicted expression, variant effects).
+//! Downstream per-sample scores (polygenic risk, predicted expression, variant effects) and
+//! the risk of a trait that a learned model computes from them.
 //!
 //! Every scorer reads any VCF/BCF (ours or another caller's) through [`vcf_genotypes`], so the
 //! genotype and chromosome-name conventions are the same for all three. Semantics are
@@ -11,6 +12,7 @@ pub mod effects;
 pub mod expression;
 pub mod pgs_file;
 pub mod prs;
+pub mod risk;
 pub mod targets;
 pub mod vcf_genotypes;
 
@@ -23,6 +25,9 @@ pub enum ScoreCommand {
     Expression(expression::ExpressionArgs),
     /// Per-variant effects on a sequence model's predicted tracks (ONNX model + JSON sidecar).
     Effects(effects::EffectsArgs),
+    /// Probability of a trait from the scores above and covariates, through a risk model
+    /// (ONNX + JSON sidecar contract).
+    Risk(risk::RiskArgs),
 }
 
 impl ScoreCommand {
@@ -32,6 +37,7 @@ impl ScoreCommand {
             ScoreCommand::Prs(a) => prs::run(&a).map(|_| ()),
             ScoreCommand::Expression(a) => expression::run(&a),
             ScoreCommand::Effects(a) => effects::run(&a),
+            ScoreCommand::Risk(a) => risk::run(&a).map(|_| ()),
         }
     }
 }
@@ -41,6 +47,8 @@ impl ScoreCommand {
 pub struct AfterCall {
     /// PGS Catalog scoring files.
     pub pgs: Vec<PathBuf>,
+    /// Their reference distribution, for Z and percentile.
+    pub pgs_reference: Option<PathBuf>,
     /// PredictDB SQLite weight databases.
     pub weights: Vec<PathBuf>,
 }
@@ -65,7 +73,8 @@ pub struct AfterCallTables {
 pub fn score_after_call(vcf: &Path, prefix: &Path, req: &AfterCall) -> Result<AfterCallTables> {
     let mut tables = AfterCallTables::default();
     if !req.pgs.is_empty() {
-        let args = prs::PrsArgs::defaults(vcf, &req.pgs, prefix);
+        let mut args = prs::PrsArgs::defaults(vcf, &req.pgs, prefix);
+        args.reference_distribution = req.pgs_reference.clone();
         prs::run(&args).context("polygenic scores after calling")?;
         tables.prs = Some(prefixed(prefix, PRS_TABLE));
     }

@@ -11,11 +11,12 @@ use crate::candidates::{
 };
 use crate::genotypes::{call_site, filter};
 use crate::gvcf::{non_ref_allele, GvcfRecord, RefEvidence};
-use crate::reads::{left_align, AlignedRead, ReadBatch, ReadFilter, ReadSource};
+use crate::reads::{left_align, AlignedRead, ReadBatch, ReadCounts, ReadFilter, ReadSource};
 use crate::realign::{realign_reads, RealignParams};
 use crate::ref_confidence::RefModel;
 use crate::reference::Reference;
 use crate::regions::Shard;
+use crate::run_stats::Coverage;
 use crate::tensors::{allele_set_count, allele_sets, encode, EXAMPLE_LEN, WINDOW};
 
 /// Reads are fetched this far beyond a shard, so that a site gets the same reads whichever
@@ -95,6 +96,10 @@ pub struct ShardExamples {
     pub other_depths: Vec<u32>,
     /// The gVCF's evidence at every position of the shard, when [`ShardParams::gvcf`].
     pub ref_evidence: Option<RefEvidence>,
+    /// Depth over the shard's own bases, from the pileup.
+    pub coverage: Coverage,
+    /// What the read stage did with the records that start in the shard.
+    pub reads: ReadCounts,
 }
 
 impl ShardExamples {
@@ -128,10 +133,11 @@ pub struct ShardParams {
 /// capped at `--max-depth` while they are read.
 pub fn read_shard(shard: &Shard, source: &mut ReadSource, p: &ShardParams) -> Result<ReadBatch> {
     let iv = &shard.interval;
-    source.fetch(
+    source.fetch_owning(
         &iv.contig,
         iv.start.saturating_sub(READ_PAD),
         iv.end + READ_PAD,
+        (iv.start, iv.end),
         &p.filter,
     )
 }
@@ -180,6 +186,7 @@ pub fn examples_from_reads(
 ) -> ShardExamples {
     let iv = &shard.interval;
     let first_tile = iv.start / DEPTH_TILE;
+    let read_counts = batch.owned;
     let mut reads = batch.reads;
     realign_reads(
         &mut reads,
@@ -194,6 +201,8 @@ pub fn examples_from_reads(
     }
     let pileup = Pileup::build(ref_from, ref_seq.to_vec(), &reads, p.candidates.min_baseq);
     let ref_evidence = p.gvcf.then(|| ref_evidence(iv, &pileup, &reads, p));
+    let own = |pos: u64| ((pos.saturating_sub(ref_from)) as usize).min(pileup.depth.len());
+    let coverage = Coverage::of(&pileup.depth[own(iv.start)..own(iv.end)]);
     let mut sites = find_sites(&iv.contig, &pileup, &reads, iv.start, iv.end, &p.candidates);
     let n = example_count(&sites);
     let mut tensors = vec![0f32; n * EXAMPLE_LEN];
@@ -237,6 +246,8 @@ pub fn examples_from_reads(
         tensors,
         other_depths,
         ref_evidence,
+        coverage,
+        reads: read_counts,
     }
 }
 

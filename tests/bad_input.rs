@@ -1101,6 +1101,313 @@ fn predictdb_unreadable() {
 }
 
 // ------------------------------------------------------------------------------------------
+// Risk models (`score risk`)
+
+/// The demonstration cohort's score tables (`score prs` and `score expression` on
+/// tests/data/risk/demo_cohort.vcf) at `DIR/feat/cohort.*`, a copy of its covariates at
+/// `DIR/feat/cov.tsv`, and a copy of the demonstration model (and its sub-model) in
+/// `DIR/model/`. Returns (features prefix, covariates, model).
+fn risk_inputs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let feat = out_dir(dir, "feat");
+    let prefix = feat.join("cohort");
+    let vcf = root.join("tests/data/risk/demo_cohort.vcf");
+    let pgs = root.join("tests/data/scores/PGS000001_hmPOS_GRCh37.txt.gz");
+    assert_succeeds(&score_prs(&vcf, &pgs, &prefix));
+    let db = root.join("models/demo-risk-v1.eqtl.db");
+    assert_succeeds(&vs(&[
+        "score",
+        "expression",
+        "--vcf",
+        s(&vcf),
+        "--weights",
+        s(&db),
+        "--output",
+        s(&prefix),
+    ]));
+    let cov = feat.join("cov.tsv");
+    std::fs::copy(
+        root.join("tests/data/risk/demo_cohort.covariates.tsv"),
+        &cov,
+    )
+    .unwrap();
+    let models = out_dir(dir, "model");
+    for f in [
+        "demo-risk-v1.onnx",
+        "demo-risk-v1.json",
+        "demo-risk-v1-no-prs.onnx",
+    ] {
+        std::fs::copy(root.join("models").join(f), models.join(f)).unwrap();
+    }
+    (prefix, cov, models.join("demo-risk-v1.onnx"))
+}
+
+fn score_risk(model: &Path, features: &Path, covariates: &Path, out: &Path) -> Output {
+    vs(&[
+        "score",
+        "risk",
+        "--model",
+        s(model),
+        "--features",
+        s(features),
+        "--covariates",
+        s(covariates),
+        "--output",
+        s(&out.join("r")),
+    ])
+}
+
+/// Replace `from` by `to` in a text file (which must contain it).
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} lacks {from:?}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+// The demonstration model refuses to run without age (its sidecar says `refuse`).
+#[test]
+fn risk_feature_missing_and_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let (prefix, cov, model) = risk_inputs(d.path());
+    let out = out_dir(d.path(), "out");
+    // The inputs are good as they are (this needs ONNX Runtime).
+    if require_ort() {
+        assert_succeeds(&score_risk(&model, &prefix, &cov, &out));
+        std::fs::remove_file(out.join("r.risk.tsv")).unwrap();
+    }
+    let line3 = std::fs::read_to_string(&cov)
+        .unwrap()
+        .lines()
+        .nth(2)
+        .unwrap()
+        .to_string();
+    let sample = line3.split('\t').next().unwrap().to_string();
+    edit(
+        &cov,
+        &line3,
+        &format!("{sample}\tNA\t{}", line3.split('\t').nth(2).unwrap()),
+    );
+    let o = score_risk(&model, &prefix, &cov, &out);
+    assert_fails(
+        &o,
+        &[INPUT],
+        &[&format!("sample {sample}"), "age", "refuses", "cov.tsv"],
+    );
+    assert_empty(&out);
+    // No --covariates at all: the same refusal, saying the flag was not given.
+    let o = vs(&[
+        "score",
+        "risk",
+        "--model",
+        s(&model),
+        "--features",
+        s(&prefix),
+        "--output",
+        s(&out.join("r")),
+    ]);
+    assert_fails(&o, &[INPUT], &["age", "--covariates"]);
+    assert_empty(&out);
+}
+
+// A sex the model has no code for.
+#[test]
+fn risk_covariate_unknown_category() {
+    let d = tempfile::tempdir().unwrap();
+    let (prefix, cov, model) = risk_inputs(d.path());
+    let out = out_dir(d.path(), "out");
+    let text = std::fs::read_to_string(&cov).unwrap();
+    let line4 = text.lines().nth(3).unwrap();
+    let fields: Vec<&str> = line4.split('\t').collect();
+    edit(&cov, line4, &format!("{}\t{}\tU", fields[0], fields[1]));
+    let o = score_risk(&model, &prefix, &cov, &out);
+    let last = assert_fails(&o, &[INPUT], &["\"U\"", "levels"]);
+    assert_names_line(&last, "cov.tsv", 4);
+    assert_empty(&out);
+}
+
+// A feature value that is not a number.
+#[test]
+fn risk_feature_table_not_a_number() {
+    let d = tempfile::tempdir().unwrap();
+    let (prefix, cov, model) = risk_inputs(d.path());
+    let out = out_dir(d.path(), "out");
+    let table = prefix.with_extension("expression.tsv");
+    let line2 = std::fs::read_to_string(&table)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let mut f: Vec<&str> = line2.split('\t').collect();
+    f[4] = "1.2.3";
+    edit(&table, &line2, &f.join("\t"));
+    let o = score_risk(&model, &prefix, &cov, &out);
+    let last = assert_fails(&o, &[INPUT], &["1.2.3"]);
+    assert_names_line(&last, "cohort.expression.tsv", 2);
+    assert_empty(&out);
+}
+
+// The model wants the PRS as a Z score, but `score prs` ran without a reference
+// distribution, so the table has no Z column: a wrong feature, not a missing value.
+#[test]
+fn risk_feature_column_absent() {
+    let d = tempfile::tempdir().unwrap();
+    let (prefix, cov, model) = risk_inputs(d.path());
+    let out = out_dir(d.path(), "out");
+    edit(
+        &model.with_extension("json"),
+        "\"value\": \"SUM\"",
+        "\"value\": \"Z\"",
+    );
+    let o = score_risk(&model, &prefix, &cov, &out);
+    assert_fails(
+        &o,
+        &[INPUT],
+        &[
+            "cohort.prs.tsv",
+            "no Z column",
+            "prs_PGS000001",
+            "--reference-distribution",
+        ],
+    );
+    assert_empty(&out);
+}
+
+// No score table at the features prefix at all.
+#[test]
+fn risk_no_feature_tables() {
+    let d = tempfile::tempdir().unwrap();
+    let (_, cov, model) = risk_inputs(d.path());
+    let out = out_dir(d.path(), "out");
+    let o = score_risk(&model, &d.path().join("nothing"), &cov, &out);
+    assert_fails(&o, &[INPUT], &["no samples", "nothing.prs.tsv"]);
+    assert_empty(&out);
+}
+
+// Sidecar faults: not JSON, an unknown key, a feature without its id.
+#[test]
+fn risk_sidecar_malformed() {
+    let d = tempfile::tempdir().unwrap();
+    let (prefix, cov, model) = risk_inputs(d.path());
+    let out = out_dir(d.path(), "out");
+    let side = model.with_extension("json");
+    let good = std::fs::read_to_string(&side).unwrap();
+    for (what, text) in [
+        ("truncated", good[..good.len() / 2].to_string()),
+        ("typo", good.replacen("\"center\"", "\"centre\"", 1)),
+        (
+            "no score id",
+            good.replacen("\"score_id\": \"PGS000001\",", "", 1),
+        ),
+    ] {
+        std::fs::write(&side, text).unwrap();
+        let o = score_risk(&model, &prefix, &cov, &out);
+        eprintln!("{what}:");
+        assert_fails(&o, &[INPUT], &["demo-risk-v1.json"]);
+        assert_empty(&out);
+    }
+}
+
+// The sidecar's checksum is another model's: the sidecar does not describe this file.
+#[test]
+fn risk_sidecar_for_another_model() {
+    let d = tempfile::tempdir().unwrap();
+    let (prefix, cov, model) = risk_inputs(d.path());
+    let out = out_dir(d.path(), "out");
+    std::fs::copy(model.with_file_name("demo-risk-v1-no-prs.onnx"), &model).unwrap();
+    let o = score_risk(&model, &prefix, &cov, &out);
+    assert_fails(&o, &[INPUT], &["demo-risk-v1.onnx", "SHA-256"]);
+    assert_empty(&out);
+}
+
+// A sidecar that matches the file's checksum but lists more features than the graph takes.
+#[test]
+fn risk_sidecar_does_not_fit_the_graph() {
+    if !require_ort() {
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let (prefix, cov, model) = risk_inputs(d.path());
+    let out = out_dir(d.path(), "out");
+    let side: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.with_extension("json")).unwrap())
+            .unwrap();
+    let sub_sha = side["submodels"][0]["sha256"].as_str().unwrap().to_string();
+    let main_sha = side["sha256"].as_str().unwrap().to_string();
+    std::fs::copy(model.with_file_name("demo-risk-v1-no-prs.onnx"), &model).unwrap();
+    edit(&model.with_extension("json"), &main_sha, &sub_sha);
+    let o = score_risk(&model, &prefix, &cov, &out);
+    let last = assert_fails(&o, &[INPUT], &["demo-risk-v1.onnx"]);
+    assert_names_any(&last, &["input", "7"]);
+    assert_empty(&out);
+}
+
+// ------------------------------------------------------------------------------------------
+// Report inputs
+
+/// `report --vcf` on the small scores VCF with `extra` flags, into `out/r`.
+fn report_with(dir: &Path, out: &Path, extra: &[&str]) -> Output {
+    let vcf = scores_vcf(dir);
+    let prefix = out.join("r");
+    let mut args = vec!["report", "--vcf", s(&vcf), "-o", s(&prefix)];
+    args.extend_from_slice(extra);
+    vs(&args)
+}
+
+// A stats file that is not JSON, of another version, or with a sex call outside XX/XY/ambiguous.
+#[test]
+fn report_stats_file_malformed() {
+    let d = tempfile::tempdir().unwrap();
+    let out = out_dir(d.path(), "out");
+    let stats = d.path().join("run.stats.json");
+    for text in [
+        "{\"stats_version\": 1, ",
+        "{\"stats_version\": 9}",
+        "{\"stats_version\": 1, \"sample\": 3}",
+    ] {
+        std::fs::write(&stats, text).unwrap();
+        let o = report_with(d.path(), &out, &["--stats", s(&stats)]);
+        assert_fails(&o, &[INPUT], &["run.stats.json"]);
+        assert_empty(&out);
+    }
+}
+
+#[test]
+fn report_panel_bed_malformed() {
+    let d = tempfile::tempdir().unwrap();
+    let out = out_dir(d.path(), "out");
+    let bed = d.path().join("genes.bed");
+    std::fs::write(&bed, "1\t10\t500\tGENE1\n1\tx\t20\tGENE2\n").unwrap();
+    let o = report_with(d.path(), &out, &["--panel", s(&bed)]);
+    let last = assert_fails(&o, &[INPUT], &[]);
+    assert_names_line(&last, "genes.bed", 2);
+    assert_empty(&out);
+}
+
+#[test]
+fn report_annotation_vcf_malformed() {
+    let d = tempfile::tempdir().unwrap();
+    let out = out_dir(d.path(), "out");
+    let bed = d.path().join("genes.bed");
+    std::fs::write(&bed, "1\t10\t500\tGENE1\n").unwrap();
+    let ann = d.path().join("clinvar.vcf");
+    std::fs::write(
+        &ann,
+        "##fileformat=VCFv4.1\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n\
+         1\t100\t1\tA\tG\t.\t.\tCLNSIG=Benign\n1\tone\t2\tC\tT\t.\t.\tCLNSIG=Benign\n",
+    )
+    .unwrap();
+    let o = report_with(
+        d.path(),
+        &out,
+        &["--panel", s(&bed), "--annotations", s(&ann)],
+    );
+    let last = assert_fails(&o, &[INPUT], &[]);
+    assert_names_line(&last, "clinvar.vcf", 4);
+    assert_empty(&out);
+}
+
+// ------------------------------------------------------------------------------------------
 // VCF inputs cut at any byte
 
 /// A VCF of 6,000 records on `chr1` (its reference, a BED over it and a scoring file on some

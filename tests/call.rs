@@ -369,11 +369,34 @@ fn call_with_report_summarises_its_own_vcf() {
     }
     let fx = build(true);
     let pgs = write_pgs(&fx, &[(&fx.planted[1], 0.25)]);
+    // A panel over the SNV and the deletion (not the insertion at 2001), annotated from a
+    // VCF that names the deletion by its alleles.
+    let panel = fx.dir.path().join("panel.bed");
+    std::fs::write(&panel, "chrT	900	1600	GENE_A\n").unwrap();
+    let del = &fx.planted[1];
+    let annotations = fx.dir.path().join("ann.vcf");
+    std::fs::write(
+        &annotations,
+        format!(
+            "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n\
+             chrT\t{}\tVAR1\t{}\t{}\t.\t.\tCLNSIG=Pathogenic\n",
+            del.pos, del.ref_allele, del.alt
+        ),
+    )
+    .unwrap();
     let (out, vcf) = call(
         &fx,
         &fx.bam,
         "r.vcf.gz",
-        &["--pgs", pgs.to_str().unwrap(), "--report"],
+        &[
+            "--pgs",
+            pgs.to_str().unwrap(),
+            "--report",
+            "--panel",
+            panel.to_str().unwrap(),
+            "--annotations",
+            annotations.to_str().unwrap(),
+        ],
     );
     assert_ok(&out);
     let pass_calls = vcf_body(&vcf)
@@ -395,6 +418,28 @@ fn call_with_report_summarises_its_own_vcf() {
         .unwrap()
         .starts_with("Name=varstream-v3, SHA256="));
     assert_eq!(report["prs"]["rows"][0][1], "PGS_TEST");
+    // The run's own stats file, and the panel's calls with the deletion annotated.
+    assert_eq!(report["run"]["stats"]["regions"]["bp"], 3600);
+    assert_eq!(
+        report["run"]["file"],
+        fx.dir.path().join("r.stats.json").to_str().unwrap()
+    );
+    let found: Vec<(u64, &str)> = report["findings"]["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["pos"].as_u64().unwrap(),
+                c["annotations"][0]["id"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(found, [(1001, "-"), (del.pos, "VAR1")]);
+    assert!(report["findings"]["normalisation"]
+        .as_str()
+        .unwrap()
+        .contains("left-aligned"));
     assert!(fx.dir.path().join("r.report.html").exists());
     assert!(fx.dir.path().join("r.report_mqc.json").exists());
 }
@@ -522,4 +567,96 @@ fn depth_cap_decisions_do_not_depend_on_sharding() {
     let mut pieces = vcf_body(&left);
     pieces.extend(vcf_body(&right));
     assert_eq!(pieces, body, "a region split changed the records");
+}
+
+fn stats(vcf: &std::path::Path) -> serde_json::Value {
+    let path = vcf.to_str().unwrap().replace(".vcf.gz", ".stats.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The sum of two stats files' `coverage` and `reads`.
+fn summed(a: &serde_json::Value, b: &serde_json::Value) -> serde_json::Value {
+    let mut out = a.clone();
+    for part in ["coverage", "reads"] {
+        for (k, v) in a[part].as_object().unwrap() {
+            out[part][k] = match v {
+                serde_json::Value::Array(x) => x
+                    .iter()
+                    .zip(b[part][k].as_array().unwrap())
+                    .map(|(p, q)| p.as_u64().unwrap() + q.as_u64().unwrap())
+                    .collect(),
+                n => (n.as_u64().unwrap() + b[part][k].as_u64().unwrap()).into(),
+            };
+        }
+    }
+    out
+}
+
+// PREFIX.stats.json: the depth over the called bases equals `samtools depth` with the same
+// read filters (deletions counted), the read counts account for every record, and neither
+// depends on threads, shard size or a split of the regions, with the depth cap biting or not.
+#[test]
+fn stats_file_counts_depth_and_reads_whatever_the_sharding() {
+    if !have_ort() {
+        return;
+    }
+    let fx = build_uneven_depth();
+    let (o, whole) = call(&fx, &fx.bam, "whole.vcf.gz", &["--threads", "1"]);
+    assert_ok(&o);
+    let s = stats(&whole);
+    assert_eq!(s["stats_version"], 1);
+    assert_eq!(s["sample"], "FIXTURE");
+    assert_eq!(s["regions"]["bp"], 3000);
+    assert_eq!(s["per_contig"][0]["contig"], "chrT");
+    let reads = &s["reads"];
+    let n_records = sam_records(&fx.bam).len() as u64;
+    assert_eq!(reads["seen"], n_records);
+    assert_eq!(reads["kept"], n_records, "perfect reads, no cap: all kept");
+    if let Ok(o) = std::process::Command::new("samtools")
+        .args(["depth", "-a", "-J", "-Q", "5", "-r", "chrT"])
+        .arg(&fx.bam)
+        .output()
+    {
+        let text = String::from_utf8_lossy(&o.stdout);
+        let depths: Vec<u64> = text
+            .lines()
+            .map(|l| l.split('\t').nth(2).unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(depths.len(), 3000);
+        assert_eq!(s["coverage"]["depth_sum"], depths.iter().sum::<u64>());
+        let at_least = |t: u64| depths.iter().filter(|&&d| d >= t).count() as u64;
+        assert_eq!(
+            s["coverage"]["bp_at_least"],
+            serde_json::json!([at_least(1), at_least(10), at_least(20), at_least(30)])
+        );
+    } else {
+        eprintln!("SKIP (samtools comparison): samtools not installed");
+    }
+    for cap in [&[][..], &["--max-depth", "30"][..]] {
+        let run = |name: &str, extra: &[&str]| {
+            let mut args = extra.to_vec();
+            args.extend_from_slice(cap);
+            let (o, v) = call(&fx, &fx.bam, name, &args);
+            assert_ok(&o);
+            stats(&v)
+        };
+        let base = run("a.vcf.gz", &["--threads", "1"]);
+        if !cap.is_empty() {
+            assert!(base["reads"]["downsampled"].as_u64().unwrap() > 0, "{base}");
+        }
+        let small = run("b.vcf.gz", &["--shard-size", "300", "--threads", "2"]);
+        assert_eq!(small, base, "--shard-size changed the stats");
+        let left = run("l.vcf.gz", &["--region", "chrT:1-1201"]);
+        let right = run("r.vcf.gz", &["--region", "chrT:1202-3000"]);
+        assert_eq!(
+            summed(&left, &right)["coverage"],
+            base["coverage"],
+            "a split changed the depth"
+        );
+        assert_eq!(
+            summed(&left, &right)["reads"],
+            base["reads"],
+            "a split changed the read counts"
+        );
+    }
 }

@@ -618,6 +618,7 @@ fn score_after_call_writes_prs_and_expression() {
         &scores::AfterCall {
             pgs: vec![score],
             weights: vec![db],
+            ..Default::default()
         },
     )
     .unwrap();
