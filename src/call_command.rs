@@ -236,9 +236,7 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         w.write(&out)?;
         done.extend(w.close()?);
     }
-    crate::output::commit_all(done)?;
-    progress.finish();
-    // After the VCF, like the score tables: a failure here leaves a complete VCF.
+    // The stats file too: on any failure (a full disk) none of the run's outputs appears.
     let mut run_stats = stats.finish(&sample, &cfg.shard.filter);
     run_stats.sex = sex.as_ref().map(|c| crate::run_stats::SexEvidence {
         call: c.sex.map_or("ambiguous", |s| s.as_str()).to_string(),
@@ -250,7 +248,12 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
             c.note, c.reads[0], c.reads[1], c.reads[2]
         )),
     });
-    crate::run_stats::write(&run_stats, &stats_path)?;
+    done.push(crate::run_stats::write_uncommitted(
+        &run_stats,
+        &stats_path,
+    )?);
+    crate::output::commit_all(done)?;
+    progress.finish();
     log::info!(
         "wrote {} ({} records, {} PASS) in {:.1}s",
         cfg.output.display(),

@@ -149,6 +149,12 @@ impl OutputFile {
     /// Flush, write the gzip trailer, sync to disk (a full disk shows up here at the latest)
     /// and rename into place.
     pub fn commit(self) -> Result<()> {
+        self.finish()?.commit()
+    }
+
+    /// [`OutputFile::commit`] without the rename: the complete, synced temporary, for
+    /// [`commit_all`] with the run's other outputs.
+    pub fn finish(self) -> Result<TempPath> {
         let OutputFile { sink, temp } = self;
         let ctx = || format!("cannot write {}", temp.dest().display());
         let buffered = match sink.context("bug: commit twice")? {
@@ -161,7 +167,7 @@ impl OutputFile {
             .with_context(ctx)?;
         file.sync_all().with_context(ctx)?;
         drop(file);
-        temp.commit()
+        Ok(temp)
     }
 }
 
@@ -185,10 +191,15 @@ impl Write for OutputFile {
 
 /// Write a whole file from bytes, through a temporary.
 pub fn write_file(dest: &Path, bytes: &[u8]) -> Result<()> {
+    write_file_uncommitted(dest, bytes)?.commit()
+}
+
+/// [`write_file`] up to the rename, for [`commit_all`].
+pub fn write_file_uncommitted(dest: &Path, bytes: &[u8]) -> Result<TempPath> {
     let mut out = OutputFile::create(dest)?;
     out.write_all(bytes)
         .with_context(|| format!("cannot write {}", dest.display()))?;
-    out.commit()
+    out.finish()
 }
 
 /// Index files htslib and samtools keep beside an input.

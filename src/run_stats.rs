@@ -236,8 +236,13 @@ pub fn path_for(prefix: &Path) -> std::path::PathBuf {
 
 /// Write the file through a temporary.
 pub fn write(stats: &RunStats, path: &Path) -> Result<()> {
+    write_uncommitted(stats, path)?.commit()
+}
+
+/// [`write`] up to the rename, so that `call` commits it with the VCF.
+pub fn write_uncommitted(stats: &RunStats, path: &Path) -> Result<crate::output::TempPath> {
     let text = serde_json::to_string_pretty(stats)? + "\n";
-    crate::output::write_file(path, text.as_bytes())
+    crate::output::write_file_uncommitted(path, text.as_bytes())
 }
 
 /// Read a stats file (bad input when it is not one).

@@ -1687,7 +1687,8 @@ fn output_disk_full() {
         return;
     };
     let o = call(&fx, &fx.bam, &small.join("calls.vcf.gz"), &[]);
-    assert_fails(&o, &[OTHER], &["calls.vcf.gz"]);
+    // The VCF or the stats file beside it, whichever the disk runs out on.
+    assert_fails(&o, &[OTHER], &["small/calls."]);
     assert_empty(&small);
 }
 
