@@ -1683,12 +1683,12 @@ fn output_disk_full() {
     }
     let fx = build_long(100_000, 50);
     let small = fx.dir.path().join("small");
-    let Some(_mount) = Tmpfs::mount(&small, "size=16k") else {
+    let Some(_mount) = Tmpfs::mount(&small, "size=4k") else {
         return;
     };
     let o = call(&fx, &fx.bam, &small.join("calls.vcf.gz"), &[]);
     // The VCF or the stats file beside it, whichever the disk runs out on.
-    assert_fails(&o, &[OTHER], &["small/calls."]);
+    assert_fails(&o, &[OTHER], &["calls."]);
     assert_empty(&small);
 }
 
