@@ -11,6 +11,9 @@
 #                                                  # (never in the training manifest)
 #   scripts/simulate_training.sh --depths OUTDIR   # 6x-60x sets: calibration (cal_*) and the
 #                                                  # per-depth accuracy table (depth_*)
+#   scripts/simulate_training.sh --bench OUTDIR    # the whole 10 Mb of chr20 at 30x, 2x150,
+#                                                  # stutter + collapsed paralogs: the
+#                                                  # genome-scale benchmark (benches/genome_scale.sh)
 # Environment:
 #   VARSTREAM_DATA  data directory (default: ../shared/data relative to the repo root);
 #                   not read by --tiny, whose row's paths are relative to data/demo/
@@ -126,6 +129,12 @@ DEPTH_DATASETS=(
   "depth_grch38_30x train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 30 74 GRCh38 HG002 whole 1"
   "depth_grch38_60x train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 60 75 GRCh38 HG002 whole 1"
 )
+# Benchmark set (`--bench`): speed and memory at scale (issue 12), never used for accuracy
+# choices. The whole 10 Mb of GRCh38 chr20 in train/ (ART masks its leading N run), 30x 2x150,
+# usual stutter and collapsed paralogs, so the candidate load is like real data's.
+BENCH_DATASETS=(
+  "bench_grch38_10mb train/grch38.chr20_and_21_10M.fa.gz chr20 1 10000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 30 81 GRCh38 HG002 whole 1 1 150"
+)
 # The tiny set reads the committed slice in data/demo/ (data/demo/README.md: cut from the
 # train/ files above by data/demo/make_slice.sh; the same sequence and truth records), so the
 # demo runs on a fresh clone without ../shared.
@@ -160,7 +169,8 @@ mode=full
 if [ "${1:-}" = "--tiny" ]; then mode=tiny; shift; fi
 if [ "${1:-}" = "--holdout" ]; then mode=holdout; shift; fi
 if [ "${1:-}" = "--depths" ]; then mode=depths; shift; fi
-[ $# -eq 1 ] || die "usage: $0 [--tiny|--holdout|--depths] OUTDIR"
+if [ "${1:-}" = "--bench" ]; then mode=bench; shift; fi
+[ $# -eq 1 ] || die "usage: $0 [--tiny|--holdout|--depths|--bench] OUTDIR"
 OUTDIR=$1
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -190,6 +200,7 @@ case $mode in
   tiny) rows=("${TINY_DATASETS[@]}") ;;
   holdout) rows=("${HOLDOUT_DATASETS[@]}") ;;
   depths) rows=("${DEPTH_DATASETS[@]}") ;;
+  bench) rows=("${BENCH_DATASETS[@]}") ;;
   *) rows=("${DATASETS[@]}") ;;
 esac
 
