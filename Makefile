@@ -48,7 +48,11 @@ test: setup
 	[ $$built -eq 0 ] || exit 1; \
 	cargo test --release -- --test-threads=2
 
+# Genome-scale speed and memory (10 Mb simulated 30x, 1 Mb, the dev BAM) against bcftools and
+# freebayes; builds its data on the first run (work/bench/, about 40 minutes); then the dev-set
+# and extreme-depth benchmarks. Not in CI: it takes over an hour on 2 cores.
 bench: build
+	@bash benches/genome_scale.sh
 	@bash benches/bench.sh
 	@bash benches/depth_memory.sh
 

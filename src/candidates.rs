@@ -62,25 +62,50 @@ impl Pileup {
             bq_n: vec![0; n],
             mq_sum: vec![0; n],
         };
+        // Depth and MAPQ sums change only where reads start and end (and around `N` skips):
+        // difference arrays, summed once at the end, instead of two writes per base.
+        let mut depth_diff = vec![0i32; n + 1];
+        let mut mq_diff = vec![0i64; n + 1];
         for r in reads {
             let s = r.reverse as usize;
-            for (k, (&b, &q)) in r.bases.iter().zip(&r.quals).enumerate() {
-                let Some(i) = p.index(r.start + k as u64) else {
-                    continue;
-                };
+            let mq = r.mapq.min(60) as i64;
+            // The part of the read inside the window, as one range of read offsets and one of
+            // window indices (no per-base bounds test).
+            let first = start.saturating_sub(r.start) as usize;
+            let i0 = (r.start + first as u64 - start) as usize;
+            if first >= r.bases.len() || i0 >= n {
+                continue;
+            }
+            let len = (r.bases.len() - first).min(n - i0);
+            depth_diff[i0] += 1;
+            depth_diff[i0 + len] -= 1;
+            mq_diff[i0] += mq;
+            mq_diff[i0 + len] -= mq;
+            let window = i0..i0 + len;
+            let cells = p.bq_sum[window.clone()]
+                .iter_mut()
+                .zip(&mut p.bq_n[window.clone()])
+                .zip(&mut p.counts[window]);
+            let evidence = r.bases[first..first + len]
+                .iter()
+                .zip(&r.quals[first..first + len]);
+            for (k, (((bq_sum, bq_n), counts), (&b, &q))) in cells.zip(evidence).enumerate() {
                 if b > DEL {
+                    // A skipped position: no depth there.
+                    depth_diff[i0 + k] -= 1;
+                    depth_diff[i0 + k + 1] += 1;
+                    mq_diff[i0 + k] -= mq;
+                    mq_diff[i0 + k + 1] += mq;
                     continue;
                 }
-                p.depth[i] = p.depth[i].saturating_add(1);
-                p.mq_sum[i] += r.mapq.min(60) as u32;
                 if b == DEL {
-                    p.counts[i][s][5] = p.counts[i][s][5].saturating_add(1);
+                    counts[s][5] = counts[s][5].saturating_add(1);
                     continue;
                 }
-                p.bq_sum[i] += q.min(40) as u32;
-                p.bq_n[i] = p.bq_n[i].saturating_add(1);
+                *bq_sum += q.min(40) as u32;
+                *bq_n = bq_n.saturating_add(1);
                 if b < 4 && q >= min_baseq {
-                    p.counts[i][s][b as usize] = p.counts[i][s][b as usize].saturating_add(1);
+                    counts[s][b as usize] = counts[s][b as usize].saturating_add(1);
                 }
             }
             for ev in &r.indels {
@@ -88,6 +113,13 @@ impl Pileup {
                     p.counts[i][s][4] = p.counts[i][s][4].saturating_add(1);
                 }
             }
+        }
+        let (mut depth, mut mq_sum) = (0i32, 0i64);
+        for i in 0..n {
+            depth += depth_diff[i];
+            mq_sum += mq_diff[i];
+            p.depth[i] = depth.clamp(0, u16::MAX as i32) as u16;
+            p.mq_sum[i] = mq_sum as u32;
         }
         p
     }
@@ -110,10 +142,16 @@ impl Pileup {
 pub fn median_depth(reads: &[AlignedRead], from: u64, to: u64) -> u16 {
     let mut depth = vec![0u16; to.saturating_sub(from) as usize];
     for r in reads {
-        for (k, &b) in r.bases.iter().enumerate() {
-            let pos = r.start + k as u64;
-            if b <= DEL && pos >= from && pos < to {
-                depth[(pos - from) as usize] = depth[(pos - from) as usize].saturating_add(1);
+        // The read's offsets inside [from, to), then one pass over them.
+        let (lo, hi) = (r.start.max(from), r.end().min(to));
+        if lo >= hi {
+            continue;
+        }
+        let k = (lo - r.start) as usize;
+        let cells = &mut depth[(lo - from) as usize..(hi - from) as usize];
+        for (d, &b) in cells.iter_mut().zip(&r.bases[k..]) {
+            if b <= DEL {
+                *d = d.saturating_add(1);
             }
         }
     }

@@ -203,18 +203,33 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
         return Ok(Err(Unusable::NoSequence));
     }
     check_cigar_length(rec)?;
-    let seq = rec.seq();
+    // The sequence is decoded once, from its 4-bit packing, into base codes and ASCII; the
+    // per-position vectors are then filled by whole CIGAR operations. Decoding base by base
+    // through `Seq`'s index was a third of all instructions of a run.
+    let n_seq = rec.seq_len();
+    let packed = rec.seq().encoded;
+    let nibble = |i: usize| (packed[i / 2] >> ((1 - i % 2) * 4)) & 0xf;
+    let mut read_seq = Vec::with_capacity(n_seq + 1);
+    for &pair in packed {
+        read_seq.extend_from_slice(&NIBBLE_CODE_PAIRS[pair as usize]);
+    }
+    read_seq.truncate(n_seq);
     let qual = rec.qual();
-    let cigar = rec.cigar();
     let no_qual = qual.first().is_none_or(|&q| q == 255);
+    let seq_qual: Vec<u8> = if no_qual {
+        vec![MISSING_BASEQ; n_seq]
+    } else {
+        qual.to_vec()
+    };
+    let cigar = rec.cigar();
     let start = rec.pos().max(0) as u64;
-    let mut bases = Vec::with_capacity(seq.len() + 8);
-    let mut quals = Vec::with_capacity(seq.len() + 8);
+    let ref_len = (rec.reference_end().max(rec.pos()) - rec.pos()).max(0) as usize;
+    let mut bases = Vec::with_capacity(ref_len);
+    let mut quals = Vec::with_capacity(ref_len);
+    let mut qidx = Vec::with_capacity(ref_len);
     let mut indels = Vec::new();
     let (mut clip_left, mut clip_right) = (0u32, 0u32);
-    let mut qidx = Vec::with_capacity(seq.len() + 8);
     let mut qpos = 0usize;
-    let q_at = |i: usize| if no_qual { MISSING_BASEQ } else { qual[i] };
     for op in cigar.iter() {
         // Zero-length operations (`0M`, `0I`) are legal and mean nothing.
         if op.len() == 0 {
@@ -222,21 +237,21 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
         }
         match *op {
             Cigar::Match(n) | Cigar::Equal(n) | Cigar::Diff(n) => {
-                for _ in 0..n {
-                    bases.push(base_code(seq[qpos]));
-                    quals.push(q_at(qpos));
-                    qidx.push(qpos as u32);
-                    qpos += 1;
-                }
+                let q = qpos..qpos + n as usize;
+                bases.extend_from_slice(&read_seq[q.clone()]);
+                quals.extend_from_slice(&seq_qual[q.clone()]);
+                qidx.extend(q.map(|i| i as u32));
+                qpos += n as usize;
             }
             Cigar::Ins(n) => {
                 // An insertion before any aligned base has no anchor on the reference; a
                 // zero-length one (`0I`, which htslib accepts) inserts nothing.
                 if !bases.is_empty() && n > 0 {
-                    let s: Vec<u8> = (qpos..qpos + n as usize).map(|i| seq[i]).collect();
                     indels.push(Indel::Ins {
                         anchor: start + bases.len() as u64 - 1,
-                        seq: s,
+                        seq: (qpos..qpos + n as usize)
+                            .map(|i| NIBBLE_ASCII[nibble(i) as usize])
+                            .collect(),
                     });
                 }
                 qpos += n as usize;
@@ -248,18 +263,14 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
                         len: n,
                     });
                 }
-                for _ in 0..n {
-                    bases.push(DEL);
-                    quals.push(0);
-                    qidx.push(u32::MAX);
-                }
+                bases.resize(bases.len() + n as usize, DEL);
+                quals.resize(quals.len() + n as usize, 0);
+                qidx.resize(qidx.len() + n as usize, u32::MAX);
             }
             Cigar::RefSkip(n) => {
-                for _ in 0..n {
-                    bases.push(GAP);
-                    quals.push(0);
-                    qidx.push(u32::MAX);
-                }
+                bases.resize(bases.len() + n as usize, GAP);
+                quals.resize(quals.len() + n as usize, 0);
+                qidx.resize(qidx.len() + n as usize, u32::MAX);
             }
             Cigar::SoftClip(n) => {
                 if bases.is_empty() {
@@ -275,8 +286,6 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
     if bases.is_empty() {
         return Ok(Err(Unusable::NoAlignedBase));
     }
-    let read_seq: Vec<u8> = (0..seq.len()).map(|i| base_code(seq[i])).collect();
-    let seq_qual: Vec<u8> = (0..seq.len()).map(q_at).collect();
     Ok(Ok(AlignedRead {
         start,
         reverse: rec.is_reverse(),
@@ -291,6 +300,22 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
         clip_right,
     }))
 }
+
+/// BAM's 4-bit base codes (`=ACMGRSVTWYHKDBN`) as [`base_code`]s: A, C, G, T are 0-3, the
+/// rest (ambiguity codes, `=`, `N`) 4.
+const NIBBLE_CODE: [u8; 16] = [4, 0, 1, 4, 2, 4, 4, 4, 3, 4, 4, 4, 4, 4, 4, 4];
+/// [`NIBBLE_CODE`] for both bases of a packed byte (high nibble first), decoding two at once.
+const NIBBLE_CODE_PAIRS: [[u8; 2]; 256] = {
+    let mut t = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = [NIBBLE_CODE[b >> 4], NIBBLE_CODE[b & 0xf]];
+        b += 1;
+    }
+    t
+};
+/// The same codes as ASCII, as htslib's `Seq` gives them.
+const NIBBLE_ASCII: &[u8; 16] = b"=ACMGRSVTWYHKDBN";
 
 /// Reference intervals `[start, end)` that a record's bases or deletions cover (`N` skips
 /// excluded), as [`crate::candidates::median_depth`] counts them; `None` for a record with

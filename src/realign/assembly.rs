@@ -1,5 +1,5 @@
 //! Candidate haplotypes of a window: paths through a de Bruijn graph of the reads' k-mers.
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::RealignParams;
 
@@ -30,9 +30,9 @@ fn assemble_k(
     p: &RealignParams,
 ) -> Option<Vec<Vec<u8>>> {
     // Node ids in first-seen order keep everything below independent of hashing.
-    let mut ids: HashMap<&[u8], u32> = HashMap::new();
+    let mut ids: HashMap<&[u8], u32> = HashMap::default();
     let mut kmers: Vec<&[u8]> = Vec::new();
-    let mut edges: HashMap<(u32, u32), (u32, bool)> = HashMap::new();
+    let mut edges: HashMap<(u32, u32), (u32, bool)> = HashMap::default();
     let n_ref = ref_w.len() - k + 1;
     for i in 0..n_ref {
         let before = kmers.len();
