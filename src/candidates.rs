@@ -81,31 +81,30 @@ impl Pileup {
             depth_diff[i0 + len] -= 1;
             mq_diff[i0] += mq;
             mq_diff[i0 + len] -= mq;
-            let window = i0..i0 + len;
-            let cells = p.bq_sum[window.clone()]
-                .iter_mut()
-                .zip(&mut p.bq_n[window.clone()])
-                .zip(&mut p.counts[window]);
-            let evidence = r.bases[first..first + len]
-                .iter()
-                .zip(&r.quals[first..first + len]);
-            for (k, (((bq_sum, bq_n), counts), (&b, &q))) in cells.zip(evidence).enumerate() {
-                if b > DEL {
+            // Equal-length slices, indexed in one loop: no bounds checks, no iterator chains
+            // (a five-way zip here cost about 40 instructions a base).
+            let bq_sum = &mut p.bq_sum[i0..i0 + len];
+            let bq_n = &mut p.bq_n[i0..i0 + len];
+            let counts = &mut p.counts[i0..i0 + len];
+            let bases = &r.bases[first..first + len];
+            let quals = &r.quals[first..first + len];
+            for k in 0..len {
+                let (b, q) = (bases[k], quals[k]);
+                if b < DEL {
+                    bq_sum[k] += q.min(40) as u32;
+                    bq_n[k] = bq_n[k].saturating_add(1);
+                    if b < 4 && q >= min_baseq {
+                        let c = &mut counts[k][s][b as usize];
+                        *c = c.saturating_add(1);
+                    }
+                } else if b == DEL {
+                    counts[k][s][5] = counts[k][s][5].saturating_add(1);
+                } else {
                     // A skipped position: no depth there.
                     depth_diff[i0 + k] -= 1;
                     depth_diff[i0 + k + 1] += 1;
                     mq_diff[i0 + k] -= mq;
                     mq_diff[i0 + k + 1] += mq;
-                    continue;
-                }
-                if b == DEL {
-                    counts[s][5] = counts[s][5].saturating_add(1);
-                    continue;
-                }
-                *bq_sum += q.min(40) as u32;
-                *bq_n = bq_n.saturating_add(1);
-                if b < 4 && q >= min_baseq {
-                    counts[s][b as usize] = counts[s][b as usize].saturating_add(1);
                 }
             }
             for ev in &r.indels {
