@@ -1,6 +1,6 @@
 //! Stage: candidates. A per-position pileup of one shard's reads, the candidate variant sites
 //! found in it, and which allele each read carries at each site.
-use crate::reads::{base_code, AlignedRead, Indel, DEL};
+use crate::reads::{base_code, AlignedRead, Indel, DEL, GAP};
 
 /// Thresholds for proposing an allele (DeepVariant's published defaults: 0.12 for SNVs,
 /// 0.06 for indels, at least 2 reads).
@@ -139,21 +139,33 @@ impl Pileup {
 /// bases and deletions of `reads`: what depth looks like around a site, so that a site's depth
 /// can be judged relative to it (collapsed duplications stand out). 0 when nothing is covered.
 pub fn median_depth(reads: &[AlignedRead], from: u64, to: u64) -> u16 {
-    let mut depth = vec![0u16; to.saturating_sub(from) as usize];
+    // Depth changes only where reads start and end, and around `N` skips (found by a memchr
+    // over the read's codes): a difference array, summed once.
+    let n = to.saturating_sub(from) as usize;
+    let mut diff = vec![0i32; n + 1];
     for r in reads {
-        // The read's offsets inside [from, to), then one pass over them.
         let (lo, hi) = (r.start.max(from), r.end().min(to));
         if lo >= hi {
             continue;
         }
-        let k = (lo - r.start) as usize;
-        let cells = &mut depth[(lo - from) as usize..(hi - from) as usize];
-        for (d, &b) in cells.iter_mut().zip(&r.bases[k..]) {
-            if b <= DEL {
-                *d = d.saturating_add(1);
+        let (i, j) = ((lo - from) as usize, (hi - from) as usize);
+        diff[i] += 1;
+        diff[j] -= 1;
+        let codes = &r.bases[(lo - r.start) as usize..(hi - r.start) as usize];
+        if codes.contains(&GAP) {
+            for (k, &b) in codes.iter().enumerate() {
+                if b > DEL {
+                    diff[i + k] -= 1;
+                    diff[i + k + 1] += 1;
+                }
             }
         }
     }
+    let mut running = 0i32;
+    let depth = diff[..n].iter().map(|&d| {
+        running += d;
+        running.clamp(0, u16::MAX as i32) as u16
+    });
     let mut covered: Vec<u16> = depth.into_iter().filter(|&d| d > 0).collect();
     if covered.is_empty() {
         return 0;
