@@ -158,15 +158,12 @@ pub fn check_cigar_length(rec: &bam::Record) -> Result<()> {
     if rec.seq_len() == 0 || rec.cigar_len() == 0 {
         return Ok(());
     }
+    // From the packed CIGAR: `rec.cigar()` allocates a parsed copy per call.
     let query_len: usize = rec
-        .cigar()
+        .raw_cigar()
         .iter()
-        .map(|op| match *op {
-            Cigar::Match(n)
-            | Cigar::Equal(n)
-            | Cigar::Diff(n)
-            | Cigar::Ins(n)
-            | Cigar::SoftClip(n) => n as usize,
+        .map(|&c| match c & 0xf {
+            CIGAR_M | CIGAR_I | CIGAR_S | CIGAR_EQ | CIGAR_X => (c >> 4) as usize,
             _ => 0,
         })
         .sum();
@@ -180,6 +177,15 @@ pub fn check_cigar_length(rec: &bam::Record) -> Result<()> {
     }
     Ok(())
 }
+
+// BAM's CIGAR operation codes (SAM specification, section 4.2).
+const CIGAR_M: u32 = 0;
+const CIGAR_I: u32 = 1;
+const CIGAR_D: u32 = 2;
+const CIGAR_N: u32 = 3;
+const CIGAR_S: u32 = 4;
+const CIGAR_EQ: u32 = 7;
+const CIGAR_X: u32 = 8;
 
 /// Why a record cannot be used as evidence although it passed the filters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,7 +227,6 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
     } else {
         qual.to_vec()
     };
-    let cigar = rec.cigar();
     let start = rec.pos().max(0) as u64;
     let ref_len = (rec.reference_end().max(rec.pos()) - rec.pos()).max(0) as usize;
     let mut bases = Vec::with_capacity(ref_len);
@@ -230,23 +235,23 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
     let mut indels = Vec::new();
     let (mut clip_left, mut clip_right) = (0u32, 0u32);
     let mut qpos = 0usize;
-    for op in cigar.iter() {
+    for &c in rec.raw_cigar() {
+        let n = c >> 4;
         // Zero-length operations (`0M`, `0I`) are legal and mean nothing.
-        if op.len() == 0 {
+        if n == 0 {
             continue;
         }
-        match *op {
-            Cigar::Match(n) | Cigar::Equal(n) | Cigar::Diff(n) => {
+        match c & 0xf {
+            CIGAR_M | CIGAR_EQ | CIGAR_X => {
                 let q = qpos..qpos + n as usize;
                 bases.extend_from_slice(&read_seq[q.clone()]);
                 quals.extend_from_slice(&seq_qual[q.clone()]);
                 qidx.extend(q.map(|i| i as u32));
                 qpos += n as usize;
             }
-            Cigar::Ins(n) => {
-                // An insertion before any aligned base has no anchor on the reference; a
-                // zero-length one (`0I`, which htslib accepts) inserts nothing.
-                if !bases.is_empty() && n > 0 {
+            CIGAR_I => {
+                // An insertion before any aligned base has no anchor on the reference.
+                if !bases.is_empty() {
                     indels.push(Indel::Ins {
                         anchor: start + bases.len() as u64 - 1,
                         seq: (qpos..qpos + n as usize)
@@ -256,8 +261,8 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
                 }
                 qpos += n as usize;
             }
-            Cigar::Del(n) => {
-                if !bases.is_empty() && n > 0 {
+            CIGAR_D => {
+                if !bases.is_empty() {
                     indels.push(Indel::Del {
                         anchor: start + bases.len() as u64 - 1,
                         len: n,
@@ -267,12 +272,12 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
                 quals.resize(quals.len() + n as usize, 0);
                 qidx.resize(qidx.len() + n as usize, u32::MAX);
             }
-            Cigar::RefSkip(n) => {
+            CIGAR_N => {
                 bases.resize(bases.len() + n as usize, GAP);
                 quals.resize(quals.len() + n as usize, 0);
                 qidx.resize(qidx.len() + n as usize, u32::MAX);
             }
-            Cigar::SoftClip(n) => {
+            CIGAR_S => {
                 if bases.is_empty() {
                     clip_left += n;
                 } else {
@@ -280,7 +285,8 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
                 }
                 qpos += n as usize
             }
-            Cigar::HardClip(_) | Cigar::Pad(_) => {}
+            // H and P consume nothing; unknown codes were refused above.
+            _ => {}
         }
     }
     if bases.is_empty() {
