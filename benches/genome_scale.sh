@@ -4,14 +4,14 @@
 #
 #   benches/genome_scale.sh        # results in benches/results/genome_scale.md
 #
-# Data (built once, deterministically, by scripts/simulate_training.sh --bench into
-# work/bench/; about 40 minutes on 2 cores): simulated 30x 2x150 HG002 reads over the whole
-# 10 Mb of GRCh38 chr20 in ../shared/data/train, with stutter and collapsed paralogs; its 1 Mb
+# Data (built once, deterministically, by scripts/simulate_training.sh --bench into work/bench/,
+# 22 minutes on 2 cores; the benchmark itself takes about 20): simulated 30x 2x150 HG002 reads
+# over the whole 10 Mb of GRCh38 chr20 in ../shared/data/train, with stutter and collapsed paralogs; its 1 Mb
 # chr20:5,000,001-6,000,000 (same reads, for the scaling); and the real dev BAM (NA12878 hg19
 # chr20:10.0-10.1 Mb, 52x). No accuracy is read from any of it.
 #
-# Per command: RUNS runs (default 3; FREEBAYES_RUNS for freebayes on 10 Mb, default 1: it
-# takes many minutes), median wall, median CPU seconds (user + sys of the whole pipeline),
+# Per command: RUNS runs (default 3; FREEBAYES_RUNS for freebayes on 10 Mb, default RUNS; each
+# is about 100 s there), median wall, median CPU seconds (user + sys of the whole pipeline),
 # largest peak RSS of any one process (GNU time's %M), all with THREADS threads (default 2).
 # bcftools is run two ways: as users run it (one `mpileup --threads T | call` pipe: mpileup
 # itself is single-threaded, --threads only compresses), and split into T region pieces run
@@ -24,7 +24,7 @@ BIN=$ROOT/target/release/varstream
 DATA=${VARSTREAM_DATA:-$ROOT/../shared/data}
 T=${THREADS:-2}
 RUNS=${RUNS:-3}
-FB_RUNS=${FREEBAYES_RUNS:-1}
+FB_RUNS=${FREEBAYES_RUNS:-$RUNS}
 W=${BENCH_DIR:-$ROOT/work/bench}
 OUT=benches/results/genome_scale.md
 for tool in samtools bcftools freebayes bgzip /usr/bin/time; do
