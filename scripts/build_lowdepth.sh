@@ -8,11 +8,17 @@
 #      `varstream make-examples` exactly as scripts/build_model.sh does (same thresholds,
 #      --no-realign),
 #   3. fine-tune from INIT (default models/varstream-v3.onnx; scripts/train.py --init-onnx)
-#      or, with INIT=none, train from scratch, into MODEL_DIR/NAME.
+#      or, with INIT=none, train from scratch, into MODEL_DIR/NAME. The default TRAIN_ARGS are
+#      varstream-v4's: the exported graph is the fine-tuned cnn where the site's depth is <= 12
+#      reads and v3 at >= 16, mixed linearly between (train.py --gate-onnx).
+# Then fit its calibration on the cal_* sets (scripts/lowdepth_select.sh MODEL OUT writes
+# OUT/calibration.json and the selection numbers) and write it into the sidecar
+# (scripts/set_calling.py). varstream-v4: README model card.
 # Usage: scripts/build_lowdepth.sh [WORKDIR]      (default work/lowdepth)
 # Env:   NAME=varstream-v4  MODEL_DIR=WORKDIR/model  INIT=models/varstream-v3.onnx
 #        DEPTHS="4:3 6:3 8:2 10:2 12:1 15:1 20:1 30:1 40:1"  (depth:number of seeds)
-#        TRAIN_ARGS="--epochs 4 --lr 3e-4 ..."  extra scripts/train.py flags
+#        TRAIN_ARGS="..."  scripts/train.py flags (default: the varstream-v4 recipe, gated 12..16
+#                   to v3, 4 epochs, lr 3e-4, seed 1)
 #        SOURCES="lowdepth_grch38_b ..."  (default: every set in the sim manifest)
 #        THREADS=1  PYTHON=.venv-train/bin/python  SKIP_EXAMPLES=1 (reuse WORKDIR/examples)
 #        TRAIN=0 (only the examples)
@@ -63,4 +69,4 @@ init_args=()
 [ "$INIT" = none ] || init_args=(--init-onnx "$INIT")
 # shellcheck disable=SC2086
 "$PY" "$ROOT/scripts/train.py" --examples "$WORK"/examples/*/ --name "$NAME" --threads "$T" \
-  --augment-quality 0.5 --patience 8 "${init_args[@]}" ${TRAIN_ARGS:---epochs 4 --lr 3e-4 --seed 1} --out-dir "$OUT"
+  --augment-quality 0.5 --patience 8 "${init_args[@]}" ${TRAIN_ARGS:---gate-onnx $ROOT/models/varstream-v3.onnx --gate-depth 12,16 --epochs 4 --lr 3e-4 --seed 1} --out-dir "$OUT"
