@@ -11,6 +11,9 @@
 #                                                  # (never in the training manifest)
 #   scripts/simulate_training.sh --depths OUTDIR   # 6x-60x sets: calibration (cal_*) and the
 #                                                  # per-depth accuracy table (depth_*)
+#   scripts/simulate_training.sh --lowdepth OUTDIR # two training regions at 40x with stutter,
+#                                                  # to be downsampled into 4x-40x training sets
+#                                                  # (scripts/build_lowdepth.sh)
 #   scripts/simulate_training.sh --bench OUTDIR    # the whole 10 Mb of chr20 at 30x, 2x150,
 #                                                  # stutter + collapsed paralogs: the
 #                                                  # genome-scale benchmark (benches/genome_scale.sh)
@@ -129,6 +132,17 @@ DEPTH_DATASETS=(
   "depth_grch38_30x train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 30 74 GRCh38 HG002 whole 1"
   "depth_grch38_60x train/grch38.chr20_and_21_10M.fa.gz chr20 6500000 7000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 60 75 GRCh38 HG002 whole 1"
 )
+# Low-depth training sources (`--lowdepth`, issue 13): regions b, e, a, d of DATASETS again (no
+# cal_*, depth_* or holdout region; never GRCh37 chr20:9.9-10.2 Mb), new seeds, 40x with the
+# usual stutter. scripts/build_lowdepth.sh downsamples each (`samtools view -s`) into
+# 4x-40x training sets: one simulation gives every depth, so the model sees low coverage
+# without hours of re-simulation.
+LOWDEPTH_DATASETS=(
+  "lowdepth_grch38_b train/grch38.chr20_and_21_10M.fa.gz chr20 5500000 6500000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 40 91 GRCh38 HG002 whole 1"
+  "lowdepth_grch38_e train/grch38.chr20_and_21_10M.fa.gz chr20 9200000 9990000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 40 92 GRCh38 HG002 whole 1"
+  "lowdepth_grch38_a train/grch38.chr20_and_21_10M.fa.gz chr20 1000000 3000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 40 93 GRCh38 HG002 whole 1"
+  "lowdepth_grch38_d train/grch38.chr20_and_21_10M.fa.gz chr20 7000000 8900000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 40 94 GRCh38 HG002 whole 1"
+)
 # Benchmark set (`--bench`): speed and memory at scale (issue 12), never used for accuracy
 # choices. The whole 10 Mb of GRCh38 chr20 in train/ (ART masks its leading N run), 30x 2x150,
 # usual stutter and collapsed paralogs, so the candidate load is like real data's.
@@ -170,7 +184,8 @@ if [ "${1:-}" = "--tiny" ]; then mode=tiny; shift; fi
 if [ "${1:-}" = "--holdout" ]; then mode=holdout; shift; fi
 if [ "${1:-}" = "--depths" ]; then mode=depths; shift; fi
 if [ "${1:-}" = "--bench" ]; then mode=bench; shift; fi
-[ $# -eq 1 ] || die "usage: $0 [--tiny|--holdout|--depths|--bench] OUTDIR"
+if [ "${1:-}" = "--lowdepth" ]; then mode=lowdepth; shift; fi
+[ $# -eq 1 ] || die "usage: $0 [--tiny|--holdout|--depths|--bench|--lowdepth] OUTDIR"
 OUTDIR=$1
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -201,6 +216,7 @@ case $mode in
   holdout) rows=("${HOLDOUT_DATASETS[@]}") ;;
   depths) rows=("${DEPTH_DATASETS[@]}") ;;
   bench) rows=("${BENCH_DATASETS[@]}") ;;
+  lowdepth) rows=("${LOWDEPTH_DATASETS[@]}") ;;
   *) rows=("${DATASETS[@]}") ;;
 esac
 

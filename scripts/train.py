@@ -360,6 +360,70 @@ def build_model(torch, arch: str, window: int, n_channels: int, hp: dict):
     raise ValueError(arch)
 
 
+def load_init_onnx(torch, model, path: str, tensor: dict, hp: dict) -> dict:
+    """Copies an exported cnn's weights into `model` (see --init-onnx). The export folds each
+    BatchNorm into the Conv before it (conv weight and bias), so each BN becomes identity
+    (running mean 0, running var 1 - eps, scale 1) with the folded bias as its shift. Returns
+    what was loaded, for the sidecar."""
+    import onnx
+    from onnx import numpy_helper
+
+    m = onnx.load(path)
+    props = {p.key: p.value for p in m.metadata_props}
+    if props.get("tensor_version") != str(tensor["tensor_version"]) or props.get("channels") != ",".join(tensor["channels"]):
+        die(f"{path}: tensor {props.get('tensor_version')} / channels differ from the examples'")
+    inits = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+    conv_nodes = [n for n in m.graph.node if n.op_type == "Conv"]
+    convs = [model.stem[0]] + [c for blk in model.blocks for c in (blk.c1, blk.c2)]
+    bns = [model.stem[1]] + [b for blk in model.blocks for b in (blk.b1, blk.b2)]
+    if len(conv_nodes) != len(convs):
+        die(f"{path}: {len(conv_nodes)} Conv nodes, the cnn has {len(convs)} (--width/--dilations must match)")
+    with torch.no_grad():
+        for node, conv, bn in zip(conv_nodes, convs, bns):
+            w, b = inits[node.input[1]], inits[node.input[2]]
+            dil = [a.ints for a in node.attribute if a.name == "dilations"]
+            if tuple(w.shape) != tuple(conv.weight.shape) or (dil and list(dil[0]) != list(conv.dilation)):
+                die(f"{path}: Conv {node.name} {w.shape} dilation {dil}, model {tuple(conv.weight.shape)} {conv.dilation}")
+            conv.weight.copy_(torch.from_numpy(w.copy()))
+            bn.weight.fill_(1.0)
+            bn.bias.copy_(torch.from_numpy(b.copy()))
+            bn.running_mean.zero_()
+            bn.running_var.fill_(1.0 - bn.eps)
+        for name in ("fc", "out"):
+            lin = getattr(model.head, name)
+            for part in ("weight", "bias"):
+                arr = inits.get(f"model.head.{name}.{part}")
+                if arr is None or tuple(arr.shape) != tuple(getattr(lin, part).shape):
+                    die(f"{path}: model.head.{name}.{part} missing or of another shape")
+                getattr(lin, part).copy_(torch.from_numpy(arr.copy()))
+    with open(path, "rb") as fh:
+        sha = hashlib.sha256(fh.read()).hexdigest()
+    return {"onnx": os.path.abspath(path), "name": props.get("name"), "sha256": sha,
+            "logit_bias": inits["logit_bias"].tolist() if "logit_bias" in inits else None}
+
+
+def make_gated_wrapper(torch, model, logit_bias, teacher, teacher_bias, ch_depth: int, center: int, lo: float, hi: float):
+    """Depth-gated pair (see --gate-onnx): g = clamp((HI - depth) / (HI - LO), 0, 1),
+    probs = g * softmax(model + bias) + (1 - g) * softmax(teacher + teacher_bias)."""
+
+    class Gated(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+            self.teacher = teacher
+            self.register_buffer("logit_bias", torch.tensor(logit_bias, dtype=torch.float32))
+            self.register_buffer("teacher_bias", torch.tensor(teacher_bias, dtype=torch.float32))
+
+        def forward(self, x):
+            depth = x[:, center, ch_depth : ch_depth + 1] * 100.0
+            g = torch.clamp((hi - depth) / (hi - lo), 0.0, 1.0)
+            p = torch.softmax(self.model(x) + self.logit_bias, dim=-1)
+            q = torch.softmax(self.teacher(x) + self.teacher_bias, dim=-1)
+            return g * p + (1.0 - g) * q
+
+    return Gated()
+
+
 def make_export_wrapper(torch, model, logit_bias):
     """Model + prior correction + softmax, which is what goes into the ONNX file."""
 
@@ -520,6 +584,22 @@ def parse_args(argv=None):
     ap.add_argument("--val-block-mod", type=int, default=10)
     ap.add_argument("--val-block-rem", type=int, default=0)
     ap.add_argument("--val-chroms", default=None, help="comma list: hold out whole chromosomes instead of blocks")
+    ap.add_argument("--init-onnx", default=None, metavar="ONNX",
+                    help="fine-tune: start from this exported model's weights (same tensor and cnn architecture; "
+                         "its BatchNorm is folded into the convolutions, so the BN layers start as identity "
+                         "with the folded shift and keep those statistics: they stay in eval mode)")
+    ap.add_argument("--distill-onnx", default=None, metavar="ONNX",
+                    help="teacher: an exported cnn (loaded as --init-onnx does); examples whose depth (meta.tsv) is "
+                         ">= --distill-min-depth learn the teacher's probabilities as well as their labels")
+    ap.add_argument("--distill-min-depth", type=int, default=20)
+    ap.add_argument("--distill-weight", type=float, default=0.9,
+                    help="share of the loss of an example at or above --distill-min-depth that is the KL divergence "
+                         "from the teacher's probabilities (the rest is the usual weighted cross-entropy)")
+    ap.add_argument("--gate-onnx", default=None, metavar="ONNX",
+                    help="export a depth-gated pair: the probabilities of the trained model where the centre "
+                         "position's read depth is <= LO of --gate-depth, those of this exported cnn (frozen) at >= HI, "
+                         "linearly mixed between; depth from the tensor's `depth` channel (reads/100)")
+    ap.add_argument("--gate-depth", default="12,16", metavar="LO,HI")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--ort-python", default=None, help="python with onnxruntime (default: this one or <repo>/.venv)")
@@ -598,9 +678,29 @@ def main(argv=None) -> int:
     model = build_model(torch, args.arch, window, n_channels, hp)
     n_params = sum(p.numel() for p in model.parameters())
     log(f"arch {args.arch}: {n_params} parameters")
+    init = None
+    if args.init_onnx:
+        if args.arch != "cnn":
+            die("--init-onnx needs --arch cnn")
+        init = load_init_onnx(torch, model, args.init_onnx, tensor, hp)
+        log(f"initialised from {args.init_onnx} (sha256 {init['sha256'][:12]}...); BatchNorm frozen")
 
     X = torch.from_numpy(ds.x)
     Y = torch.from_numpy(ds.y)
+    distill = None
+    if args.distill_onnx:
+        # Teacher probabilities of every example, once (on the un-augmented tensors).
+        teacher = build_model(torch, "cnn", window, n_channels, hp)
+        t_info = load_init_onnx(torch, teacher, args.distill_onnx, tensor, hp)
+        t_bias = torch.tensor(t_info["logit_bias"], dtype=torch.float32)
+        teacher.eval()
+        with torch.no_grad():
+            TP = torch.cat([torch.softmax(teacher(X[s : s + 4096]) + t_bias, dim=-1) for s in range(0, len(X), 4096)])
+        A = torch.from_numpy(np.where(ds.depth >= args.distill_min_depth, args.distill_weight, 0.0).astype(np.float32))
+        distill = {"teacher": t_info, "min_depth": args.distill_min_depth, "weight": args.distill_weight,
+                   "n_distilled": int((ds.depth >= args.distill_min_depth).sum())}
+        log(f"distilling {args.distill_onnx} on {distill['n_distilled']} examples with depth >= "
+            f"{args.distill_min_depth} (weight {args.distill_weight})")
     w_t = torch.tensor(weights, dtype=torch.float32)
     bias_t = torch.tensor(logit_bias, dtype=torch.float32)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
@@ -639,6 +739,10 @@ def main(argv=None) -> int:
     for epoch in range(1, args.epochs + 1):
         te = time.time()
         model.train()
+        if init is not None:  # folded BN: keep the identity statistics (see --init-onnx)
+            for mod in model.modules():
+                if isinstance(mod, torch.nn.BatchNorm1d):
+                    mod.eval()
         perm = tr_idx[rng.permutation(len(tr_idx))]
         tl_sum, tl_n = 0.0, 0
         for s in range(0, len(perm), args.batch_size):
@@ -656,7 +760,17 @@ def main(argv=None) -> int:
                 xb[:, :, ch_baseq] = xb[:, :, ch_baseq] * bq
             if args.augment_noise > 0:
                 xb = xb + args.augment_noise * torch.randn(xb.shape, generator=gen)
-            loss = torch.nn.functional.cross_entropy(model(xb), yb, weight=w_t)
+            if distill is None:
+                loss = torch.nn.functional.cross_entropy(model(xb), yb, weight=w_t)
+            else:
+                logits = model(xb)
+                ce = torch.nn.functional.cross_entropy(logits, yb, weight=w_t, reduction="none")
+                # KL(teacher || student), on the prior-corrected probabilities the export writes.
+                lp = torch.log_softmax(logits + bias_t, dim=-1)
+                tp = TP[b]
+                kl = (tp * (torch.log(tp.clamp_min(1e-12)) - lp)).sum(1)
+                a = A[b]
+                loss = ((1 - a) * ce).sum() / w_t[yb].sum() + (a * kl).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -701,7 +815,26 @@ def main(argv=None) -> int:
     onnx_path = os.path.join(args.out_dir, f"{args.name}.onnx")
     json_path = os.path.join(args.out_dir, f"{args.name}.json")
     tmp_onnx = onnx_path + ".tmp"
-    wrapper = make_export_wrapper(torch, model, logit_bias)
+    gate = None
+    if args.gate_onnx:
+        lo, hi = (float(v) for v in args.gate_depth.split(","))
+        if not 0 <= lo < hi:
+            die("--gate-depth needs 0 <= LO < HI")
+        g_teacher = build_model(torch, "cnn", window, n_channels, hp)
+        g_info = load_init_onnx(torch, g_teacher, args.gate_onnx, tensor, hp)
+        g_teacher.eval()
+        wrapper = make_gated_wrapper(torch, model, logit_bias, g_teacher, g_info["logit_bias"],
+                                     tensor["channels"].index("depth"), window // 2, lo, hi)
+        gate = {"teacher": g_info, "depth_lo": lo, "depth_hi": hi,
+                "rule": "probs = g*trained + (1-g)*teacher, g = clamp((HI - depth)/(HI - LO), 0, 1), "
+                        "depth = reads at the centre position (tensor channel `depth` * 100)"}
+        with torch.no_grad():
+            gp = np.concatenate([wrapper(X[torch.from_numpy(va_idx[s : s + 4096])]).numpy()
+                                 for s in range(0, len(va_idx), 4096)])
+        gate["metrics"] = compute_metrics(ds.y[va_idx], gp.argmax(1), ds.is_snv[va_idx])
+        log(f"gated export (depth {lo:g}..{hi:g}) on validation: {metrics_summary(gate['metrics'])}")
+    else:
+        wrapper = make_export_wrapper(torch, model, logit_bias)
     meta_props = {
         "varstream_format": SIDECAR_FORMAT,
         "name": args.name,
@@ -760,6 +893,9 @@ def main(argv=None) -> int:
             width=args.width, hidden=args.hidden, layers=args.gru_layers, fc=args.fc, dropout=args.dropout,
         )
     arch_desc["logit_bias"] = [float(v) for v in logit_bias]
+    if gate is not None:
+        arch_desc["gate"] = gate
+        arch_desc["description"] = "depth-gated pair of cnns, each " + arch_desc["description"]
 
     sources = []
     for d in ds.dirs:
@@ -791,6 +927,8 @@ def main(argv=None) -> int:
             "optimizer": {"name": "AdamW", "lr": args.lr, "weight_decay": args.weight_decay,
                           "schedule": f"linear warm-up {args.warmup_frac} then cosine, per step"},
             "class_weight": {"mode": args.class_weight, "weights": [float(v) for v in weights]},
+            "init_onnx": init,
+            "distill": distill,
             "augment_noise": args.augment_noise,
             "augment_quality": args.augment_quality,
             "multi_allelic_repeat": args.multi_allelic_repeat,

@@ -141,7 +141,7 @@ pub struct CallArgs {
     /// Worker threads (default: all available cores).
     #[arg(long, default_value_t = default_threads())]
     pub threads: usize,
-    /// Genotyping model (.onnx with its .json sidecar); default: varstream-v3, built in.
+    /// Genotyping model (.onnx with its .json sidecar); default: varstream-v4, built in.
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Where inference runs.

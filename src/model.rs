@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::tensors;
 
 /// Name of the model shipped in `models/` and built into the binary.
-pub const DEFAULT_MODEL: &str = "varstream-v3";
+pub const DEFAULT_MODEL: &str = "varstream-v4";
 
 /// What the caller reads from a model's sidecar.
 #[derive(Debug, Clone)]
@@ -34,16 +34,16 @@ pub fn sidecar_path(model: &Path) -> PathBuf {
 
 /// The shipped model, built into the binary so that an installed `varstream` needs no model
 /// files beside it. `--model FILE` overrides it.
-pub const EMBEDDED_ONNX: &[u8] = include_bytes!("../models/varstream-v3.onnx");
+pub const EMBEDDED_ONNX: &[u8] = include_bytes!("../models/varstream-v4.onnx");
 /// The shipped model's sidecar.
-pub const EMBEDDED_SIDECAR: &str = include_str!("../models/varstream-v3.json");
+pub const EMBEDDED_SIDECAR: &str = include_str!("../models/varstream-v4.json");
 
 /// Check and describe the built-in model.
 pub fn embedded_info() -> Result<ModelInfo> {
     info_from(
         EMBEDDED_SIDECAR,
         EMBEDDED_ONNX,
-        Path::new("<built-in varstream-v3>"),
+        Path::new("<built-in varstream-v4>"),
     )
 }
 

@@ -878,7 +878,7 @@ fn regions_bed_on_contigs_the_reads_lack() {
 // Model
 
 fn shipped_model() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("models/varstream-v3")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("models/varstream-v4")
 }
 
 #[test]
@@ -911,7 +911,7 @@ fn model_corrupt() {
     assert_empty(&out);
 }
 
-// A valid ONNX graph of another model (the effects test model) with varstream-v3's sidecar:
+// A valid ONNX graph of another model (the effects test model) with varstream-v4's sidecar:
 // its inputs and outputs are not the genotyping model's.
 #[test]
 fn model_wrong_graph() {

@@ -75,7 +75,7 @@ fn calls_planted_variants() {
         s
     };
     assert!(text.contains("##contig=<ID=chrT,length=3000>"));
-    assert!(text.contains("##varstream_model=<Name=varstream-v3,SHA256="));
+    assert!(text.contains("##varstream_model=<Name=varstream-v4,SHA256="));
     assert!(text.contains("##varstream_command="));
     assert!(
         text.contains("\tFORMAT\tFIXTURE\n"),
@@ -310,7 +310,7 @@ fn model_with_other_tensor_layout_is_refused() {
     let fx = build(true);
     let model_dir = fx.dir.path().join("m");
     std::fs::create_dir(&model_dir).unwrap();
-    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/varstream-v3");
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/varstream-v4");
     std::fs::copy(shipped.with_extension("onnx"), model_dir.join("x.onnx")).unwrap();
     let mut side: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(shipped.with_extension("json")).unwrap())
@@ -416,7 +416,7 @@ fn call_with_report_summarises_its_own_vcf() {
     assert!(report["provenance"]["model"]
         .as_str()
         .unwrap()
-        .starts_with("Name=varstream-v3, SHA256="));
+        .starts_with("Name=varstream-v4, SHA256="));
     assert_eq!(report["prs"]["rows"][0][1], "PGS_TEST");
     // The run's own stats file, and the panel's calls with the deletion annotated.
     assert_eq!(report["run"]["stats"]["regions"]["bp"], 3600);

@@ -190,6 +190,51 @@ def test_train_gru_end_to_end():
     print(f"gru: n_params {side['architecture']['n_params']} val acc {side['metrics']['accuracy']:.4f}")
 
 
+def test_init_and_gate():
+    """--init-onnx + --gate-onnx (varstream-v4's recipe): the exported pair must give the
+    fine-tuned network's probabilities at <= LO reads, the gate model's at >= HI, and their
+    mean half-way; training is deterministic, so the gated run's network is the ungated run's."""
+    skip_without_torch()
+    with tempfile.TemporaryDirectory() as td:
+        d1 = os.path.join(td, "ex1")
+        make_fake_examples(d1, "HG001", 1, 1500, seed=1)
+        models = os.path.join(td, "models")
+        base = ["--examples", d1, "--out-dir", models, "--arch", "cnn", "--threads", "1",
+                "--batch-size", "64", "--epochs", "2", "--ort-python", ort_python()]
+        a = os.path.join(models, "a.onnx")
+        for name, extra in (("a", ["--seed", "1"]),
+                            ("b", ["--seed", "3", "--init-onnx", a]),
+                            ("g", ["--seed", "3", "--init-onnx", a, "--gate-onnx", a, "--gate-depth", "12,16"])):
+            r = run_train(base + ["--name", name] + extra)
+            assert r.returncode == 0, r.stderr
+        side = json.load(open(os.path.join(models, "g.json")))
+        assert side["architecture"]["gate"]["depth_lo"] == 12 and side["architecture"]["gate"]["depth_hi"] == 16
+        assert side["training"]["init_onnx"]["sha256"] == hashlib.sha256(open(a, "rb").read()).hexdigest()
+        probe = os.path.join(td, "probe")
+        make_fake_examples(probe, "PROBE", 1, 300, seed=5)
+        x = np.load(os.path.join(probe, "shard-00000.x.npy"))
+        depth = CHANNELS.index("depth")
+        for reads in (5, 14, 30):
+            x[:, WINDOW // 2, depth] = reads / 100
+            np.save(os.path.join(probe, f"x{reads}.npy"), x)
+        code = (
+            "import sys, json, numpy as np, onnxruntime as ort\n"
+            "d = sys.argv[1]; out = {}\n"
+            "for m in 'abg':\n"
+            "    s = ort.InferenceSession(f'{d}/{m}.onnx', providers=['CPUExecutionProvider'])\n"
+            "    for r in (5, 14, 30):\n"
+            "        out[f'{m}{r}'] = s.run(['probs'], {'input': np.load(f'{sys.argv[2]}/x{r}.npy')})[0].tolist()\n"
+            "print(json.dumps(out))\n"
+        )
+        r = subprocess.run([ort_python(), "-c", code, models, probe], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        p = {k: np.array(v) for k, v in json.loads(r.stdout).items()}
+        assert np.abs(p["a5"] - p["b5"]).max() > 1e-3  # fine-tuning changed something
+        assert np.allclose(p["g5"], p["b5"], atol=1e-5)
+        assert np.allclose(p["g30"], p["a30"], atol=1e-5)
+        assert np.allclose(p["g14"], 0.5 * (p["a14"] + p["b14"]), atol=1e-5)
+
+
 def test_rejects_mismatched_channels():
     skip_without_torch()
     with tempfile.TemporaryDirectory() as td:
@@ -205,7 +250,8 @@ def test_rejects_mismatched_channels():
 if __name__ == "__main__":
     if not have_torch():
         sys.exit("needs torch: run with .venv-train/bin/python (scripts/setup_train_env.sh)")
-    tests = [test_rejects_mismatched_channels, test_train_cnn_end_to_end, test_train_gru_end_to_end]
+    tests = [test_rejects_mismatched_channels, test_train_cnn_end_to_end, test_train_gru_end_to_end,
+             test_init_and_gate]
     failed = 0
     for t in tests:
         try:
