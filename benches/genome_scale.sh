@@ -46,12 +46,13 @@ DEV_REF=$TMP/hg19.fa
 # "name median_wall median_cpu max_rss_mb" to $TMP/results.
 measure() {
   local name=$1 runs=$2 cmd=$3 i
-  : > "$TMP/$name.runs"
+  local log=$TMP/${name//\//_}.runs
+  : > "$log"
   for ((i = 0; i < runs; i++)); do
     /usr/bin/time -f "%e %U %S %M" -o "$TMP/t" bash -c "$cmd"
-    awk '{printf "%s %.2f %d\n", $1, $2 + $3, $4}' "$TMP/t" >> "$TMP/$name.runs"
+    awk '{printf "%s %.2f %d\n", $1, $2 + $3, $4}' "$TMP/t" >> "$log"
   done
-  python3 - "$name" "$TMP/$name.runs" >> "$TMP/results" <<'EOF'
+  python3 - "$name" "$log" >> "$TMP/results" <<'EOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[2])]
 wall = statistics.median(float(r[0]) for r in rows)
