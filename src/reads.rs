@@ -228,10 +228,10 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
         qual.to_vec()
     };
     let start = rec.pos().max(0) as u64;
-    let ref_len = (rec.reference_end().max(rec.pos()) - rec.pos()).max(0) as usize;
-    let mut bases = Vec::with_capacity(ref_len);
-    let mut quals = Vec::with_capacity(ref_len);
-    let mut qidx = Vec::with_capacity(ref_len);
+    // About the read's reference span; no second CIGAR walk (bam_endpos) to size it exactly.
+    let mut bases = Vec::with_capacity(n_seq + 8);
+    let mut quals = Vec::with_capacity(n_seq + 8);
+    let mut qidx = Vec::with_capacity(n_seq + 8);
     let mut indels = Vec::new();
     let (mut clip_left, mut clip_right) = (0u32, 0u32);
     let mut qpos = 0usize;

@@ -219,6 +219,14 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
+impl Table {
+    /// The value of column `name` in `row` (a row of this table), if the column exists.
+    pub fn cell(&self, name: &str, row: &[String]) -> Option<String> {
+        let i = self.columns.iter().position(|c| c == name)?;
+        row.get(i).cloned()
+    }
+}
+
 /// The whole report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {

@@ -725,12 +725,7 @@ fn scores_section(o: &mut String, r: &Report) {
     if let Some(t) = &r.prs {
         any = true;
         o.push_str("<h3>Polygenic scores</h3>\n");
-        let col = |name: &str, row: &[String]| {
-            t.columns
-                .iter()
-                .position(|c| c == name)
-                .map(|i| row[i].clone())
-        };
+        let col = |name: &str, row: &[String]| t.cell(name, row);
         o.push_str(&pick(
             t,
             &[
@@ -774,12 +769,7 @@ fn scores_section(o: &mut String, r: &Report) {
     if let Some(t) = &r.risk {
         any = true;
         o.push_str("<h3>Risk</h3>\n");
-        let col = |name: &str, row: &[String]| {
-            t.columns
-                .iter()
-                .position(|c| c == name)
-                .map(|i| row[i].clone())
-        };
+        let col = |name: &str, row: &[String]| t.cell(name, row);
         o.push_str(&pick(
             t,
             &[
