@@ -2,13 +2,42 @@
 """Fit varstream's GQ/QUAL calibration and LowQual threshold, and tabulate predicted against
 observed genotype error by GQ band.
 
-    scripts/calibrate.py fit   MANIFEST VCF_DIR        # cal_* sets, called with --no-calibration
-    scripts/calibrate.py table MANIFEST VCF_DIR        # depth_* sets, called with calibration
+    scripts/calibrate.py fit   MANIFEST VCF_DIR        # cal* sets, called with --no-calibration
+    scripts/calibrate.py table MANIFEST VCF_DIR [PREFIX]   # PREFIX* sets (default depth_),
+                                                           # called with calibration
 
 MANIFEST is scripts/simulate_training.sh's manifest.tsv (name, ref, bam, truth, bed, ...);
 VCF_DIR holds NAME.vcf.gz for each set. Only the standard library is used.
 
-The rules, fixed before any fit was run:
+The rules, fixed before any fit was run (third version, 2026-11-29; the earlier two are
+kept below it):
+- Fitting sets: the cal_* sets (chr20:4.9-5.5 Mb, 2x101, 6x-60x) and the calb_* sets (the
+  benchmark simulation's reads, 2x150 with collapsed paralogs, over chr20:0.10-0.99 Mb and
+  8.91-9.19 Mb, which no training, cal_*, depth_* or holdout set covers, less each paralog
+  segment +-600 bp; downsampled to 6x, 10x, 15x, and the full 30x). `fit` reads every set of
+  MANIFEST whose name starts with "cal".
+- Step 1, as before: for each kind of site (only SNV candidates, or an indel candidate) and
+  depth band (DP < 8, 8-12, 13-19, 20-39, >= 40), the power a in post' ~ post^a minimising
+  the negative log-likelihood of the true genotype, on a grid 0.50, 0.55, ..., 6.00.
+- Step 2, ceilings: for each kind and class of called genotype (hom-ref, het, hom-alt), the
+  records are binned by their GQ after step 1 (uncapped: -10 log10 of the other genotypes'
+  mass; bins from 0, 10, 20, 30, 40, 50, 60, 80, 100, 150), each bin's share of wrong
+  genotypes is made non-increasing in GQ by pooling adjacent violators (isotonic regression,
+  weighted by records), and a bin whose pooled share r is above 0 gets the ceiling
+  -10 log10 r: a call there whose GQ is higher keeps its genotype, and its other genotypes'
+  posteriors are scaled up together so that GQ equals the ceiling. A bin with no wrong
+  genotype gets no ceiling (what the sets can check stops near 1/records; the model's own
+  GQ stands above that). Why: temperature scaling cannot lower a sure call's confidence
+  without lowering every call's, and the second version's table showed confidently wrong
+  indels (README model card).
+- LowQual: the integer t in 0..50 maximising, over the fitting sets together,
+  F1_GT = 2 * correct / (calls + truth alleles), where calls are non-reference records with
+  QUAL >= t (QUAL after both steps) and correct are those whose genotype is the true one;
+  the smallest such t. This replaces the second version's F1 of non-reference calls, which
+  ignored genotypes.
+- A record's true genotype: as in the second version (below).
+
+Second version (the shipped calibration until the third):
 - Calibration: for each kind of site (only SNV candidates, or an indel candidate) and depth
   band (DP < 8, 8-12, 13-19, 20-39, >= 40), the power a in post' ~ post^a (temperature
   scaling of the genotype posteriors, from the VCF's PL) that minimises the negative
@@ -123,6 +152,7 @@ def records(path, bed, truth):
                     "qual": float(t[5]),
                     "gq": int(vals["GQ"]),
                     "nonref": any(a > 0 for a in called),
+                    "cls": "ref" if not any(called) else ("hom" if len(set(called)) == 1 else "het"),
                     "tp": any(copies[a] > 0 for a in set(called) if a > 0),
                     "indel": any(len(a) != len(t[3]) or len(a) > 1 for a in alts),
                 }
@@ -168,45 +198,146 @@ def load(manifest, vcf_dir, prefix):
     return sets
 
 
-def fit(manifest, vcf_dir):
-    sets = load(manifest, vcf_dir, "cal_")
-    recs = [r for _, rs, _ in sets for r in rs if r["true"] is not None]
-    fitted = {}
+CLASSES = ("ref", "het", "hom")
+GQ_BINS = [0, 10, 20, 30, 40, 50, 60, 80, 100, 150]
+
+
+def gq_uncapped(lp, best):
+    """-10 log10 of the mass of every genotype but `best`, from log posteriors."""
+    other = sum(math.exp(v) for i, v in enumerate(lp) if i != best)
+    return float("inf") if other <= 0 else -10 * math.log10(other)
+
+
+def bin_of(gq):
+    return max(i for i, lo in enumerate(GQ_BINS) if gq >= lo)
+
+
+def isotonic_down(counts):
+    """Pool adjacent violators: [(wrong, n)] -> shares non-increasing along the list."""
+    blocks = []  # [wrong, n, number of bins]
+    for w, n in counts:
+        blocks.append([w, n, 1])
+        while len(blocks) > 1 and blocks[-1][1] and blocks[-2][1] and (
+            blocks[-1][0] / blocks[-1][1] > blocks[-2][0] / blocks[-2][1]
+        ):
+            w2, n2, k2 = blocks.pop()
+            blocks[-1][0] += w2
+            blocks[-1][1] += n2
+            blocks[-1][2] += k2
+        if len(blocks) > 1 and blocks[-2][1] == 0:  # an empty bin joins the next
+            w2, n2, k2 = blocks.pop()
+            blocks[-1][0] += w2
+            blocks[-1][1] += n2
+            blocks[-1][2] += k2
+    out = []
+    for w, n, k in blocks:
+        out += [w / n if n else 0.0] * k
+    return out
+
+
+def apply_ceiling(lp, best, ceiling):
+    """Scale the other genotypes' posteriors so that GQ is `ceiling` (log posteriors in/out)."""
+    if ceiling is None:
+        return lp
+    gq = gq_uncapped(lp, best)
+    if gq <= ceiling:
+        return lp
+    target = 10 ** (-ceiling / 10)
+    other = sum(math.exp(v) for i, v in enumerate(lp) if i != best)
+    k = len(lp) - 1
+    out = []
+    for i, v in enumerate(lp):
+        if i == best:
+            out.append(math.log1p(-target))
+        elif other > 0:
+            out.append(v + math.log(target / other))
+        else:
+            out.append(math.log(target / k))
+    return out
+
+
+class Fitted:
+    def __init__(self, powers, ceilings):
+        self.powers = powers  # kind -> [{"max_dp", "power", "records"}]
+        self.ceilings = ceilings  # kind -> class -> [{"min_gq", "ceiling", ...}]
+
+    def power(self, r):
+        return self.powers["indel" if r["indel"] else "snv"][band_of(r["dp"])]["power"]
+
+    def ceiling(self, r, gq):
+        bins = self.ceilings["indel" if r["indel"] else "snv"][r["cls"]]
+        return bins[bin_of(gq)]["ceiling"]
+
+    def log_post(self, r, with_ceiling=True):
+        lp = log_post(r["pl"], self.power(r))
+        if with_ceiling:
+            lp = apply_ceiling(lp, r["gt"], self.ceiling(r, gq_uncapped(lp, r["gt"])))
+        return lp
+
+
+def fit(manifest, vcf_dir, prefix="cal"):
+    sets = load(manifest, vcf_dir, prefix)
+    recs = [r for _, rs, _ in sets for r in rs]
+    known = [r for r in recs if r["true"] is not None]
+    powers = {}
     for kind in ("snv", "indel"):
         bands = []
         for i, bound in enumerate(BANDS):
-            rs = [r for r in recs if band_of(r["dp"]) == i and r["indel"] == (kind == "indel")]
+            rs = [r for r in known if band_of(r["dp"]) == i and r["indel"] == (kind == "indel")]
             best = min(GRID, key=lambda a: -sum(log_post(r["pl"], a)[r["true"]] for r in rs))
             nll1 = -sum(log_post(r["pl"], 1.0)[r["true"]] for r in rs)
             nll = -sum(log_post(r["pl"], best)[r["true"]] for r in rs)
             print(f"{kind} DP<{bound}: {len(rs)} records, power {best:.2f}, NLL {nll1:.1f} -> {nll:.1f}", file=sys.stderr)
             bands.append({"max_dp": bound, "power": round(best, 2), "records": len(rs)})
-        fitted[kind] = bands
+        powers[kind] = bands
+    step1 = Fitted(powers, None)
+    ceilings = {}
+    for kind in ("snv", "indel"):
+        ceilings[kind] = {}
+        for cls in CLASSES:
+            counts = [[0, 0] for _ in GQ_BINS]
+            for r in recs:
+                if r["indel"] != (kind == "indel") or r["cls"] != cls:
+                    continue
+                b = bin_of(gq_uncapped(step1.log_post(r, with_ceiling=False), r["gt"]))
+                counts[b][0] += r["true"] is None or r["true"] != r["gt"]
+                counts[b][1] += 1
+            shares = isotonic_down(counts)
+            bins = []
+            for lo, (w, n), s in zip(GQ_BINS, counts, shares):
+                ceiling = round(-10 * math.log10(s), 2) if s > 0 else None
+                bins.append({"min_gq": lo, "ceiling": ceiling, "records": n, "wrong": w})
+            print(f"{kind} {cls}: " + " ".join(f"{b['min_gq']}:{b['wrong']}/{b['records']}->{b['ceiling']}" for b in bins), file=sys.stderr)
+            ceilings[kind][cls] = bins
+    fitted = Fitted(powers, ceilings)
 
-    # LowQual: QUAL after calibration is -10 log10 P(0/0) from the calibrated PL.
-    def qual_after(r):
-        a = fitted["indel" if r["indel"] else "snv"][band_of(r["dp"])]["power"]
-        lp = log_post(r["pl"], a)
-        return -10 * lp[0] / math.log(10)
-    all_recs = [r for _, rs, _ in sets for r in rs]
+    # LowQual: QUAL after calibration is -10 log10 P(0/0).
+    quals = [(-10 * fitted.log_post(r)[0] / math.log(10), r["true"] == r["gt"]) for r in recs if r["nonref"]]
     n_truth = sum(n for _, _, n in sets)
     best_q, best_f1 = 0, -1.0
     for q in range(0, 51):
-        tp = sum(1 for r in all_recs if r["nonref"] and r["tp"] and qual_after(r) >= q)
-        fp = sum(1 for r in all_recs if r["nonref"] and not r["tp"] and qual_after(r) >= q)
-        f1 = 2 * tp / (tp + fp + n_truth) if tp + fp + n_truth else 0
+        calls = sum(1 for qual, _ in quals if qual >= q)
+        correct = sum(1 for qual, ok in quals if qual >= q and ok)
+        f1 = 2 * correct / (calls + n_truth) if calls + n_truth else 0
+        print(f"LowQual {q}: F1_GT {f1:.5f}", file=sys.stderr)
         if f1 > best_f1 + 1e-12:
             best_q, best_f1 = q, f1
-    print(f"LowQual: QUAL < {best_q} (F1 {best_f1:.4f} over {n_truth} truth alleles)", file=sys.stderr)
+    print(f"LowQual: QUAL < {best_q} (F1_GT {best_f1:.5f} over {n_truth} truth alleles)", file=sys.stderr)
     json.dump(
         {
-            "method": "genotype posteriors raised to a power per DP band (temperature scaling), from PL",
+            "method": "genotype posteriors raised to a power per kind of site and DP band "
+            "(temperature scaling), then a GQ ceiling per kind, called genotype class and GQ bin "
+            "(isotonic regression of the observed error), from PL",
             "fitted_on": [name for name, _, _ in sets],
-            "rule": "per band, the power on a 0.05 grid in 0.5..6 minimising the NLL of the true genotype (scripts/calibrate.py)",
-            "snv_bands": fitted["snv"],
-            "indel_bands": fitted["indel"],
+            "rule": "scripts/calibrate.py, third version: powers on a 0.05 grid in 0.5..6 "
+            "minimising the NLL of the true genotype; ceilings -10 log10 of the pooled-adjacent-"
+            "violators share of wrong genotypes per GQ bin (none where it is 0)",
+            "snv_bands": powers["snv"],
+            "indel_bands": powers["indel"],
+            "ceilings": ceilings,
             "min_qual": best_q,
-            "min_qual_rule": "smallest integer QUAL in 0..50 maximising F1 of non-reference calls over the fitted sets",
+            "min_qual_rule": "smallest integer QUAL in 0..50 maximising F1_GT "
+            "(2 correct / (calls + truth alleles)) over the fitted sets",
         },
         sys.stdout,
         indent=1,
@@ -217,12 +348,35 @@ def fit(manifest, vcf_dir):
 GQ_BANDS = [(0, 10), (10, 20), (20, 30), (30, 40), (40, 50), (50, 60), (60, 99), (99, 100)]
 
 
-def table(manifest, vcf_dir):
-    sets = load(manifest, vcf_dir, "depth_")
-    print("| set | GQ band | calls | predicted error | observed error | observed / predicted |")
-    print("|---|---|---|---|---|---|")
+def poisson_interval(k, level=0.95):
+    """Exact (Garwood) interval for a Poisson mean from k observed events, by bisection."""
+    def cdf(k, mu):  # P(X <= k)
+        term, total = math.exp(-mu), math.exp(-mu)
+        for i in range(1, k + 1):
+            term *= mu / i
+            total += term
+        return total
+
+    def solve(f, lo, hi):
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if f(mid) else (lo, mid)
+        return (lo + hi) / 2
+
+    a = (1 - level) / 2
+    low = 0.0 if k == 0 else solve(lambda mu: 1 - cdf(k - 1, mu) < a, 0.0, k + 1.0)
+    high = solve(lambda mu: cdf(k, mu) > a, k, 10.0 * k + 10.0)
+    return low, high
+
+
+def table(manifest, vcf_dir, prefix="depth_"):
+    """Predicted against observed genotype error by GQ band: each set, then all pooled. The
+    interval is the exact 95% Poisson interval of the observed errors over the expected."""
+    sets = load(manifest, vcf_dir, prefix)
+    print("| set | GQ band | calls | predicted error | observed error | expected errors | observed / predicted (95% interval) |")
+    print("|---|---|---|---|---|---|---|")
     pooled = defaultdict(lambda: [0, 0.0, 0])
-    for name, recs, _ in sets + [("all depth_* sets", None, 0)]:
+    for name, recs, _ in sets + [(f"all {prefix}* sets", None, 0)]:
         rows = pooled if recs is None else defaultdict(lambda: [0, 0.0, 0])
         if recs is not None:
             for r in recs:
@@ -237,11 +391,12 @@ def table(manifest, vcf_dir):
             if n == 0:
                 continue
             p, o = pred / n, obs / n
-            ratio = f"{o / p:.2f}" if p > 0 else "-"
+            lo_k, hi_k = poisson_interval(obs)
+            ratio = f"{o / p:.2f} ({lo_k / pred:.2g}-{hi_k / pred:.2g})" if p > 0 else "-"
             label = "99" if lo == 99 else f"{lo}-{hi - 1}"
-            print(f"| {name} | {label} | {n} | {p:.2e} | {o:.2e} ({obs}) | {ratio} |")
+            print(f"| {name} | {label} | {n} | {p:.2e} | {o:.2e} ({obs}) | {pred:.3g} | {ratio} |")
 
 
 if __name__ == "__main__":
     cmd, manifest, vcf_dir = sys.argv[1:4]
-    {"fit": fit, "table": table}[cmd](manifest, vcf_dir)
+    {"fit": fit, "table": table}[cmd](manifest, vcf_dir, *sys.argv[4:5])

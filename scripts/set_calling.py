@@ -28,7 +28,7 @@ def main():
     side["calling"] = {
         "min_qual": a.min_qual,
         "min_qual_at_training": at_training,
-        "calibration": {k: cal[k] for k in ("method", "fitted_on", "rule", "snv_bands", "indel_bands")},
+        "calibration": {k: cal[k] for k in ("method", "fitted_on", "rule", "snv_bands", "indel_bands", "ceilings") if k in cal},
         "min_qual_fitted": {"min_qual": cal["min_qual"], "rule": cal["min_qual_rule"] + " (scripts/calibrate.py)"},
         "min_qual_rule": f"{a.min_qual:g}" + (f": {a.why}" if a.why else ""),
     }

@@ -94,8 +94,7 @@ fn normalised(mut post: Vec<f64>) -> Vec<f64> {
 /// The most probable index (ties go to the earlier one), its GQ, and PL normalised so the
 /// best is 0.
 fn best_gq_pl(posteriors: &[f64]) -> (usize, u32, Vec<u32>) {
-    let best =
-        (0..posteriors.len()).fold(0, |b, i| if posteriors[i] > posteriors[b] { i } else { b });
+    let best = best_index(posteriors);
     let gq = phred(1.0 - posteriors[best]).round().min(MAX_GQ as f64) as u32;
     let raw: Vec<f64> = posteriors.iter().map(|&p| phred(p)).collect();
     let min = raw.iter().cloned().fold(f64::INFINITY, f64::min);
@@ -104,6 +103,11 @@ fn best_gq_pl(posteriors: &[f64]) -> (usize, u32, Vec<u32>) {
         gq,
         raw.iter().map(|&x| (x - min).round() as u32).collect(),
     )
+}
+
+/// The most probable index; ties go to the earlier one.
+fn best_index(posteriors: &[f64]) -> usize {
+    (0..posteriors.len()).fold(0, |b, i| if posteriors[i] > posteriors[b] { i } else { b })
 }
 
 /// Phred-scale a probability.
@@ -159,21 +163,34 @@ pub fn call_haploid(posteriors: &[f64]) -> Call {
 }
 
 /// Genotype one site of `n_alts` alts at `ploidy` (1 or 2) from its allele sets' answers,
-/// with the posteriors calibrated by `power` ([`calibrate`]; 1 leaves them as they are).
+/// calibrated by `cal` ([`SiteCalibration::NONE`] leaves the model's posteriors as they are).
 pub fn call_site(
     n_alts: usize,
     sets: &[Vec<usize>],
     probs: &[[f32; 3]],
     ploidy: u8,
-    power: f64,
+    cal: SiteCalibration,
 ) -> Call {
     if ploidy == 1 {
-        call_haploid(&calibrate(
-            haploid_posteriors_from_sets(n_alts, sets, probs),
-            power,
-        ))
+        call_haploid(
+            &cal.apply(haploid_posteriors_from_sets(n_alts, sets, probs), |best| {
+                if best == 0 {
+                    0
+                } else {
+                    2
+                }
+            }),
+        )
     } else {
-        call(&calibrate(posteriors_from_sets(n_alts, sets, probs), power))
+        let gts = genotypes(n_alts + 1);
+        call(&cal.apply(
+            posteriors_from_sets(n_alts, sets, probs),
+            |best| match gts[best] {
+                (0, 0) => 0,
+                (j, k) if j != k => 1,
+                _ => 2,
+            },
+        ))
     }
 }
 
@@ -192,15 +209,94 @@ pub fn calibrate(mut post: Vec<f64>, power: f64) -> Vec<f64> {
     normalised(post)
 }
 
-/// Calibration powers by read depth (DP), separately for sites with only SNV candidates and
-/// sites with an indel candidate (whose hardest errors, in long repeats, stay confident): the
-/// first band whose `max_dp` exceeds the site's depth applies; no bands means no calibration.
+/// Lower the best genotype's confidence to `ceiling` (a GQ) if it is above it: the other
+/// genotypes' posteriors are scaled up together, keeping their ratios, so that their mass is
+/// 10^(-ceiling/10). The best genotype stays the best (ceilings are >= 3.01, mass <= 1/2).
+pub fn cap_gq(mut post: Vec<f64>, best: usize, ceiling: f64) -> Vec<f64> {
+    let target = 10f64.powf(-ceiling / 10.0).min(0.5);
+    let other: f64 = post
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != best)
+        .map(|(_, p)| p)
+        .sum();
+    if other >= target || post.len() < 2 {
+        return post;
+    }
+    let spread = target / (post.len() - 1) as f64;
+    for (i, p) in post.iter_mut().enumerate() {
+        *p = if i == best {
+            1.0 - target
+        } else if other > 0.0 {
+            *p * target / other
+        } else {
+            spread
+        };
+    }
+    post
+}
+
+/// How one site's posteriors are calibrated: a power, then the GQ ceilings of its kind of
+/// site (index by class of the best genotype: 0 hom-ref, 1 het, 2 hom-alt or haploid ALT).
+#[derive(Debug, Clone, Copy)]
+pub struct SiteCalibration<'a> {
+    pub power: f64,
+    pub ceilings: &'a [Vec<(f64, f64)>; 3],
+}
+
+static NO_CEILINGS: [Vec<(f64, f64)>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+
+impl SiteCalibration<'static> {
+    /// The model's posteriors unchanged.
+    pub const NONE: Self = Self {
+        power: 1.0,
+        ceilings: &NO_CEILINGS,
+    };
+
+    /// Temperature scaling only.
+    pub fn power(power: f64) -> Self {
+        Self {
+            power,
+            ceilings: &NO_CEILINGS,
+        }
+    }
+}
+
+impl SiteCalibration<'_> {
+    /// Calibrated posteriors; `class_of(best index)` gives the class whose ceilings apply.
+    pub fn apply(&self, post: Vec<f64>, class_of: impl Fn(usize) -> usize) -> Vec<f64> {
+        let post = calibrate(post, self.power);
+        let bins = &self.ceilings[class_of(best_index(&post))];
+        if bins.is_empty() {
+            return post;
+        }
+        let best = best_index(&post);
+        let gq = phred(1.0 - post[best]);
+        // The last bin whose lower GQ bound the site reaches.
+        match bins.iter().rev().find(|(min_gq, _)| gq >= *min_gq) {
+            Some(&(_, ceiling)) if gq > ceiling => cap_gq(post, best, ceiling),
+            _ => post,
+        }
+    }
+}
+
+/// Calibration by read depth (DP), separately for sites with only SNV candidates and sites
+/// with an indel candidate (whose hardest errors, in long repeats, stay confident):
+/// - a power per depth band (the first band whose `max_dp` exceeds the site's depth; no bands
+///   means power 1);
+/// - GQ ceilings per class of called genotype and bin of the GQ after the power (no bins: no
+///   ceilings), where the held-out error rate says a confident call is wrong more often than
+///   its GQ claims.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Calibration {
     /// (depth bound, exclusive; power), ascending; the last band's bound may be `u32::MAX`.
     pub snv: Vec<(u32, f64)>,
     /// The same for sites with an indel candidate.
     pub indel: Vec<(u32, f64)>,
+    /// [hom-ref, het, hom-alt] -> ascending (lowest GQ of the bin, ceiling; infinite: none).
+    pub snv_ceilings: [Vec<(f64, f64)>; 3],
+    /// The same for sites with an indel candidate.
+    pub indel_ceilings: [Vec<(f64, f64)>; 3],
 }
 
 impl Calibration {
@@ -213,13 +309,63 @@ impl Calibration {
             .map_or(1.0, |&(_, p)| p)
     }
 
-    /// From a sidecar's `calling.calibration` block (`snv_bands`, `indel_bands`; absent: none).
+    /// What applies to a site of this depth and kind.
+    pub fn for_site(&self, depth: u32, indel: bool) -> SiteCalibration<'_> {
+        SiteCalibration {
+            power: self.power(depth, indel),
+            ceilings: if indel {
+                &self.indel_ceilings
+            } else {
+                &self.snv_ceilings
+            },
+        }
+    }
+
+    /// From a sidecar's `calling.calibration` block (`snv_bands`, `indel_bands`, `ceilings`;
+    /// absent: none).
     pub fn from_sidecar(v: &serde_json::Value) -> anyhow::Result<Self> {
         Ok(Self {
             snv: bands(&v["snv_bands"])?,
             indel: bands(&v["indel_bands"])?,
+            snv_ceilings: ceilings(&v["ceilings"]["snv"])?,
+            indel_ceilings: ceilings(&v["ceilings"]["indel"])?,
         })
     }
+}
+
+/// `{"ref": [{"min_gq", "ceiling"}...], "het": ..., "hom": ...}` (ceiling null: none).
+fn ceilings(v: &serde_json::Value) -> anyhow::Result<[Vec<(f64, f64)>; 3]> {
+    let mut out: [Vec<(f64, f64)>; 3] = Default::default();
+    if v.is_null() {
+        return Ok(out);
+    }
+    for (slot, class) in out.iter_mut().zip(["ref", "het", "hom"]) {
+        let Some(bins) = v[class].as_array() else {
+            anyhow::bail!("calibration ceilings have no `{class}` list");
+        };
+        for b in bins {
+            let min_gq = b["min_gq"]
+                .as_f64()
+                .filter(|g| g.is_finite() && *g >= 0.0)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("calibration ceiling min_gq {} is not a GQ", b["min_gq"])
+                })?;
+            let ceiling = match &b["ceiling"] {
+                serde_json::Value::Null => f64::INFINITY,
+                c => c
+                    .as_f64()
+                    .filter(|c| c.is_finite() && *c >= 3.0)
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("calibration ceiling {c} is not a GQ of at least 3")
+                    })?,
+            };
+            slot.push((min_gq, ceiling));
+        }
+        if slot.windows(2).any(|w| w[0].0 >= w[1].0) {
+            anyhow::bail!("calibration ceilings for `{class}` are not in ascending min_gq order");
+        }
+    }
+    Ok(out)
 }
 
 fn bands(v: &serde_json::Value) -> anyhow::Result<Vec<(u32, f64)>> {
@@ -362,35 +508,65 @@ mod tests {
     #[test]
     fn haploid_calls_take_the_homozygous_evidence() {
         // All reads ALT: the diploid model says two copies; haploid GT 1.
-        let c = call_site(1, &[vec![0]], &[[0.001, 0.009, 0.99]], 1, 1.0);
+        let c = call_site(
+            1,
+            &[vec![0]],
+            &[[0.001, 0.009, 0.99]],
+            1,
+            SiteCalibration::NONE,
+        );
         assert_eq!((c.gt, c.ploidy, c.gt_text()), ((1, 1), 1, "1".to_string()));
         // P(1) = .99 / (.99 + .001): GQ 30, QUAL 30.
         assert_eq!((c.gq, c.qual.round()), (30, 30.0));
         assert_eq!(c.pl, vec![30, 0]);
         assert_eq!(filter(&c, 1.0), Filter::Pass);
         // All reads REF.
-        let c = call_site(1, &[vec![0]], &[[0.99, 0.009, 0.001]], 1, 1.0);
+        let c = call_site(
+            1,
+            &[vec![0]],
+            &[[0.99, 0.009, 0.001]],
+            1,
+            SiteCalibration::NONE,
+        );
         assert_eq!(
             (c.gt_text(), filter(&c, 1.0)),
             ("0".to_string(), Filter::RefCall)
         );
         // Half the reads ALT (a het in a haploid region): neither hypothesis is strong.
-        let c = call_site(1, &[vec![0]], &[[0.02, 0.96, 0.02]], 1, 1.0);
+        let c = call_site(
+            1,
+            &[vec![0]],
+            &[[0.02, 0.96, 0.02]],
+            1,
+            SiteCalibration::NONE,
+        );
         assert_eq!(c.gq, 3);
         // Two ALTs: one value per allele; the pair's answer counts too.
         let sets = vec![vec![0], vec![1], vec![0, 1]];
         let probs = [[0.9, 0.05, 0.05], [0.01, 0.04, 0.95], [0.01, 0.04, 0.95]];
-        let c = call_site(2, &sets, &probs, 1, 1.0);
+        let c = call_site(2, &sets, &probs, 1, SiteCalibration::NONE);
         assert_eq!((c.gt_text(), c.pl.len()), ("2".to_string(), 3));
         // Diploid sites are unchanged.
-        let d = call_site(1, &[vec![0]], &[[0.1, 0.7, 0.2]], 2, 1.0);
+        let d = call_site(1, &[vec![0]], &[[0.1, 0.7, 0.2]], 2, SiteCalibration::NONE);
         assert_eq!((d.gt_text(), d.ploidy), ("0/1".to_string(), 2));
     }
 
     #[test]
     fn calibration_sharpens_without_changing_the_call() {
-        let raw = call_site(1, &[vec![0]], &[[0.001, 0.02, 0.979]], 2, 1.0);
-        let cal = call_site(1, &[vec![0]], &[[0.001, 0.02, 0.979]], 2, 2.0);
+        let raw = call_site(
+            1,
+            &[vec![0]],
+            &[[0.001, 0.02, 0.979]],
+            2,
+            SiteCalibration::NONE,
+        );
+        let cal = call_site(
+            1,
+            &[vec![0]],
+            &[[0.001, 0.02, 0.979]],
+            2,
+            SiteCalibration::power(2.0),
+        );
         assert_eq!(raw.gt, cal.gt);
         assert!(cal.gq > raw.gq && cal.qual > raw.qual, "{raw:?} {cal:?}");
         // Power 2 doubles every Phred gap to the best genotype.
@@ -409,6 +585,60 @@ mod tests {
             &serde_json::json!({"snv_bands": [{"max_dp": 10, "power": -1}]})
         )
         .is_err());
+    }
+
+    #[test]
+    fn ceilings_lower_confident_calls_of_their_class_only() {
+        let c = Calibration::from_sidecar(&serde_json::json!({
+            "snv_bands": [{"max_dp": null, "power": 1.0}],
+            "ceilings": {"snv": {
+                "ref": [],
+                "het": [{"min_gq": 0, "ceiling": null}, {"min_gq": 30, "ceiling": 25.0}],
+                "hom": [{"min_gq": 0, "ceiling": 18.0}]}}}))
+        .unwrap();
+        // A het at GQ 40 comes down to 25; its genotype, and the ratio of the others, stay.
+        let probs = [[0.00005, 0.9999, 0.00005]];
+        let raw = call_site(1, &[vec![0]], &probs, 2, SiteCalibration::NONE);
+        let cal = call_site(1, &[vec![0]], &probs, 2, c.for_site(30, false));
+        assert_eq!((raw.gt, raw.gq), ((0, 1), 40));
+        assert_eq!((cal.gt, cal.gq), ((0, 1), 25));
+        assert_eq!(cal.pl[0], cal.pl[2]);
+        // A het below the bin that has a ceiling is untouched.
+        let low = [[0.01, 0.98, 0.01]];
+        assert_eq!(
+            call_site(1, &[vec![0]], &low, 2, c.for_site(30, false)),
+            call_site(1, &[vec![0]], &low, 2, SiteCalibration::NONE)
+        );
+        // Hom-alt calls have their own ceiling; a ceiling above the GQ changes nothing.
+        let hom = [[0.0001, 0.0009, 0.999]];
+        assert_eq!(
+            call_site(1, &[vec![0]], &hom, 2, c.for_site(30, false)).gq,
+            18
+        );
+        let hom_low = [[0.05, 0.05, 0.9]];
+        assert_eq!(
+            call_site(1, &[vec![0]], &hom_low, 2, c.for_site(30, false)).gq,
+            10
+        );
+        // QUAL follows: P(0/0) grows with the other genotypes' mass.
+        assert!(call_site(1, &[vec![0]], &hom, 2, c.for_site(30, false)).qual < 40.0);
+        // Indel sites have no ceilings here, and no block at all means none.
+        assert_eq!(
+            call_site(1, &[vec![0]], &hom, 2, c.for_site(30, true)).gq,
+            30
+        );
+        assert_eq!(
+            Calibration::default().for_site(30, false).ceilings[2].len(),
+            0
+        );
+        // Bad blocks are errors, not silently ignored.
+        for bad in [
+            serde_json::json!({"ceilings": {"snv": {"ref": [], "het": []}}}),
+            serde_json::json!({"ceilings": {"snv": {"ref": [], "het": [], "hom": [{"min_gq": 0, "ceiling": 1.0}]}}}),
+            serde_json::json!({"ceilings": {"snv": {"ref": [], "het": [], "hom": [{"min_gq": 10, "ceiling": null}, {"min_gq": 0, "ceiling": null}]}}}),
+        ] {
+            assert!(Calibration::from_sidecar(&bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -337,7 +337,7 @@ pub fn genotype_records(
             &sets,
             per_set,
             g.ploidy.at(&site.contig, site.pos),
-            g.calibration.power(
+            g.calibration.for_site(
                 site.depth,
                 site.alts
                     .iter()
