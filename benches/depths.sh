@@ -47,8 +47,8 @@ OUT=benches/results/depths.md
   echo "$(bcftools --version | head -1), freebayes $(freebayes --version | awk '{print $2}')."
   echo "HG002 GRCh38 chr20:6.5-7.0 Mb (held out; regions.bed of each set), 2x101 ART reads with stutter."
   echo
-  echo "| depth | caller | SNV F1 | INDEL F1 | ALL F1 | ALL F1_GT |"
-  echo "|---|---|---|---|---|---|"
+  echo "| depth | caller | SNV F1 | SNV F1_GT | INDEL F1 | INDEL F1_GT | ALL F1 | ALL F1_GT |"
+  echo "|---|---|---|---|---|---|---|---|"
 } > "$OUT.tmp"
 score() { # name depth caller vcf truth bed ref
   "$BIN" eval --truth "$5" --query "$4" --regions "$6" --ref "$7" > "$D/calls/$1.$3.eval.txt"
@@ -60,7 +60,7 @@ rows = {r[0]: r for r in lines[1:]}
 def val(kind, name):
     r = rows.get(kind)
     return r[hdr.index(name)] if r and name in hdr else "?"
-print(f"| {sys.argv[2]}x | {sys.argv[3]} | {val('SNV','F1')} | {val('INDEL','F1')} | {val('ALL','F1')} | {val('ALL','F1_GT')} |")
+print(f"| {sys.argv[2]}x | {sys.argv[3]} | {val('SNV','F1')} | {val('SNV','F1_GT')} | {val('INDEL','F1')} | {val('INDEL','F1_GT')} | {val('ALL','F1')} | {val('ALL','F1_GT')} |")
 EOF
 }
 tail -n +2 "$D/manifest.tsv" | grep '^depth_' | while IFS=$'\t' read -r name ref bam truth bed depth rest; do
