@@ -22,6 +22,10 @@
 #        SOURCES="lowdepth_grch38_b ..."  (default: every set in the sim manifest)
 #        THREADS=1  PYTHON=.venv-train/bin/python  SKIP_EXAMPLES=1 (reuse WORKDIR/examples)
 #        TRAIN=0 (only the examples)
+#        MIN_ALT_READS=1  make-examples' --min-alt-reads (default: its own, 2); a model trained
+#                   so is called with the same value (sidecar calling.min_alt_reads, issue 13)
+# A downsampled BAM already in WORKDIR/down (with its index) is reused, so WORKDIR/sim and
+# WORKDIR/down may be links to another run's (read only; make-examples only reads them).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=${1:-$ROOT/work/lowdepth}
@@ -52,13 +56,14 @@ if [ "${SKIP_EXAMPLES:-0}" != 1 ]; then
           # samtools -s SEED.FRAC: integer part the seed, decimals the kept fraction.
           frac=$(awk -v d="$d" -v D="$SIM_DEPTH" 'BEGIN{printf "%.4f", d/D}')
           sbam=$WORK/down/$set_name.bam
-          samtools view -@ 0 -b -s "$(( 100 * s + d ))${frac#0}" -o "$sbam" "$bam"
-          samtools index "$sbam"
+          [ -s "$sbam.bai" ] || samtools view -@ 0 -b -s "$(( 100 * s + d ))${frac#0}" -o "$sbam" "$bam"
+          [ -s "$sbam.bai" ] || samtools index "$sbam"
         fi
         echo "make-examples: $set_name" >&2
         "$BIN" make-examples --ref "$ref" --reads "$sbam" --truth "$truth" --confident "$bed" \
           --output "$WORK/examples/$set_name" --name "$set_name" --threads "$T" \
-          --min-snv-fraction 0.05 --min-indel-fraction 0.03 --no-realign -q
+          --min-snv-fraction 0.05 --min-indel-fraction 0.03 --no-realign -q \
+          ${MIN_ALT_READS:+--min-alt-reads "$MIN_ALT_READS"}
       done
     done
   done

@@ -44,6 +44,9 @@ pub struct CallConfig {
     pub sample: Option<String>,
     /// Per-shard settings.
     pub shard: ShardParams,
+    /// `--min-alt-reads`: overrides the model's `calling.min_alt_reads` (else
+    /// `shard.candidates.min_count` stands).
+    pub min_alt_reads: Option<u32>,
     /// LowQual threshold override.
     pub min_qual: Option<f64>,
     /// Examples per inference batch.
@@ -141,6 +144,13 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
     };
     onnx.check_signature(&[WINDOW, N_CHANNELS], 3).bad_input()?;
     let min_qual = cfg.min_qual.or(info.min_qual).unwrap_or(DEFAULT_MIN_QUAL);
+    // A model trained on 1-read candidates is called with them unless the command line says
+    // otherwise (issue 13).
+    let mut shard_params = cfg.shard.clone();
+    if let Some(n) = cfg.min_alt_reads.or(info.min_alt_reads) {
+        shard_params.candidates.min_count = n;
+    }
+    let shard_params = &shard_params;
     log::info!(
         "calling {} shards ({} bp) of {} with model {} on {:?}, {} worker(s)",
         shards.len(),
@@ -195,7 +205,7 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
             workers,
             || open_reads(cfg).map(|(source, _)| source),
             |source, shard| {
-                let mut ex = prepare_shard(shard, source, &reference, &cfg.shard)
+                let mut ex = prepare_shard(shard, source, &reference, shard_params)
                     .with_context(|| format!("while calling {}", shard.interval))?;
                 let probs = client.infer(std::mem::take(&mut ex.tensors))?;
                 let other = cfg.gvcf.is_some().then_some(&ex.other_depths[..]);

@@ -3,7 +3,7 @@
 use crate::reads::{base_code, AlignedRead, Indel, DEL, GAP};
 
 /// Thresholds for proposing an allele (DeepVariant's published defaults: 0.12 for SNVs,
-/// 0.06 for indels, at least 2 reads).
+/// 0.06 for indels, at least 2 reads; a model's sidecar may lower the reads to 1).
 #[derive(Debug, Clone)]
 pub struct CandidateParams {
     /// Minimum reads carrying the allele.
@@ -28,6 +28,18 @@ impl Default for CandidateParams {
             min_baseq: 10,
         }
     }
+}
+
+/// Most reads `--min-alt-reads` / `calling.min_alt_reads` may ask for: past this no allele
+/// would be proposed at ordinary depths, which is a typo rather than a setting.
+pub const MAX_MIN_ALT_READS: u64 = 1000;
+
+/// Check a minimum ALT read count: at least 1 (0 would propose every base of the reference).
+pub fn check_min_alt_reads(n: u64) -> anyhow::Result<u32> {
+    if !(1..=MAX_MIN_ALT_READS).contains(&n) {
+        anyhow::bail!("the minimum reads for a candidate allele must be 1 to {MAX_MIN_ALT_READS}");
+    }
+    Ok(n as u32)
 }
 
 /// Per-position, per-strand counts over a window of the reference.
@@ -676,6 +688,38 @@ mod tests {
         let p = Pileup::build(0, refseq, &reads, 10);
         // 2 of 22 = 0.09 < 0.12
         assert!(find_sites("c", &p, &reads, 0, 10, &CandidateParams::default()).is_empty());
+    }
+
+    #[test]
+    fn test_one_read_snv_at_5x_needs_min_count_1() {
+        // 1 of 5 reads (0.2, above the 0.12 fraction) carries A>C at pos 5: the read count
+        // alone decides (issue 13: the misses at 6x that never became candidates).
+        let refseq = b"AAAAAAAAAA".to_vec();
+        let mut reads: Vec<_> = (0..4)
+            .map(|i| read(0, "AAAAAAAAAA", vec![], i % 2 == 0))
+            .collect();
+        reads.push(read(0, "AAAAACAAAA", vec![], false));
+        let p = Pileup::build(0, refseq, &reads, 10);
+        let two = CandidateParams::default();
+        assert_eq!(two.min_count, 2);
+        assert!(find_sites("c", &p, &reads, 0, 10, &two).is_empty());
+        let one = CandidateParams {
+            min_count: 1,
+            ..CandidateParams::default()
+        };
+        let sites = find_sites("c", &p, &reads, 0, 10, &one);
+        assert_eq!(sites.len(), 1);
+        assert_eq!(sites[0].pos, 5);
+        assert_eq!(sites[0].alts, vec![AltKind::Snv(b'C')]);
+        assert_eq!(sites[0].allele_depths, vec![4, 1]);
+    }
+
+    #[test]
+    fn test_check_min_alt_reads() {
+        assert_eq!(check_min_alt_reads(1).unwrap(), 1);
+        assert_eq!(check_min_alt_reads(2).unwrap(), 2);
+        assert!(check_min_alt_reads(0).is_err());
+        assert!(check_min_alt_reads(MAX_MIN_ALT_READS + 1).is_err());
     }
 
     #[test]

@@ -91,14 +91,23 @@ pub struct EvidenceArgs {
     /// Fraction of reads an insertion or deletion needs to become a candidate.
     #[arg(long, default_value_t = CandidateParams::default().min_indel_fraction)]
     pub min_indel_fraction: f32,
+    /// Reads an allele needs to become a candidate, at least 1 (`call`: default the model's
+    /// sidecar `calling.min_alt_reads`, else 2; `make-examples`: default 2).
+    #[arg(long)]
+    pub min_alt_reads: Option<u32>,
     /// Use reads as aligned: no local assembly and realignment around indels and clips.
     #[arg(long)]
     pub no_realign: bool,
 }
 
 impl EvidenceArgs {
-    fn params(&self) -> ShardParams {
-        ShardParams {
+    /// The settings, after checking the values clap cannot.
+    fn params(&self) -> anyhow::Result<ShardParams> {
+        if let Some(n) = self.min_alt_reads {
+            crate::candidates::check_min_alt_reads(n as u64)
+                .map_err(|e| crate::errors::input_error(format!("--min-alt-reads '{n}': {e}")))?;
+        }
+        Ok(ShardParams {
             filter: ReadFilter {
                 min_mapq: self.min_mapq,
                 min_baseq: self.min_baseq,
@@ -108,6 +117,9 @@ impl EvidenceArgs {
                 min_baseq: self.min_baseq,
                 min_snv_fraction: self.min_snv_fraction,
                 min_indel_fraction: self.min_indel_fraction,
+                min_count: self
+                    .min_alt_reads
+                    .unwrap_or(CandidateParams::default().min_count),
                 ..CandidateParams::default()
             },
             realign: RealignParams {
@@ -116,7 +128,7 @@ impl EvidenceArgs {
             },
             tiles: Default::default(),
             gvcf: false,
-        }
+        })
     }
 }
 
@@ -221,7 +233,7 @@ impl CallArgs {
             }),
             None => None,
         };
-        let mut shard = self.evidence.params();
+        let mut shard = self.evidence.params()?;
         shard.gvcf = gvcf.is_some();
         let cfg = crate::call_command::CallConfig {
             reference: self.reference,
@@ -234,6 +246,7 @@ impl CallArgs {
             device: self.device,
             sample: self.sample,
             shard,
+            min_alt_reads: self.evidence.min_alt_reads,
             min_qual: self.min_qual,
             batch_size: self.batch_size.max(1),
             shard_bp: self.shard_size,
@@ -478,7 +491,7 @@ impl MakeExamplesArgs {
             regions: self.region,
             name: self.name,
             threads: self.threads,
-            shard: self.evidence.params(),
+            shard: self.evidence.params()?,
         };
         let s = crate::make_examples::run(&cfg)?;
         log::info!(

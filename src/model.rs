@@ -23,6 +23,9 @@ pub struct ModelInfo {
     pub min_qual: Option<f64>,
     /// GQ/QUAL calibration by depth (`calling.calibration`; none when absent).
     pub calibration: crate::genotypes::Calibration,
+    /// Reads an allele needs to become a candidate (`calling.min_alt_reads`): a model trained
+    /// on 1-read candidates says 1. Absent: the caller's default (2).
+    pub min_alt_reads: Option<u32>,
     /// The whole sidecar.
     pub sidecar: serde_json::Value,
 }
@@ -73,12 +76,22 @@ fn info_from(sidecar: &str, onnx: &[u8], model: &Path) -> Result<ModelInfo> {
     let name = v["name"].as_str().unwrap_or(DEFAULT_MODEL).to_string();
     let min_qual = v["calling"]["min_qual"].as_f64();
     let calibration = crate::genotypes::Calibration::from_sidecar(&v["calling"]["calibration"])?;
+    let min_alt_reads = match &v["calling"]["min_alt_reads"] {
+        serde_json::Value::Null => None,
+        x => Some(
+            x.as_u64()
+                .ok_or_else(|| anyhow::anyhow!("not a whole number"))
+                .and_then(crate::candidates::check_min_alt_reads)
+                .with_context(|| format!("calling.min_alt_reads {x}"))?,
+        ),
+    };
     Ok(ModelInfo {
         path: model.to_path_buf(),
         name,
         sha256,
         min_qual,
         calibration,
+        min_alt_reads,
         sidecar: v,
     })
 }
@@ -107,6 +120,26 @@ mod tests {
         let info = embedded_info().unwrap();
         assert_eq!(info.name, DEFAULT_MODEL);
         assert_eq!(info.sidecar["sha256"].as_str(), Some(info.sha256.as_str()));
+    }
+
+    #[test]
+    fn test_sidecar_min_alt_reads() {
+        let with = |x: serde_json::Value| {
+            let mut v: serde_json::Value = serde_json::from_str(EMBEDDED_SIDECAR).unwrap();
+            v["calling"]["min_alt_reads"] = x;
+            info_from(&v.to_string(), EMBEDDED_ONNX, Path::new("m.onnx"))
+        };
+        assert_eq!(embedded_info().unwrap().min_alt_reads, None);
+        assert_eq!(with(serde_json::json!(1)).unwrap().min_alt_reads, Some(1));
+        for bad in [
+            serde_json::json!(0),
+            serde_json::json!(-1),
+            serde_json::json!(1.5),
+            serde_json::json!("1"),
+        ] {
+            let err = format!("{:#}", with(bad.clone()).unwrap_err());
+            assert!(err.contains("calling.min_alt_reads"), "{bad}: {err}");
+        }
     }
 
     #[test]

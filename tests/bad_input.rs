@@ -1753,6 +1753,70 @@ fn gvcf_gq_bands_malformed() {
     assert_empty(&out);
 }
 
+// --min-alt-reads below 1 (or not a number) is a command-line error, on call and on
+// make-examples; a sidecar whose calling.min_alt_reads is not a whole number >= 1 is refused
+// naming the sidecar. All before any work.
+#[test]
+fn min_alt_reads_invalid() {
+    let fx = build(true);
+    let out = out_dir(fx.dir.path(), "out");
+    let vcf = out.join("calls.vcf.gz");
+    let o = call(&fx, &fx.bam, &vcf, &["--min-alt-reads", "0"]);
+    let last = assert_fails(&o, &[INPUT], &["--min-alt-reads", "'0'"]);
+    assert!(
+        last.contains("at least 1") || last.contains("1 to"),
+        "{last}"
+    );
+    assert_empty(&out);
+    for bad in ["-1", "abc", "1.5"] {
+        let arg = format!("--min-alt-reads={bad}");
+        let o = call(&fx, &fx.bam, &vcf, &[arg.as_str()]);
+        assert_eq!(shell_status(o.status), INPUT, "{bad}: {}", stderr_text(&o));
+        assert!(stderr_text(&o).contains("--min-alt-reads"), "{bad}");
+        assert!(!stderr_text(&o).contains("panicked"));
+        assert_empty(&out);
+    }
+    let bed = fx.dir.path().join("all.bed");
+    std::fs::write(&bed, "chrT\t0\t3000\n").unwrap();
+    let truth = fx.dir.path().join("truth.vcf.gz");
+    let ex = out.join("examples");
+    let o = vs(&[
+        "make-examples",
+        "--ref",
+        s(&fx.fasta),
+        "--reads",
+        s(&fx.bam),
+        "--truth",
+        s(&truth),
+        "--confident",
+        s(&bed),
+        "--output",
+        s(&ex),
+        "--min-alt-reads",
+        "0",
+    ]);
+    assert_fails(&o, &[INPUT], &["--min-alt-reads"]);
+    assert_empty(&out);
+    let mut side: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(shipped_model().with_extension("json")).unwrap(),
+    )
+    .unwrap();
+    let m = fx.dir.path().join("onealt_bad.onnx");
+    std::fs::copy(shipped_model().with_extension("onnx"), &m).unwrap();
+    for bad in [
+        serde_json::json!(0),
+        serde_json::json!(-2),
+        serde_json::json!(1.5),
+        serde_json::json!("one"),
+    ] {
+        side["calling"]["min_alt_reads"] = bad.clone();
+        std::fs::write(m.with_extension("json"), side.to_string()).unwrap();
+        let o = call(&fx, &fx.bam, &vcf, &["--model", s(&m)]);
+        assert_fails(&o, &[INPUT], &["onealt_bad.json", "calling.min_alt_reads"]);
+        assert_empty(&out);
+    }
+}
+
 extern "C" {
     fn kill(pid: i32, sig: i32) -> i32;
     fn signal(signum: i32, handler: usize) -> usize;

@@ -323,6 +323,83 @@ fn model_with_other_tensor_layout_is_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("shape mismatch"));
 }
 
+// Issue 13: at about 5x one read with a mismatch (0.2 of the reads, above the 0.12 fraction)
+// is a candidate only with --min-alt-reads 1 or a model whose sidecar says
+// calling.min_alt_reads 1; the flag overrides the sidecar either way.
+#[test]
+fn min_alt_reads_from_flag_or_sidecar() {
+    if !require_ort() {
+        return;
+    }
+    let fx = build(true);
+    // Every 8th read of the 40x fixture: about 5x.
+    let mut records: Vec<(u64, String)> = sam_records(&fx.bam)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % 8 == 0)
+        .map(|(_, r)| r)
+        .collect();
+    // One read covering 0-based position 500 (no planted variant near) gets another base there.
+    let target = 500u64;
+    let k = records
+        .iter()
+        .position(|(pos, line)| {
+            *pos + 10 <= target && target < *pos + 90 && line.split('\t').nth(5) == Some("100M")
+        })
+        .expect("a read over position 500");
+    let mut f: Vec<String> = records[k].1.split('\t').map(String::from).collect();
+    let mut seq = f[9].clone().into_bytes();
+    let off = (target - records[k].0) as usize;
+    seq[off] = if seq[off] == b'A' { b'C' } else { b'A' };
+    f[9] = String::from_utf8(seq).unwrap();
+    records[k].1 = f.join("\t");
+    let bam = fx.dir.path().join("thin.bam");
+    write_alignments(
+        &bam,
+        &sam_header(&[("chrT", 3000), ("chrU", 600)], "FIXTURE"),
+        records,
+        None,
+    );
+    let at_501 = |body: &[String]| body.iter().any(|l| l.starts_with("chrT\t501\t"));
+    let (o, v2) = call(&fx, &bam, "two.vcf.gz", &["--threads", "1"]);
+    assert_ok(&o);
+    let two = vcf_body(&v2);
+    assert!(!at_501(&two), "a 1-read allele is no candidate by default");
+    let (o, v1) = call(
+        &fx,
+        &bam,
+        "one.vcf.gz",
+        &["--threads", "1", "--min-alt-reads", "1"],
+    );
+    assert_ok(&o);
+    let one = vcf_body(&v1);
+    assert!(
+        at_501(&one),
+        "--min-alt-reads 1 makes it a candidate:\n{one:?}"
+    );
+    // A copy of the shipped model whose sidecar says 1.
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/varstream-v4");
+    let m = fx.dir.path().join("onealt.onnx");
+    std::fs::copy(shipped.with_extension("onnx"), &m).unwrap();
+    let mut side: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(shipped.with_extension("json")).unwrap())
+            .unwrap();
+    side["calling"]["min_alt_reads"] = serde_json::json!(1);
+    std::fs::write(m.with_extension("json"), side.to_string()).unwrap();
+    let ms = m.to_str().unwrap();
+    let (o, vs) = call(&fx, &bam, "side.vcf.gz", &["--threads", "1", "--model", ms]);
+    assert_ok(&o);
+    assert_eq!(vcf_body(&vs), one, "the sidecar's 1 is used");
+    let (o, vo) = call(
+        &fx,
+        &bam,
+        "over.vcf.gz",
+        &["--threads", "1", "--model", ms, "--min-alt-reads", "2"],
+    );
+    assert_ok(&o);
+    assert_eq!(vcf_body(&vo), two, "the flag overrides the sidecar");
+}
+
 /// A PGS Catalog scoring file `PGS_TEST` weighting the ALT of each planted variant.
 fn write_pgs(fx: &Fixture, rows: &[(&common::Planted, f64)]) -> std::path::PathBuf {
     let mut text = "#pgs_id=PGS_TEST\n#genome_build=GRCh38\n\
