@@ -24,7 +24,8 @@ kept below it):
   mass; bins from 0, 10, 20, 30, 40, 50, 60, 80, 100, 150), each bin's share of wrong
   genotypes is made non-increasing in GQ by pooling adjacent violators (isotonic regression,
   weighted by records), and a bin whose pooled share r is above 0 gets the ceiling
-  -10 log10 r: a call there whose GQ is higher keeps its genotype, and its other genotypes'
+  -10 log10 r (at least 3.01, so the called genotype keeps half the mass): a call there whose
+  GQ is higher keeps its genotype, and its other genotypes'
   posteriors are scaled up together so that GQ equals the ceiling. A bin with no wrong
   genotype gets no ceiling (what the sets can check stops near 1/records; the model's own
   GQ stands above that). Why: temperature scaling cannot lower a sure call's confidence
@@ -305,7 +306,9 @@ def fit(manifest, vcf_dir, prefix="cal"):
             shares = isotonic_down(counts)
             bins = []
             for lo, (w, n), s in zip(GQ_BINS, counts, shares):
-                ceiling = round(-10 * math.log10(s), 2) if s > 0 else None
+                # Not below 3.01: the called genotype keeps at least half the mass (a share of
+                # wrong calls above one half cannot be said without changing the call).
+                ceiling = max(round(-10 * math.log10(s), 2), 3.01) if s > 0 else None
                 bins.append({"min_gq": lo, "ceiling": ceiling, "records": n, "wrong": w})
             print(f"{kind} {cls}: " + " ".join(f"{b['min_gq']}:{b['wrong']}/{b['records']}->{b['ceiling']}" for b in bins), file=sys.stderr)
             ceilings[kind][cls] = bins
