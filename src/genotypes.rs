@@ -266,11 +266,11 @@ impl SiteCalibration<'_> {
     /// Calibrated posteriors; `class_of(best index)` gives the class whose ceilings apply.
     pub fn apply(&self, post: Vec<f64>, class_of: impl Fn(usize) -> usize) -> Vec<f64> {
         let post = calibrate(post, self.power);
-        let bins = &self.ceilings[class_of(best_index(&post))];
+        let best = best_index(&post);
+        let bins = &self.ceilings[class_of(best)];
         if bins.is_empty() {
             return post;
         }
-        let best = best_index(&post);
         let gq = phred(1.0 - post[best]);
         // The last bin whose lower GQ bound the site reaches.
         match bins.iter().rev().find(|(min_gq, _)| gq >= *min_gq) {
