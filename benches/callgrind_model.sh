@@ -16,7 +16,8 @@ T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 OUT=${3:-$T/cg.out}
 valgrind --tool=callgrind --callgrind-out-file="$OUT" "$ROOT/target/release/varstream" call \
   --model "$1" --ref "$DEPTHS/refs/grch38.chr20_and_21_10M.fa" --reads "$DEPTHS/$2/reads.bam" \
-  --region chr20:5000001-5200000 --threads 1 -q -o "$T/p.vcf.gz" 2> "$T/log"
+  --region chr20:5000001-5200000 --threads 1 -q -o "$T/p.vcf.gz" 2> "$T/log" \
+  || { rc=$?; grep -v '^==' "$T/log" >&2; exit $rc; }  # varstream's own error and exit code
 total=$(grep -m1 "refs:" "$T/log" | awk '{gsub(",","",$NF); print $NF}')
 ann=$(callgrind_annotate --inclusive=yes "$OUT" 2>/dev/null)
 inc() { echo "$ann" | grep -m1 "varstream::inference::OnnxModel::$1 " | awk '{gsub(",","",$1); print $1}'; }

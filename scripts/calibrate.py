@@ -188,13 +188,9 @@ def load(manifest, vcf_dir, prefix):
         for line in f:
             name, ref, bam, truth, bed = line.rstrip("\n").split("\t")[:5]
             if name.startswith(prefix):
-                recs = records(f"{vcf_dir}/{name}.vcf.gz", read_bed(bed), read_truth(truth))
-                n_truth = sum(
-                    1
-                    for (c, p), d in read_truth(truth).items()
-                    if inside(read_bed(bed), c, p)
-                    for _ in d
-                )
+                regions, alleles = read_bed(bed), read_truth(truth)
+                recs = records(f"{vcf_dir}/{name}.vcf.gz", regions, alleles)
+                n_truth = sum(len(d) for (c, p), d in alleles.items() if inside(regions, c, p))
                 sets.append((name, recs, n_truth))
     return sets
 
@@ -401,5 +397,12 @@ def table(manifest, vcf_dir, prefix="depth_"):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) < 4 or sys.argv[1] not in ("fit", "table"):
+        print("usage: calibrate.py fit|table MANIFEST VCF_DIR [PREFIX]", file=sys.stderr)
+        sys.exit(2)
     cmd, manifest, vcf_dir = sys.argv[1:4]
-    {"fit": fit, "table": table}[cmd](manifest, vcf_dir, *sys.argv[4:5])
+    try:
+        {"fit": fit, "table": table}[cmd](manifest, vcf_dir, *sys.argv[4:5])
+    except (FileNotFoundError, KeyError, ValueError) as e:  # a missing VCF, a VCF without PL/GQ
+        print(f"calibrate.py {cmd}: {manifest}, {vcf_dir}: {type(e).__name__}: {e}", file=sys.stderr)
+        sys.exit(2)
