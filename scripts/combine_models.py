@@ -93,18 +93,27 @@ def combine(mode, fast, slow, threshold, share_output):
                   helper.make_node("Add", [f_out, s_out], ["/combine/sum"]),
                   helper.make_node("Mul", ["/combine/sum", "/combine/half"], [OUT])]
     elif mode == "tiers":
-        rows = "/combine/slow_rows"
-        s_nodes, s_inits, s_out = prefixed(slow, "slow/", rows)
+        # SLOW's rows get one padding row (the batch's first example), dropped again before the
+        # ScatterND: with every row settled SLOW would otherwise run on zero rows, which ONNX
+        # Runtime's CUDA BiasSoftmax cannot (scripts/route_gate.py says more).
+        rows, padded = "/combine/slow_rows", "/combine/slow_rows_padded"
+        s_nodes, s_inits, s_out = prefixed(slow, "slow/", padded)
+        ints = lambda name, v: helper.make_node("Constant", [], [name], value=helper.make_tensor(name, TensorProto.INT64, [1], [v]))
         nodes += [const_f("/combine/threshold", threshold),
                   helper.make_node("ReduceMax", [f_out], ["/combine/fast_max"], axes=[1], keepdims=0),
                   helper.make_node("GreaterOrEqual", ["/combine/fast_max", "/combine/threshold"], ["/combine/settled"]),
                   helper.make_node("Not", ["/combine/settled"], ["/combine/unsettled"]),
-                  helper.make_node("Compress", [IN, "/combine/unsettled"], [rows], axis=0)]
+                  helper.make_node("Compress", [IN, "/combine/unsettled"], [rows], axis=0),
+                  ints("/combine/start0", 0), ints("/combine/end1", 1), ints("/combine/drop_last", -1),
+                  ints("/combine/axis0", 0),
+                  helper.make_node("Slice", [IN, "/combine/start0", "/combine/end1", "/combine/axis0"], ["/combine/pad_row"]),
+                  helper.make_node("Concat", [rows, "/combine/pad_row"], [padded], axis=0)]
         nodes += s_nodes
         inits += s_inits
-        nodes += [helper.make_node("NonZero", ["/combine/unsettled"], ["/combine/nz"]),
+        nodes += [helper.make_node("Slice", [s_out, "/combine/start0", "/combine/drop_last", "/combine/axis0"], ["/combine/slow_out"]),
+                  helper.make_node("NonZero", ["/combine/unsettled"], ["/combine/nz"]),
                   helper.make_node("Transpose", ["/combine/nz"], ["/combine/idx"], perm=[1, 0]),
-                  helper.make_node("ScatterND", [f_out, "/combine/idx", s_out], [OUT])]
+                  helper.make_node("ScatterND", [f_out, "/combine/idx", "/combine/slow_out"], [OUT])]
         if share_output:
             nodes.append(helper.make_node("Identity", ["/combine/settled"], ["settled"]))
             outputs.append(helper.make_tensor_value_info("settled", TensorProto.BOOL, ["batch"]))

@@ -13,6 +13,14 @@ front of each network and a ScatterND (back into a zero [N, 3]) after it. A row 
 skips contributes 0 * 0 instead of 0 * p, so every output is bit-for-bit the original's; this
 script checks that on random batches (all-high, all-low, mixed depths) before writing.
 
+Each network's rows also get one extra row (a copy of the batch's first example) appended
+after the Compress and dropped again before the ScatterND, so no network ever runs on zero
+rows. The CPU kernels handle empty tensors, but ONNX Runtime's CUDA BiasSoftmax (the fused
+Add + Softmax at the end of each network) launches a grid of zero blocks and fails with
+"cudaErrorInvalidValue" whenever every example of a batch goes to one network, which at
+30x is nearly every batch (measured on an H200, benches/results/gpu.md). Outputs stay
+bit-identical: each row's result does not depend on the other rows.
+
     .venv/bin/python scripts/route_gate.py IN.onnx OUT.onnx [SIDECAR.json]
 IN and OUT may be the same file. With SIDECAR (the model's .json), its sha256 and onnx_bytes are
 set to OUT's and architecture.gate.routed records the exported graph's.
@@ -65,18 +73,30 @@ def route(model):
     new.append(helper.make_node("Concat", ["/route/in_shape", "/route/three"], ["/route/out_shape"], axis=0))
     new.append(helper.make_node("ConstantOfShape", ["/route/out_shape"], ["/route/zeros"],
                                 value=helper.make_tensor("z", TensorProto.FLOAT, [1], [0.0])))
+    # The padding row (see the docstring): the batch's first example, [1, ...].
+    c("/route/start0", [0])
+    c("/route/end1", [1])
+    c("/route/drop_last", [-1])
+    c("/route/axis0", [0])
+    new.append(helper.make_node("Slice", [SHARED, "/route/start0", "/route/end1", "/route/axis0"],
+                                ["/route/pad_row"]))
     renames = {}
     for prefix, mask, out in (("/model/", "/route/need_trained", TRAINED_OUT),
                               ("/teacher/", "/route/need_teacher", TEACHER_OUT)):
         tag = "trained" if prefix == "/model/" else "teacher"
         rows = f"/route/{tag}_rows"
+        padded = f"/route/{tag}_rows_padded"
         new.append(helper.make_node("Compress", [SHARED, mask], [rows], axis=0))
+        new.append(helper.make_node("Concat", [rows, "/route/pad_row"], [padded], axis=0))
         conv = by_branch[prefix][0]
-        conv.input[0] = rows
+        conv.input[0] = padded
         new.append(helper.make_node("NonZero", [mask], [f"/route/{tag}_nz"]))
         new.append(helper.make_node("Transpose", [f"/route/{tag}_nz"], [f"/route/{tag}_idx"], perm=[1, 0]))
+        unpadded = f"/route/{tag}_out"
+        new.append(helper.make_node("Slice", [out, "/route/start0", "/route/drop_last", "/route/axis0"],
+                                    [unpadded]))
         full = f"/route/{tag}_full"
-        new.append(helper.make_node("ScatterND", ["/route/zeros", f"/route/{tag}_idx", out], [full]))
+        new.append(helper.make_node("ScatterND", ["/route/zeros", f"/route/{tag}_idx", unpadded], [full]))
         renames[out] = full
     # The blend reads the scattered outputs.
     for n in g.node:
@@ -156,8 +176,9 @@ def main():
         side["architecture"]["gate"]["routed"] = {
             "script": "scripts/route_gate.py",
             "why": "each network runs only on the examples whose gate weight is not 0 for it "
-                   "(Compress before, ScatterND after); outputs bit-identical to the exported "
-                   "pair, checked by the script",
+                   "(Compress before, ScatterND after), plus one padding row so that no network "
+                   "runs on zero rows (ONNX Runtime's CUDA BiasSoftmax fails on them); outputs "
+                   "bit-identical to the exported pair, checked by the script",
             "exported_sha256": hashlib.sha256(original).hexdigest(),
             "exported_bytes": len(original),
         }
