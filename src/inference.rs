@@ -229,8 +229,20 @@ fn build_session(
 fn with_cuda(
     builder: ort::session::builder::SessionBuilder,
 ) -> ort::Result<ort::session::builder::SessionBuilder> {
-    // error_on_failure: without it ORT silently falls back to the CPU.
-    Ok(builder.with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])?)
+    use ort::ep::cuda::ConvAlgorithmSearch;
+    // Reproducibility over the last bit of speed: ORT's default cuDNN search benchmarks every
+    // convolution algorithm per batch shape, so the algorithm (and the float rounding) can
+    // change from run to run; TF32 would round inputs to 10 mantissa bits. See
+    // benches/results/gpu.md for what remains different from the CPU.
+    let cuda = ort::ep::CUDA::default()
+        .with_tf32(false)
+        .with_conv_algorithm_search(ConvAlgorithmSearch::Default)
+        .build()
+        // error_on_failure: without it ORT silently falls back to the CPU.
+        .error_on_failure();
+    Ok(builder
+        .with_deterministic_compute(true)?
+        .with_execution_providers([cuda])?)
 }
 
 #[cfg(not(feature = "cuda"))]
