@@ -37,7 +37,11 @@ pub fn install_signal_handlers() -> Result<()> {
                 let name = if sig == SIGINT { "SIGINT" } else { "SIGTERM" };
                 eprintln!("varstream: interrupted by {name}; temporary files removed");
                 // Exit while holding the lock: no commit can rename after the cleanup.
-                std::process::exit(128 + sig);
+                // `_exit`, not `std::process::exit`: the latter runs the C++ static
+                // destructors of ONNX Runtime and htslib while the worker and inference
+                // threads are still inside them, which can end the process with SIGSEGV
+                // (exit 139) instead of 130/143.
+                signal_hook::low_level::exit(128 + sig);
             }
         })
         .context("cannot start the signal thread")?;
