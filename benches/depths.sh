@@ -4,6 +4,9 @@
 # `varstream eval` against the variants put into the genome; then the GQ calibration table.
 #
 #   benches/depths.sh            # all of it; results in benches/results/depths.md
+#   benches/depths.sh fresh      # the same on the fresh_* sets (simulate_training.sh --fresh:
+#                                # HG001 GRCh37 chr20:59.78-60.0 Mb, made after every choice),
+#                                # results in benches/results/depths_fresh.md
 #   benches/depths.sh fit        # only re-fit the calibration (prints JSON; the fit's table of
 #                                # its own sets goes to work/calib/fit_table.md)
 #
@@ -17,6 +20,16 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 BIN=target/release/varstream
 D=work/depths
+PREFIX=depth_
+OUT=benches/results/depths.md
+ABOUT="HG002 GRCh38 chr20:6.5-7.0 Mb (held out; regions.bed of each set), 2x101 ART reads with stutter."
+if [ "${1:-}" = "fresh" ]; then
+  D=work/fresh
+  PREFIX=fresh_
+  OUT=benches/results/depths_fresh.md
+  ABOUT="HG001 GRCh37 chr20:59.78-60.0 Mb (fresh: built after every choice, in no training, fitting or report set; regions.bed of each set), 2x101 ART reads with stutter."
+  [ -s "$D/manifest.tsv" ] || bash scripts/simulate_training.sh --fresh "$D"
+fi
 [ -s "$D/manifest.tsv" ] || bash scripts/simulate_training.sh --depths "$D"
 mkdir -p "$D/raw" "$D/calls"
 T=${THREADS:-2}
@@ -39,13 +52,12 @@ fi
 for tool in bcftools freebayes; do
   command -v $tool >/dev/null || { echo "depths: $tool not found (apt-get install $tool)" >&2; exit 1; }
 done
-OUT=benches/results/depths.md
 {
   echo "# Accuracy by depth on simulated reads"
   echo
   echo "Produced by \`benches/depths.sh\` on $(date -u +%F), varstream $(git rev-parse --short HEAD),"
   echo "$(bcftools --version | head -1), freebayes $(freebayes --version | awk '{print $2}')."
-  echo "HG002 GRCh38 chr20:6.5-7.0 Mb (held out; regions.bed of each set), 2x101 ART reads with stutter."
+  echo "$ABOUT"
   echo
   echo "| depth | caller | SNV F1 | SNV F1_GT | INDEL F1 | INDEL F1_GT | ALL F1 | ALL F1_GT |"
   echo "|---|---|---|---|---|---|---|---|"
@@ -63,7 +75,7 @@ def val(kind, name):
 print(f"| {sys.argv[2]}x | {sys.argv[3]} | {val('SNV','F1')} | {val('SNV','F1_GT')} | {val('INDEL','F1')} | {val('INDEL','F1_GT')} | {val('ALL','F1')} | {val('ALL','F1_GT')} |")
 EOF
 }
-tail -n +2 "$D/manifest.tsv" | grep '^depth_' | while IFS=$'\t' read -r name ref bam truth bed depth rest; do
+tail -n +2 "$D/manifest.tsv" | grep "^$PREFIX" | while IFS=$'\t' read -r name ref bam truth bed depth rest; do
   v="$D/calls/$name.varstream.vcf.gz"
   "$BIN" call --ref "$ref" --reads "$bam" --regions "$bed" --output "$v" -q --threads "$T"
   b="$D/calls/$name.bcftools.vcf.gz"
@@ -77,17 +89,17 @@ tail -n +2 "$D/manifest.tsv" | grep '^depth_' | while IFS=$'\t' read -r name ref
 done
 {
   echo
-  echo "## GQ calibration (varstream, the depth_* sets above; fitted on the cal_* and calb_* sets)"
+  echo "## GQ calibration (varstream, the ${PREFIX}* sets above; fitted on the cal_* and calb_* sets)"
   echo
   echo "Predicted error is the mean of 10^(-GQ/10) over the calls in the band; observed is the"
   echo "share whose genotype differs from the truth; the interval is the exact 95% Poisson interval"
   echo "of the observed errors over the expected (scripts/calibrate.py table)."
   echo
   mkdir -p "$D/calls/table"
-  for v in "$D"/calls/depth_*.varstream.vcf.gz; do
+  for v in "$D"/calls/${PREFIX}*.varstream.vcf.gz; do
     n=$(basename "$v" .varstream.vcf.gz); ln -sf "../$n.varstream.vcf.gz" "$D/calls/table/$n.vcf.gz"
   done
-  python3 scripts/calibrate.py table "$D/manifest.tsv" "$D/calls/table"
+  python3 scripts/calibrate.py table "$D/manifest.tsv" "$D/calls/table" "$PREFIX"
 } >> "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 cat "$OUT"
