@@ -21,7 +21,7 @@ pub struct Counts {
     pub fn_: usize,
     /// Query alleles missing from the truth.
     pub fp: usize,
-    /// True positives whose genotype class (het / hom-alt) agrees.
+    /// True positives whose genotype class (het / hom-alt) agrees; a haploid call is hom-alt.
     pub gt_ok: usize,
 }
 
@@ -94,12 +94,29 @@ impl Comparison {
     }
 }
 
+/// One allele's copies in the first sample, and that sample's ploidy at the record.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Copies {
+    /// Copies of the allele.
+    pub copies: u8,
+    /// Called alleles in the genotype (2 for `0/1`, 1 for a haploid `1`).
+    pub ploidy: u8,
+}
+
+impl Copies {
+    /// Every called copy is this allele: `1/1`, and a haploid `1` (a hemizygous call is
+    /// compared with a truth that writes it `1/1` as the same genotype class).
+    pub fn is_hom(&self) -> bool {
+        self.copies >= self.ploidy
+    }
+}
+
 /// Non-reference alleles (FILTER PASS or missing) of the first sample with their copy numbers.
 pub fn load_calls(
     path: &Path,
     reference: &Reference,
     within: &[Interval],
-) -> Result<HashMap<AlleleKey, u8>> {
+) -> Result<HashMap<AlleleKey, Copies>> {
     let mut reader = crate::input::open_vcf(path)?;
     let header = reader.header().clone();
     let pass = header.name_to_id(b"PASS").ok();
@@ -124,8 +141,18 @@ pub fn load_calls(
         }
         cursor.load_around(&contig, pos, 1_000)?;
         let ref_at = |p: u64| cursor.base(p);
-        for (key, copies) in sample_alleles(&rec, &contig, &ref_at, path)? {
-            *out.entry(key).or_default() += copies;
+        let alleles = sample_alleles(&rec, &contig, &ref_at, path)?;
+        if alleles.is_empty() {
+            continue;
+        }
+        // sample_alleles has read the GT, so it is there.
+        let ploidy = rec.genotypes().map_or(2, |g| {
+            g.get(0).iter().filter(|a| a.index().is_some()).count() as u8
+        });
+        for (key, copies) in alleles {
+            let e: &mut Copies = out.entry(key).or_default();
+            e.copies = e.copies.saturating_add(copies);
+            e.ploidy = e.ploidy.max(ploidy);
         }
     }
     Ok(out)
@@ -143,16 +170,16 @@ pub fn evaluate(
     let q = load_calls(query, reference, &within).bad_input()?;
     let mut rep = Comparison::default();
     let class = |k: &AlleleKey| k.2.len() == 1 && k.3.len() == 1;
-    for (k, &tc) in &t {
+    for (k, tc) in &t {
         let c = if class(k) {
             &mut rep.snv
         } else {
             &mut rep.indel
         };
         match q.get(k) {
-            Some(&qc) => {
+            Some(qc) => {
                 c.tp += 1;
-                if (tc >= 2) == (qc >= 2) {
+                if tc.is_hom() == qc.is_hom() {
                     c.gt_ok += 1;
                 }
             }
@@ -172,6 +199,45 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A haploid `1` (a hemizygous call) against a truth that writes it `1/1` is the same
+    /// genotype class; a haploid `1` against a truth het is not.
+    #[test]
+    fn test_haploid_call_matches_hom_alt_truth() {
+        let dir = tempfile::tempdir().unwrap();
+        let fa = dir.path().join("ref.fa");
+        std::fs::write(&fa, ">chrX\nTACGTACGTACGTACGTACG\n").unwrap();
+        let reference = Reference::open(&fa).unwrap();
+        let vcf = |name: &str, gts: [&str; 4]| {
+            let p = dir.path().join(name);
+            std::fs::write(
+                &p,
+                format!(
+                    "##fileformat=VCFv4.2\n##contig=<ID=chrX,length=20>\n\
+                     ##FORMAT=<ID=GT,Number=1,Type=String,Description=\"GT\">\n\
+                     #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts\n\
+                     chrX\t3\t.\tC\tT\t.\tPASS\t.\tGT\t{}\n\
+                     chrX\t5\t.\tT\tA\t.\tPASS\t.\tGT\t{}\n\
+                     chrX\t8\t.\tG\tC\t.\tPASS\t.\tGT\t{}\n\
+                     chrX\t10\t.\tA\tG\t.\tPASS\t.\tGT\t{}\n",
+                    gts[0], gts[1], gts[2], gts[3]
+                ),
+            )
+            .unwrap();
+            p
+        };
+        let truth = vcf("truth.vcf", ["1/1", "1/1", "0/1", "0/1"]);
+        let query = vcf("query.vcf", ["1", "1", "0/1", "1"]);
+        let bed = dir.path().join("all.bed");
+        std::fs::write(&bed, "chrX\t0\t20\n").unwrap();
+        let rep = evaluate(&truth, &query, &bed, &reference).unwrap();
+        assert_eq!(rep.snv.tp, 4);
+        // Counting copies alone would give 2: the haploid 1s against 1/1 wrong, against 0/1 right.
+        assert_eq!(
+            rep.snv.gt_ok, 3,
+            "haploid 1 = 1/1 twice, 0/1 = 0/1; haploid 1 != 0/1"
+        );
+    }
 
     #[test]
     fn test_f1_gt_counts_wrong_genotype_twice() {
