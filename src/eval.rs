@@ -99,7 +99,7 @@ impl Comparison {
 pub struct Copies {
     /// Copies of the allele.
     pub copies: u8,
-    /// Called alleles in the genotype (2 for `0/1`, 1 for a haploid `1`).
+    /// Alleles in the genotype, missing ones included (2 for `0/1` and `./1`, 1 for `1`).
     pub ploidy: u8,
 }
 
@@ -145,10 +145,9 @@ pub fn load_calls(
         if alleles.is_empty() {
             continue;
         }
-        // sample_alleles has read the GT, so it is there.
-        let ploidy = rec.genotypes().map_or(2, |g| {
-            g.get(0).iter().filter(|a| a.index().is_some()).count() as u8
-        });
+        // sample_alleles has read the GT, so it is there. Missing alleles count towards the
+        // ploidy: `./1` is not a hom-alt call.
+        let ploidy = rec.genotypes().map_or(2, |g| g.get(0).len() as u8);
         for (key, copies) in alleles {
             let e: &mut Copies = out.entry(key).or_default();
             e.copies = e.copies.saturating_add(copies);
@@ -208,7 +207,7 @@ mod tests {
         let fa = dir.path().join("ref.fa");
         std::fs::write(&fa, ">chrX\nTACGTACGTACGTACGTACG\n").unwrap();
         let reference = Reference::open(&fa).unwrap();
-        let vcf = |name: &str, gts: [&str; 4]| {
+        let vcf = |name: &str, gts: [&str; 5]| {
             let p = dir.path().join(name);
             std::fs::write(
                 &p,
@@ -219,23 +218,24 @@ mod tests {
                      chrX\t3\t.\tC\tT\t.\tPASS\t.\tGT\t{}\n\
                      chrX\t5\t.\tT\tA\t.\tPASS\t.\tGT\t{}\n\
                      chrX\t8\t.\tG\tC\t.\tPASS\t.\tGT\t{}\n\
-                     chrX\t10\t.\tA\tG\t.\tPASS\t.\tGT\t{}\n",
-                    gts[0], gts[1], gts[2], gts[3]
+                     chrX\t10\t.\tA\tG\t.\tPASS\t.\tGT\t{}\n\
+                     chrX\t12\t.\tG\tA\t.\tPASS\t.\tGT\t{}\n",
+                    gts[0], gts[1], gts[2], gts[3], gts[4]
                 ),
             )
             .unwrap();
             p
         };
-        let truth = vcf("truth.vcf", ["1/1", "1/1", "0/1", "0/1"]);
-        let query = vcf("query.vcf", ["1", "1", "0/1", "1"]);
+        let truth = vcf("truth.vcf", ["1/1", "1/1", "0/1", "0/1", "1/1"]);
+        let query = vcf("query.vcf", ["1", "1", "0/1", "1", "./1"]);
         let bed = dir.path().join("all.bed");
         std::fs::write(&bed, "chrX\t0\t20\n").unwrap();
         let rep = evaluate(&truth, &query, &bed, &reference).unwrap();
-        assert_eq!(rep.snv.tp, 4);
+        assert_eq!(rep.snv.tp, 5);
         // Counting copies alone would give 2: the haploid 1s against 1/1 wrong, against 0/1 right.
         assert_eq!(
             rep.snv.gt_ok, 3,
-            "haploid 1 = 1/1 twice, 0/1 = 0/1; haploid 1 != 0/1"
+            "haploid 1 = 1/1 twice, 0/1 = 0/1; haploid 1 != 0/1; ./1 != 1/1"
         );
     }
 
