@@ -27,12 +27,24 @@ Prints one TSV row per set: the misses and genotype errors behind each bound, an
 for ALL and for SNVs alone (the SNVs judged here; eval_vcf.sh's decomposition may count a few
 differently).
 """
+import shlex
 import subprocess
 import sys
+import tempfile
+
+
+def die(msg):
+    """Bad input: one line, exit 2 (as varstream)."""
+    print(f"depth_ceiling: {msg}", file=sys.stderr)
+    sys.exit(2)
 
 
 def sh(cmd):
-    return subprocess.run(cmd, shell=True, check=True, capture_output=True, text=True).stdout
+    """stdout of a bash pipeline; pipefail, so a failing bcftools is an error, not no records."""
+    r = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True)
+    if r.returncode:
+        die(f"exit {r.returncode} from: {cmd}")
+    return r.stdout
 
 
 def records(vcf_text):
@@ -42,6 +54,7 @@ def records(vcf_text):
 
 
 def bound(ref, bam, truth, bed):
+    ref, bam, truth, bed = map(shlex.quote, (ref, bam, truth, bed))
     tnorm = sh(f"bcftools view -T {bed} {truth} | bcftools norm -m-any -f {ref} 2>/dev/null")
     truth_alleles, per_pos = {}, {}
     for f in records(tnorm):
@@ -51,9 +64,11 @@ def bound(ref, bam, truth, bed):
             truth_alleles[(f[0], f[1], f[3], f[4])] = alt_copies
             per_pos[(f[0], f[1])] = per_pos.get((f[0], f[1]), 0) + 1
     snvs = [k for k in truth_alleles if len(k[2]) == 1 and len(k[3]) == 1 and per_pos[k[:2]] == 1]
-    open("/tmp/ceiling_sites.tsv", "w").write("".join(f"{c}\t{p}\n" for c, p, _, _ in snvs))
-    pile = sh(f"bcftools mpileup -f {ref} -T /tmp/ceiling_sites.tsv -a AD -B -Q 0 -q 0 -d 100000 "
-              f"-I -Ou {bam} 2>/dev/null | bcftools norm -m-any 2>/dev/null")
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv") as sites:
+        sites.write("".join(f"{c}\t{p}\n" for c, p, _, _ in snvs))
+        sites.flush()
+        pile = sh(f"bcftools mpileup -f {ref} -T {sites.name} -a AD -B -Q 0 -q 0 -d 100000 "
+                  f"-I -Ou {bam} 2>/dev/null | bcftools norm -m-any 2>/dev/null")
     counts = {}
     for f in records(pile):
         fmt = f[8].split(":")
@@ -84,10 +99,14 @@ def f1(tp, fp, fn):
 
 def main():
     if len(sys.argv) < 2:
-        sys.exit(__doc__.strip().splitlines()[-2].strip())
+        die("usage: benches/depth_ceiling.py MANIFEST.tsv [NAME...]")
     want = set(sys.argv[2:])
     header = None
-    for line in open(sys.argv[1]).read().splitlines()[1:]:
+    try:
+        lines = open(sys.argv[1]).read().splitlines()[1:]
+    except OSError as e:
+        die(f"cannot read {sys.argv[1]}: {e.strerror}")
+    for line in lines:
         name, ref, bam, truth, bed = line.split("\t")[:5]
         if want and name not in want:
             continue

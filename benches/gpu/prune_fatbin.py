@@ -20,10 +20,16 @@ from collections import Counter
 FATBIN_MAGIC = 0xBA55ED50
 
 
-def nv_fatbin_section(data):
+def die(msg):
+    """Bad input: one line naming the file, exit 2."""
+    print(f"prune_fatbin: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+def nv_fatbin_section(data, path):
     """(offset, size) of .nv_fatbin in an ELF64 little-endian file."""
     if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
-        sys.exit(f"prune_fatbin: not a 64-bit little-endian ELF file")
+        die(f"{path}: not a 64-bit little-endian ELF file")
     shoff, = struct.unpack_from("<Q", data, 0x28)
     shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
     strtab_off, = struct.unpack_from("<Q", data, shoff + shstrndx * shentsize + 0x18)
@@ -34,15 +40,18 @@ def nv_fatbin_section(data):
         if data[strtab_off + name_off:end] == b".nv_fatbin":
             off, size = struct.unpack_from("<QQ", data, base + 0x18)
             return off, size
-    sys.exit("prune_fatbin: no .nv_fatbin section")
+    die(f"{path}: no .nv_fatbin section")
 
 
 def main():
-    if len(sys.argv) not in (3, 4):
-        sys.exit(__doc__.strip().splitlines()[-2])
+    if len(sys.argv) not in (3, 4) or (len(sys.argv) == 4 and not sys.argv[3].isdigit()):
+        die("usage: prune_fatbin.py IN.so OUT.so [ARCH=90]")
     keep_arch = int(sys.argv[3]) if len(sys.argv) == 4 else 90
-    data = bytearray(open(sys.argv[1], "rb").read())
-    sec_off, sec_size = nv_fatbin_section(data)
+    try:
+        data = bytearray(open(sys.argv[1], "rb").read())
+    except OSError as e:
+        die(f"cannot read {sys.argv[1]}: {e.strerror}")
+    sec_off, sec_size = nv_fatbin_section(data, sys.argv[1])
     pos, end = sec_off, sec_off + sec_size
     kept, zeroed, zero_bytes = Counter(), Counter(), 0
     while pos + 16 <= end:
