@@ -238,6 +238,20 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
             },
         )
     })?;
+    // Reads seen and none used: no output, and an exit status a workflow can tell apart.
+    let mut run_stats = stats.finish(&sample, &cfg.shard.filter);
+    if let Some(why) = run_stats.nothing_usable() {
+        return Err(anyhow::Error::new(crate::errors::NothingUsable(format!(
+            "{}: {why}; no VCF written",
+            cfg.reads.display()
+        ))));
+    }
+    if run_stats.reads.seen == 0 && run_stats.coverage.depth_sum == 0 && total_bp > 0 {
+        log::warn!(
+            "{}: no reads in the called regions: the VCF has no records",
+            cfg.reads.display()
+        );
+    }
     // The VCF and the gVCF appear together, or neither does.
     let mut done = writer.close()?;
     if let Some((mut w, mut cutter)) = gvcf {
@@ -247,7 +261,6 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         done.extend(w.close()?);
     }
     // The stats file too: on any failure (a full disk) none of the run's outputs appears.
-    let mut run_stats = stats.finish(&sample, &cfg.shard.filter);
     run_stats.sex = sex.as_ref().map(|c| crate::run_stats::SexEvidence {
         call: c.sex.map_or("ambiguous", |s| s.as_str()).to_string(),
         source: c.source.to_string(),

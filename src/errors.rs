@@ -4,6 +4,11 @@
 //! - 2: the input or the command line is wrong, so retrying will not help: a missing or
 //!   malformed file, a contig mismatch, zero callable bases, mixed samples without `--sample`,
 //!   non-finite numbers, an output path that names an input. Marked with [`InputError`].
+//! - 3: the run worked but had nothing to work on: reads were seen in the called regions and
+//!   none could be used (all unmapped, duplicates, under `--min-mapq`, ...). No output is
+//!   written; the message gives the counts by reason. Marked with [`NothingUsable`]. A
+//!   workflow that calls regions where this is expected (all reads MAPQ 0 in a repeat) can
+//!   accept 3 for that step.
 //! - 1: any other failure (I/O such as a full disk, memory, a library error).
 //! - 130 / 143: interrupted by SIGINT / SIGTERM (see [`crate::output::install_signal_handlers`]).
 //!
@@ -15,6 +20,13 @@ use std::fmt;
 pub const EXIT_INPUT: u8 = 2;
 /// Exit status for any other failure.
 pub const EXIT_FAILURE: u8 = 1;
+/// Exit status for a run that saw reads but could use none of them.
+pub const EXIT_NOTHING_USABLE: u8 = 3;
+
+/// Marks an error as "input was seen but none of it was usable" (exit 3).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NothingUsable(pub String);
 
 /// Marks an error as the user's input being wrong (exit 2). The message is the whole error
 /// chain on one line, so adding context above it keeps the cause.
@@ -67,7 +79,9 @@ pub fn is_input(err: &anyhow::Error) -> bool {
 
 /// The exit status for a failed run.
 pub fn exit_status(err: &anyhow::Error) -> u8 {
-    if is_input(err) {
+    if err.chain().any(|c| c.is::<NothingUsable>()) {
+        EXIT_NOTHING_USABLE
+    } else if is_input(err) {
         EXIT_INPUT
     } else {
         EXIT_FAILURE

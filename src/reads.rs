@@ -81,6 +81,10 @@ pub struct AlignedRead {
     pub clip_left: u32,
     /// Soft-clipped bases after the last aligned base.
     pub clip_right: u32,
+    /// The record's alignment, soft clips included, spans more than [`SLICE_PAD`] of
+    /// reference: it may be held as a slice ([`from_record_in`]), and the realigner, which
+    /// places whole reads, leaves it as aligned. Shorter reads are never sliced.
+    pub long: bool,
 }
 
 impl AlignedRead {
@@ -125,6 +129,7 @@ impl AlignedRead {
             qidx,
             clip_left: 0,
             clip_right: 0,
+            long: false,
         }
     }
 
@@ -199,6 +204,20 @@ pub enum Unusable {
 /// Build an [`AlignedRead`] from a record, or say why it cannot be used. A CIGAR whose query
 /// length differs from the sequence's is corrupt input: an error naming the read.
 pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead, Unusable>> {
+    from_record_in(rec, 0, u64::MAX)
+}
+
+/// [`from_record`] for the slice of the read over the reference interval `[lo, hi)`; only that
+/// part of the record is decoded. A read cut on a side starts (or ends) at its first (last)
+/// aligned base inside the interval, keeps no soft clip there, and drops the indels the cut
+/// splits (a deletion running past it, an insertion at its edge). On a side that is not cut, a
+/// soft clip keeps the bases that would lie inside `[lo, hi)`. `NoAlignedBase` when no aligned
+/// base of the read lies inside.
+pub fn from_record_in(
+    rec: &bam::Record,
+    lo: u64,
+    hi: u64,
+) -> Result<std::result::Result<AlignedRead, Unusable>> {
     if !cigar_ops_known(rec) {
         return Err(crate::errors::input_error(format!(
             "read {} has an unknown CIGAR operation",
@@ -209,51 +228,122 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
         return Ok(Err(Unusable::NoSequence));
     }
     check_cigar_length(rec)?;
-    // The sequence is decoded once, from its 4-bit packing, into base codes and ASCII; the
+    let n_seq = rec.seq_len();
+    let rec_start = rec.pos().max(0) as u64;
+    // First walk: the reference end, the soft clips, and the query indices of the first and
+    // last aligned bases inside [lo, hi).
+    let (mut rpos, mut qpos) = (rec_start, 0usize);
+    let (mut soft_left, mut soft_right) = (0u32, 0u32);
+    let mut consumed_ref = false;
+    let mut first_in: Option<(u64, usize)> = None;
+    let mut last_in: Option<(u64, usize)> = None;
+    for &c in rec.raw_cigar() {
+        let n = c >> 4;
+        if n == 0 {
+            continue;
+        }
+        match c & 0xf {
+            CIGAR_M | CIGAR_EQ | CIGAR_X => {
+                let (a, b) = (rpos.max(lo), (rpos + n as u64).min(hi));
+                if a < b {
+                    first_in.get_or_insert((a, qpos + (a - rpos) as usize));
+                    last_in = Some((b - 1, qpos + (b - 1 - rpos) as usize));
+                }
+                rpos += n as u64;
+                qpos += n as usize;
+                consumed_ref = true;
+            }
+            CIGAR_I => qpos += n as usize,
+            CIGAR_D | CIGAR_N => {
+                rpos += n as u64;
+                consumed_ref = true;
+            }
+            CIGAR_S => {
+                if consumed_ref {
+                    soft_right += n;
+                } else {
+                    soft_left += n;
+                }
+                qpos += n as usize;
+            }
+            _ => {}
+        }
+    }
+    let rec_end = rpos;
+    if rec_end == rec_start {
+        return Ok(Err(Unusable::NoAlignedBase));
+    }
+    let footprint = (rec_end - rec_start) + soft_left as u64 + soft_right as u64;
+    let (Some((first_pos, first_q)), Some((last_pos, last_q))) = (first_in, last_in) else {
+        return Ok(Err(Unusable::NoAlignedBase));
+    };
+    let cut_left = rec_start < lo;
+    let cut_right = rec_end > hi;
+    // The slice [start, end) on the reference and [q0, q1) of the query.
+    let (start, clip_left, q0) = if cut_left {
+        (first_pos, 0, first_q)
+    } else {
+        let keep = (soft_left as u64).min(rec_start - lo) as u32;
+        (rec_start, keep, (soft_left - keep) as usize)
+    };
+    let (end, clip_right, q1) = if cut_right {
+        (last_pos + 1, 0, last_q + 1)
+    } else {
+        let keep = (soft_right as u64).min(hi - rec_end) as u32;
+        (rec_end, keep, n_seq - (soft_right - keep) as usize)
+    };
+    // The sequence is decoded once, from its 4-bit packing, into base codes; the
     // per-position vectors are then filled by whole CIGAR operations. Decoding base by base
     // through `Seq`'s index was a third of all instructions of a run.
-    let n_seq = rec.seq_len();
     let packed = rec.seq().encoded;
     let nibble = |i: usize| (packed[i / 2] >> ((1 - i % 2) * 4)) & 0xf;
-    let mut read_seq = Vec::with_capacity(n_seq + 1);
-    for &pair in packed {
-        read_seq.extend_from_slice(&NIBBLE_CODE_PAIRS[pair as usize]);
+    let mut seq = Vec::with_capacity(q1 - q0 + 1);
+    if q0 % 2 == 1 {
+        seq.push(NIBBLE_CODE[nibble(q0) as usize]);
     }
-    read_seq.truncate(n_seq);
+    for &pair in &packed[q0.div_ceil(2)..q1.div_ceil(2)] {
+        seq.extend_from_slice(&NIBBLE_CODE_PAIRS[pair as usize]);
+    }
+    seq.truncate(q1 - q0);
     let qual = rec.qual();
-    let no_qual = qual.first().is_none_or(|&q| q == 255);
-    let seq_qual: Vec<u8> = if no_qual {
-        vec![MISSING_BASEQ; n_seq]
+    let seq_qual: Vec<u8> = if qual.first().is_none_or(|&q| q == 255) {
+        vec![MISSING_BASEQ; q1 - q0]
     } else {
-        qual.to_vec()
+        qual[q0..q1].to_vec()
     };
-    let start = rec.pos().max(0) as u64;
-    // About the read's reference span; no second CIGAR walk (bam_endpos) to size it exactly.
-    let mut bases = Vec::with_capacity(n_seq + 8);
-    let mut quals = Vec::with_capacity(n_seq + 8);
-    let mut qidx = Vec::with_capacity(n_seq + 8);
+    let span = (end - start) as usize;
+    let mut bases = Vec::with_capacity(span);
+    let mut quals = Vec::with_capacity(span);
+    let mut qidx = Vec::with_capacity(span);
     let mut indels = Vec::new();
-    let (mut clip_left, mut clip_right) = (0u32, 0u32);
-    let mut qpos = 0usize;
+    // Second walk: fill [start, end). `at` is the next reference position to fill.
+    let (mut rpos, mut qpos) = (rec_start, 0usize);
     for &c in rec.raw_cigar() {
         let n = c >> 4;
         // Zero-length operations (`0M`, `0I`) are legal and mean nothing.
         if n == 0 {
             continue;
         }
+        let (a, b) = (rpos.max(start), (rpos + n as u64).min(end));
         match c & 0xf {
             CIGAR_M | CIGAR_EQ | CIGAR_X => {
-                let q = qpos..qpos + n as usize;
-                bases.extend_from_slice(&read_seq[q.clone()]);
-                quals.extend_from_slice(&seq_qual[q.clone()]);
-                qidx.extend(q.map(|i| i as u32));
+                if a < b {
+                    let q = qpos + (a - rpos) as usize - q0..qpos + (b - rpos) as usize - q0;
+                    bases.extend_from_slice(&seq[q.clone()]);
+                    quals.extend_from_slice(&seq_qual[q.clone()]);
+                    qidx.extend(q.map(|i| i as u32));
+                }
+                rpos += n as u64;
                 qpos += n as usize;
             }
             CIGAR_I => {
-                // An insertion before any aligned base has no anchor on the reference.
-                if !bases.is_empty() {
+                // An insertion needs its anchor (the base before it) and, where the read was
+                // cut, the base after it inside the slice; one before any aligned base has no
+                // anchor on the reference.
+                let inside = rpos > start && (rpos < end || !cut_right) && rpos <= end;
+                if inside && !bases.is_empty() {
                     indels.push(Indel::Ins {
-                        anchor: start + bases.len() as u64 - 1,
+                        anchor: rpos - 1,
                         seq: (qpos..qpos + n as usize)
                             .map(|i| NIBBLE_ASCII[nibble(i) as usize])
                             .collect(),
@@ -261,36 +351,28 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
                 }
                 qpos += n as usize;
             }
-            CIGAR_D => {
-                if !bases.is_empty() {
-                    indels.push(Indel::Del {
-                        anchor: start + bases.len() as u64 - 1,
-                        len: n,
-                    });
+            CIGAR_D | CIGAR_N => {
+                if a < b {
+                    let code = if c & 0xf == CIGAR_D { DEL } else { GAP };
+                    // A deletion is kept when the slice holds its anchor and, where the read
+                    // was cut, the base after it.
+                    let whole = rpos > start && (rpos + n as u64 <= end || !cut_right);
+                    if code == DEL && whole && !bases.is_empty() {
+                        indels.push(Indel::Del {
+                            anchor: rpos - 1,
+                            len: n,
+                        });
+                    }
+                    bases.resize(bases.len() + (b - a) as usize, code);
+                    quals.resize(quals.len() + (b - a) as usize, 0);
+                    qidx.resize(qidx.len() + (b - a) as usize, u32::MAX);
                 }
-                bases.resize(bases.len() + n as usize, DEL);
-                quals.resize(quals.len() + n as usize, 0);
-                qidx.resize(qidx.len() + n as usize, u32::MAX);
+                rpos += n as u64;
             }
-            CIGAR_N => {
-                bases.resize(bases.len() + n as usize, GAP);
-                quals.resize(quals.len() + n as usize, 0);
-                qidx.resize(qidx.len() + n as usize, u32::MAX);
-            }
-            CIGAR_S => {
-                if bases.is_empty() {
-                    clip_left += n;
-                } else {
-                    clip_right += n;
-                }
-                qpos += n as usize
-            }
+            CIGAR_S => qpos += n as usize,
             // H and P consume nothing; unknown codes were refused above.
             _ => {}
         }
-    }
-    if bases.is_empty() {
-        return Ok(Err(Unusable::NoAlignedBase));
     }
     Ok(Ok(AlignedRead {
         start,
@@ -299,11 +381,12 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
         bases,
         quals,
         indels,
-        seq: read_seq,
+        seq,
         seq_qual,
         qidx,
         clip_left,
         clip_right,
+        long: footprint > SLICE_PAD,
     }))
 }
 
@@ -452,10 +535,12 @@ pub fn name_hash(name: &[u8]) -> u64 {
     h ^ (h >> 31)
 }
 
-/// Reads spanning more reference than this (long `N` skips, broken CIGARs, long reads) are
-/// not used: the caller's per-read arrays are sized by reference span, and the depth cap
-/// below looks this far back, so memory stays bounded whatever the input.
-pub const MAX_READ_SPAN: u64 = 1_000;
+/// A kept read is cut to the interval it was fetched for, widened by this much on each side:
+/// only that slice of a long read is decoded and held, so memory follows the shard and
+/// `--max-depth`, never the read's length. No short read is ever cut (its whole span lies
+/// within this of any interval it overlaps), and the reference a shard loads reaches this far
+/// too ([`crate::shard_stages::REF_PAD`]), so a slice never runs past its reference.
+pub const SLICE_PAD: u64 = 1_000;
 
 /// The streaming depth cap. Reads arrive in alignment order; one whose start position has
 /// coverage `c > max_depth` (reads passing the filters that span it, itself included) is
@@ -566,8 +651,6 @@ pub struct ReadCounts {
     pub low_mapq: u64,
     /// From read groups of another sample.
     pub other_sample: u64,
-    /// Spanning more than [`MAX_READ_SPAN`] of reference.
-    pub too_long: u64,
     /// Stored without a sequence, or with no aligned base.
     pub unusable: u64,
     /// Dropped by the `--max-depth` cap.
@@ -583,7 +666,6 @@ impl ReadCounts {
             self.flagged,
             self.low_mapq,
             self.other_sample,
-            self.too_long,
             self.unusable,
             self.kept,
         ]
@@ -597,7 +679,6 @@ impl ReadCounts {
         self.flagged += o.flagged;
         self.low_mapq += o.low_mapq;
         self.other_sample += o.other_sample;
-        self.too_long += o.too_long;
         self.unusable += o.unusable;
         self.downsampled += o.downsampled;
         self.kept += o.kept;
@@ -917,9 +998,10 @@ impl ReadSource {
         &self.path
     }
 
-    /// Kept reads overlapping `contig:[start, end)`, in alignment order, after filters and
-    /// the depth cap ([`DepthCap`]). Reads up to [`MAX_READ_SPAN`] before `start` are read
-    /// too, only to count the coverage the cap needs.
+    /// Kept reads overlapping `contig:[start, end)`, sorted by start, after filters and the
+    /// depth cap ([`DepthCap`]), each held as its slice over `[start - SLICE_PAD, end +
+    /// SLICE_PAD)` ([`from_record_in`]). Reads that end before `start` but cover the start of
+    /// one that is kept are read too, only to count the coverage the cap needs.
     pub fn fetch(
         &mut self,
         contig: &str,
@@ -940,15 +1022,26 @@ impl ReadSource {
         own: (u64, u64),
         filter: &ReadFilter,
     ) -> Result<ReadBatch> {
-        let (reads, counts, mut owned) =
+        // Each read is held as its slice over the fetch and SLICE_PAD around it; the record's
+        // own start travels beside it, for the owned counts (a slice may start later).
+        let (lo, hi) = (
+            start.saturating_sub(SLICE_PAD),
+            end.saturating_add(SLICE_PAD),
+        );
+        let (kept, counts, mut owned) =
             self.fetch_counting(contig, start, end, own, filter, |rec| {
-                from_record(rec).map(|r| r.ok())
+                let rec_start = rec.pos().max(0) as u64;
+                Ok(from_record_in(rec, lo, hi)?.ok().map(|r| (rec_start, r)))
             })?;
-        owned.kept = reads
+        owned.kept = kept
             .iter()
-            .filter(|r| (own.0..own.1).contains(&r.start))
+            .filter(|(s, _)| (own.0..own.1).contains(s))
             .count() as u64;
         owned.settle();
+        let mut reads: Vec<AlignedRead> = kept.into_iter().map(|(_, r)| r).collect();
+        // A slice starts at its first base inside the fetch, which can be after the start of
+        // a read that follows it in the file; stable, so already sorted reads keep their order.
+        reads.sort_by_key(|r| r.start);
         Ok(ReadBatch {
             reads,
             start,
@@ -987,6 +1080,32 @@ impl ReadSource {
         Ok((reads, counts))
     }
 
+    /// The earliest alignment start among the records over position `start` (`start` itself
+    /// when none begins before it).
+    fn earliest_start_over(&mut self, tid: u32, contig: &str, start: u64) -> Result<u64> {
+        if start == 0 {
+            return Ok(0);
+        }
+        let path = &self.path;
+        self.reader
+            .fetch((tid as i32, start as i64, start as i64 + 1))
+            .map_err(|e| {
+                input_error(format!(
+                    "cannot query {contig}:{} in {} (is the index stale? `samtools index {}`): {e}",
+                    start + 1,
+                    path.display(),
+                    path.display()
+                ))
+            })?;
+        let mut rec = bam::Record::new();
+        let mut from = start;
+        // Errors in these records are reported by the main query, which reads them again.
+        while let Ok(true) = read_record(&mut self.reader, &mut rec) {
+            from = from.min(rec.pos().max(0) as u64);
+        }
+        Ok(from)
+    }
+
     /// [`ReadSource::fetch_with`], with the records that start in `own` counted apart too
     /// (all but `kept` and `downsampled`, which need the kept reads' starts).
     fn fetch_counting<T>(
@@ -998,12 +1117,14 @@ impl ReadSource {
         filter: &ReadFilter,
         mut build: impl FnMut(&bam::Record) -> Result<Option<T>>,
     ) -> Result<(Vec<T>, ReadCounts, ReadCounts)> {
+        let tid = self.reader.header().tid(contig.as_bytes()).ok_or_else(|| {
+            input_error(format!("contig {contig} is not in {}", self.path.display()))
+        })?;
+        // The depth cap decides a read by the coverage at its start, so the stream must hold
+        // every read over the start of every read wanted here: it begins at the earliest start
+        // among the reads that cover `start` (whatever their length).
+        let from = self.earliest_start_over(tid, contig, start)?;
         let path = &self.path;
-        let tid =
-            self.reader.header().tid(contig.as_bytes()).ok_or_else(|| {
-                input_error(format!("contig {contig} is not in {}", path.display()))
-            })?;
-        let from = start.saturating_sub(MAX_READ_SPAN);
         self.reader
             .fetch((tid as i32, from as i64, end as i64))
             .map_err(|e| {
@@ -1065,10 +1186,6 @@ impl ReadSource {
                     });
                     continue;
                 }
-            }
-            if rec_end - rec_start > MAX_READ_SPAN {
-                bump(&mut counts, &mut owned, wanted, mine, |c| &mut c.too_long);
-                continue;
             }
             let mut unusable = false;
             cap.offer(rec_start, rec_end, name_hash(rec.qname()), || {
@@ -1276,6 +1393,118 @@ mod tests {
         assert_eq!(rec.qname(), b"r");
         let e = read_record(&mut reader, &mut rec).unwrap_err();
         assert!(e.to_string().contains("truncated"), "{e}");
+    }
+
+    /// A record from SAM text on a 100 kb contig `c`.
+    fn sam_rec(line: &str) -> bam::Record {
+        let header = bam::HeaderView::from_bytes(b"@SQ\tSN:c\tLN:100000\n");
+        bam::Record::from_sam(&header, line.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn test_a_slice_holds_the_same_bases_indels_and_sequence_as_the_whole_read() {
+        // 10S 300M 2I 200M 5D 400M 1I 90M 7S from position 1,000 (0-based 999): reference span
+        // 999..1994, query 1,010 bases.
+        let cigar = "10S300M2I200M5D400M1I90M7S";
+        let n = 10 + 300 + 2 + 200 + 400 + 1 + 90 + 7;
+        let seq: String = (0..n)
+            .map(|i| ['A', 'C', 'G', 'T'][(i * 7 + i / 3) % 4])
+            .collect();
+        let qual: String = (0..n).map(|i| (b'!' + (i % 40) as u8) as char).collect();
+        let rec = sam_rec(&format!(
+            "r\t0\tc\t1000\t60\t{cigar}\t*\t0\t0\t{seq}\t{qual}"
+        ));
+        let whole = from_record(&rec).unwrap().unwrap();
+        assert_eq!((whole.start, whole.end(), whole.seq.len()), (999, 1994, n));
+        assert_eq!(
+            (whole.clip_left, whole.clip_right, whole.long),
+            (10, 7, true)
+        );
+        for (lo, hi) in [
+            (0, u64::MAX),
+            (1200, 1600),
+            (1299, 1300),
+            (1500, 1900),
+            (990, 1505),
+        ] {
+            let part = from_record_in(&rec, lo, hi).unwrap().unwrap();
+            assert!(part.start >= lo.max(whole.start) && part.end() <= hi.min(whole.end()));
+            // Every reference position of the slice reads as in the whole read: code, quality,
+            // and the sequence base its query index points at.
+            for pos in part.start..part.end() {
+                let (k, j) = ((pos - part.start) as usize, (pos - whole.start) as usize);
+                assert_eq!(part.base_at(pos), whole.base_at(pos), "{lo}-{hi} at {pos}");
+                match (part.qidx[k], whole.qidx[j]) {
+                    (u32::MAX, u32::MAX) => {}
+                    (a, b) => assert_eq!(part.seq[a as usize], whole.seq[b as usize]),
+                }
+            }
+            // Indels: those whose anchor and next base lie inside the slice, unchanged.
+            let inside: Vec<Indel> = whole
+                .indels
+                .iter()
+                .filter(|e| {
+                    let last = match e {
+                        Indel::Del { anchor, len } => anchor + *len as u64 + 1,
+                        Indel::Ins { anchor, .. } => anchor + 1,
+                    };
+                    e.anchor() >= part.start && last < part.end()
+                })
+                .cloned()
+                .collect();
+            assert_eq!(part.indels, inside, "{lo}-{hi}");
+            // A cut side keeps no clip; an uncut one keeps what lies inside [lo, hi).
+            let cut_left = lo > whole.start;
+            assert_eq!(
+                part.clip_left,
+                if cut_left {
+                    0
+                } else {
+                    10u32.min((999 - lo.min(999)) as u32)
+                }
+            );
+            assert_eq!(part.clip_right, if hi < whole.end() { 0 } else { 7 });
+        }
+        // The slice over 1,299..1,300 is one base; over an interval holding only the deletion,
+        // nothing.
+        assert_eq!(
+            from_record_in(&rec, 1299, 1300)
+                .unwrap()
+                .unwrap()
+                .bases
+                .len(),
+            1
+        );
+        let del_at = 999 + 300 + 200; // first deleted position
+        assert_eq!(
+            from_record_in(&rec, del_at, del_at + 5).unwrap().err(),
+            Some(Unusable::NoAlignedBase)
+        );
+    }
+
+    #[test]
+    fn test_reads_longer_than_the_slice_pad_are_long_and_short_ones_are_never_cut() {
+        let rec = |cigar: &str, n: usize| {
+            sam_rec(&format!(
+                "r\t0\tc\t5001\t60\t{cigar}\t*\t0\t0\t{}\t*",
+                "A".repeat(n)
+            ))
+        };
+        // Footprint (span plus clips) 1,000: not long. 1,001: long.
+        assert!(!from_record(&rec("990M10S", 1000)).unwrap().unwrap().long);
+        assert!(from_record(&rec("990M11S", 1001)).unwrap().unwrap().long);
+        assert!(from_record(&rec("30000M", 30000)).unwrap().unwrap().long);
+        // A short read overlapping a fetch [start, end) lies within SLICE_PAD of it whole.
+        let r = rec("20S960M20S", 1000);
+        for start in [5000u64, 5500, 5959] {
+            let (lo, hi) = (start - SLICE_PAD, start + 10 + SLICE_PAD);
+            let part = from_record_in(&r, lo, hi).unwrap().unwrap();
+            let whole = from_record(&r).unwrap().unwrap();
+            assert_eq!(
+                (part.start, part.bases, part.seq),
+                (whole.start, whole.bases, whole.seq)
+            );
+        }
     }
 
     #[test]

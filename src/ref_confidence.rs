@@ -171,7 +171,13 @@ impl RefModel {
         }
         let clip = 2 * (MAX_Q + 1) + CLIP_ERROR_PHRED as usize;
         let mut out = vec![[0f32; 3]; n];
-        let first = reads.partition_point(|r| r.start + crate::reads::MAX_READ_SPAN < from);
+        // Reads are sorted by start; none reaches further than the longest of them.
+        let longest = reads
+            .iter()
+            .map(|r| r.bases.len() as u64)
+            .max()
+            .unwrap_or(0);
+        let first = reads.partition_point(|r| r.start + longest < from);
         for r in &reads[first..] {
             if r.start > to || r.end() < from {
                 continue;

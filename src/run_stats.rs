@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::reads::ReadCounts;
 
 /// Version of the file's layout; bump it when a field changes meaning or is removed.
-pub const STATS_VERSION: u32 = 1;
+pub const STATS_VERSION: u32 = 2;
 /// Suffix of the stats file after the output prefix.
 pub const STATS_FILE: &str = ".stats.json";
 /// Depths at which the file counts the bases covered at least that deep.
@@ -225,6 +225,43 @@ impl StatsCollector {
     }
 }
 
+impl RunStats {
+    /// Why nothing could be called, when reads were seen in the called regions but none was
+    /// used (nothing piled up): the counts by reason, in one line. `None` otherwise.
+    pub fn nothing_usable(&self) -> Option<String> {
+        let r = &self.reads;
+        if r.seen == 0 || r.kept > 0 || self.coverage.depth_sum > 0 {
+            return None;
+        }
+        let f = &self.read_filters;
+        let reasons: Vec<String> = [
+            (
+                r.flagged,
+                "unmapped, secondary, supplementary, duplicate or QC-fail".to_string(),
+            ),
+            (
+                r.low_mapq,
+                format!("MAPQ under --min-mapq {} (or 255)", f.min_mapq),
+            ),
+            (r.other_sample, "of another sample's read group".to_string()),
+            (
+                r.unusable,
+                "without a sequence or an aligned base".to_string(),
+            ),
+            (r.downsampled, "over --max-depth".to_string()),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, why)| format!("{n} {why}"))
+        .collect();
+        Some(format!(
+            "{} read(s) start in the called regions and none could be used: {}",
+            r.seen,
+            reasons.join(", ")
+        ))
+    }
+}
+
 fn round4(x: f64) -> f64 {
     (x * 1e4).round() / 1e4
 }
@@ -251,10 +288,11 @@ pub fn read(path: &Path) -> Result<RunStats> {
         .with_context(|| format!("cannot read stats file {}", path.display()))?;
     let v: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
+    // Version 1 differs only by `reads.too_long` (the retired read-length cap), ignored here.
     let version = v["stats_version"].as_u64();
-    if version != Some(STATS_VERSION as u64) {
+    if !matches!(version, Some(1) | Some(2)) {
         anyhow::bail!(
-            "{}: stats_version {} is not {STATS_VERSION}, the version this varstream reads",
+            "{}: stats_version {} is not 1 or 2, the versions this varstream reads",
             path.display(),
             v["stats_version"]
         );

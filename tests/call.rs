@@ -681,7 +681,7 @@ fn stats_file_counts_depth_and_reads_whatever_the_sharding() {
     let (o, whole) = call(&fx, &fx.bam, "whole.vcf.gz", &["--threads", "1"]);
     assert_ok(&o);
     let s = stats(&whole);
-    assert_eq!(s["stats_version"], 1);
+    assert_eq!(s["stats_version"], 2);
     assert_eq!(s["sample"], "FIXTURE");
     assert_eq!(s["regions"]["bp"], 3000);
     assert_eq!(s["per_contig"][0]["contig"], "chrT");
@@ -736,4 +736,97 @@ fn stats_file_counts_depth_and_reads_whatever_the_sharding() {
             "a split changed the read counts"
         );
     }
+}
+
+/// The planted variants found as PASS calls with their genotype, as `(found, planted)`.
+fn planted_found(fx: &Fixture, body: &[String]) -> (usize, usize) {
+    let calls = pass_calls(body);
+    let found = fx
+        .planted
+        .iter()
+        .filter(|p| {
+            let gt = if p.copies == 2 { "1/1" } else { "0/1" };
+            calls
+                .iter()
+                .any(|c| c.0 == p.pos && c.1 == p.ref_allele && c.2 == p.alt && c.3 == gt)
+        })
+        .count();
+    (found, fx.planted.len())
+}
+
+// Long reads (issue 21): HiFi-like and ONT-like reads of 10-100 kb are all used, none dropped
+// for its length, and the records are the same for any thread count, shard size and region
+// split, with every read crossing many shards.
+#[test]
+fn long_reads_are_used_and_called_the_same_however_the_run_is_cut() {
+    if !require_ort() {
+        return;
+    }
+    for (errors, seed) in [(LongReadErrors::Hifi, 21), (LongReadErrors::Ont, 22)] {
+        let fx = build_long_reads(errors, (10_000, 100_000), seed);
+        let (o, whole) = call(&fx, &fx.bam, "whole.vcf.gz", &["--threads", "2"]);
+        assert_ok(&o);
+        let s = stats(&whole);
+        let n = sam_records(&fx.bam).len() as u64;
+        assert_eq!(s["reads"]["seen"], n, "{errors:?}: {}", s["reads"]);
+        assert_eq!(s["reads"]["kept"], n, "{errors:?}: {}", s["reads"]);
+        let body = vcf_body(&whole);
+        let (found, planted) = planted_found(&fx, &body);
+        eprintln!("{errors:?}: {found} of {planted} planted variants called with their genotype");
+        assert!(
+            found * 10 >= planted * 9,
+            "{errors:?}: {found} of {planted}"
+        );
+        let runs: [(&str, &[&str]); 4] = [
+            ("t1.vcf.gz", &["--threads", "1"]),
+            ("s1k.vcf.gz", &["--shard-size", "1000"]),
+            ("s25k.vcf.gz", &["--shard-size", "25000", "--threads", "1"]),
+            ("s7k.vcf.gz", &["--shard-size", "7000"]),
+        ];
+        for (name, extra) in runs {
+            let (o, v) = call(&fx, &fx.bam, name, extra);
+            assert_ok(&o);
+            assert_eq!(
+                vcf_body(&v),
+                body,
+                "{errors:?}: {extra:?} changed the records"
+            );
+        }
+        let (o1, left) = call(&fx, &fx.bam, "left.vcf.gz", &["--region", "chrL:1-61234"]);
+        let (o2, right) = call(
+            &fx,
+            &fx.bam,
+            "right.vcf.gz",
+            &["--region", "chrL:61235-150000"],
+        );
+        assert_ok(&o1);
+        assert_ok(&o2);
+        let mut pieces = vcf_body(&left);
+        pieces.extend(vcf_body(&right));
+        assert_eq!(
+            pieces, body,
+            "{errors:?}: a region split changed the records"
+        );
+    }
+}
+
+// Reads seen in the called regions and none usable: no VCF, one line with the counts by
+// reason, exit 3 (not a 0-record VCF and exit 0).
+#[test]
+fn a_run_that_can_use_no_read_fails_with_the_counts() {
+    let fx = build(true);
+    let (o, vcf) = call(&fx, &fx.bam, "none.vcf.gz", &["--min-mapq", "61"]);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("none could be used") && last.contains("MAPQ under --min-mapq 61"),
+        "{err}"
+    );
+    assert!(!vcf.exists() && !fx.dir.path().join("none.stats.json").exists());
 }

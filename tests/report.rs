@@ -250,7 +250,7 @@ fn stats_json(sex: Option<serde_json::Value>) -> serde_json::Value {
                            "bp_at_least": [bp, bp, if depth >= 20 { bp } else { 0 }, 0]})
     };
     let mut s = serde_json::json!({
-        "stats_version": 1,
+        "stats_version": 2,
         "generated_by": "varstream 0.1.0",
         "sample": "S1",
         "regions": {"intervals": 3, "bp": 3000},
@@ -262,7 +262,7 @@ fn stats_json(sex: Option<serde_json::Value>) -> serde_json::Value {
             {"contig": "chrX", "intervals": 1, "coverage": cov(1000, 15), "mean_depth": 15.0},
             {"contig": "chrY", "intervals": 1, "coverage": cov(1000, 4), "mean_depth": 4.0}
         ],
-        "reads": {"seen": 1000, "flagged": 10, "low_mapq": 20, "other_sample": 0, "too_long": 0,
+        "reads": {"seen": 1000, "flagged": 10, "low_mapq": 20, "other_sample": 0,
                   "unusable": 1, "downsampled": 0, "kept": 969},
         "read_filters": {"min_mapq": 5, "min_baseq": 10, "max_depth": 250}
     });
@@ -391,6 +391,22 @@ fn schema_errors(json: &Path) -> Option<Vec<String>> {
             None
         }
     }
+}
+
+// A stats file of version 1 (before the read-length cap was retired, with reads.too_long) is
+// still read.
+#[test]
+fn report_reads_a_version_1_stats_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = full_inputs(dir.path(), None);
+    let mut v1 = stats_json(None);
+    v1["stats_version"] = 1.into();
+    v1["reads"]["too_long"] = 0.into();
+    std::fs::write(dir.path().join("s.stats.json"), v1.to_string()).unwrap();
+    let out = run_report(&args);
+    assert_ok(&out);
+    let r = json(&dir.path().join("out.report.json"));
+    assert_eq!(r["run"]["stats"]["reads"]["low_mapq"], 20);
 }
 
 #[test]

@@ -213,8 +213,13 @@ fn moved(
 /// Realign `reads` (sorted by start) in the active windows within `[from, to)`; `ref_seq`
 /// (ASCII) starts at `ref_start` and must extend past the windows by a read length for reads
 /// to be placed. Returns how many reads changed alignment; `reads` stay sorted by start.
+///
+/// Long reads ([`AlignedRead::long`]) are left as aligned and give no evidence here: the
+/// realigner places whole reads on haplotypes a few hundred bases long, and a long read is
+/// held only as a slice, so its placement would depend on where the slice was cut. DeepVariant
+/// likewise turns realignment off for its PacBio and ONT models.
 pub fn realign_reads(
-    reads: &mut [AlignedRead],
+    reads: &mut Vec<AlignedRead>,
     ref_seq: &[u8],
     ref_start: u64,
     from: u64,
@@ -222,6 +227,31 @@ pub fn realign_reads(
     p: &RealignParams,
 ) -> usize {
     if !p.enabled || reads.is_empty() {
+        return 0;
+    }
+    if reads.iter().any(|r| r.long) {
+        let (mut short, long): (Vec<_>, Vec<_>) =
+            std::mem::take(reads).into_iter().partition(|r| !r.long);
+        let changed = realign_short_reads(&mut short, ref_seq, ref_start, from, to, p);
+        // Stable: at one start, the short reads first, each group in its own order.
+        short.extend(long);
+        short.sort_by_key(|r| r.start);
+        *reads = short;
+        return changed;
+    }
+    realign_short_reads(reads, ref_seq, ref_start, from, to, p)
+}
+
+/// [`realign_reads`] where no read is long.
+fn realign_short_reads(
+    reads: &mut [AlignedRead],
+    ref_seq: &[u8],
+    ref_start: u64,
+    from: u64,
+    to: u64,
+    p: &RealignParams,
+) -> usize {
+    if reads.is_empty() {
         return 0;
     }
     let longest = reads.iter().map(|r| r.seq.len() as u64).max().unwrap_or(0);

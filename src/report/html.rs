@@ -571,7 +571,6 @@ fn called_section(o: &mut String, r: &Report) {
         ),
         ("MAPQ below the minimum", rc.low_mapq),
         ("another sample's read group", rc.other_sample),
-        ("spanning more than 1 kb of reference", rc.too_long),
         ("without sequence", rc.unusable),
         ("dropped by the depth cap", rc.downsampled),
         ("kept as evidence", rc.kept),

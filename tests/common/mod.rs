@@ -729,3 +729,132 @@ fn reads_along(haps: &[Hap], contig: &str, step: impl Fn(usize) -> usize) -> Vec
     }
     records
 }
+
+/// The read errors of a long-read fixture ([`build_long_reads`]).
+#[derive(Debug, Clone, Copy)]
+pub enum LongReadErrors {
+    /// PacBio HiFi-like: about 1 error in 1,000 bases, substitutions and 1 bp indels alike.
+    Hifi,
+    /// ONT-like: about 1 % substitutions, and homopolymers of 3 or more read one base short
+    /// or long in about 15 % of reads over them (ONT's dominant error).
+    Ont,
+}
+
+/// A 150 kb contig `chrL` with a het or hom SNV about every 1.5 kb and a het 2 bp deletion
+/// every 10 kb, and about 20x of reads `len.0..=len.1` bases long from both haplotypes (read
+/// starts uniform over each haplotype), with
+/// `errors`; every fifth read carries a 50-400 bp soft clip of random bases at one end, as
+/// aligners leave adapters and chimeric ends.
+pub fn build_long_reads(errors: LongReadErrors, len: (usize, usize), seed: u64) -> Fixture {
+    const CONTIG: usize = 150_000;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let reference = random_seq(&mut rng, CONTIG);
+    let (dir, fasta) = temp_fasta(&[("chrL", &reference)]);
+    let mut hap_vars: [Vec<(u64, Vec<u8>, Vec<u8>)>; 2] = [Vec::new(), Vec::new()];
+    let mut planted = Vec::new();
+    let mut pos = 2_000usize;
+    while pos + 2_000 < CONTIG {
+        let p = pos + rng.random_range(0..500);
+        let (at, r, a, copies) = if (p / 1_500) % 7 == 3 {
+            // A 2 bp deletion whose anchor differs from the base after it (left-normalised).
+            let mut q = p;
+            while reference[q] == reference[q + 2] || reference[q + 1] == reference[q + 3] {
+                q += 1;
+            }
+            (q, reference[q..q + 3].to_vec(), vec![reference[q]], 1u8)
+        } else {
+            let alt = b"ACGT"[(b"ACGT".iter().position(|&b| b == reference[p]).unwrap() + 1) % 4];
+            (
+                p,
+                vec![reference[p]],
+                vec![alt],
+                if p % 3 == 0 { 2 } else { 1 },
+            )
+        };
+        planted.push(Planted {
+            pos: at as u64 + 1,
+            ref_allele: String::from_utf8(r.clone()).unwrap(),
+            alt: String::from_utf8(a.clone()).unwrap(),
+            copies,
+        });
+        hap_vars[0].push((at as u64, r.clone(), a.clone()));
+        if copies == 2 {
+            hap_vars[1].push((at as u64, r, a));
+        }
+        pos += 1_500;
+    }
+    let haps: Vec<Hap> = hap_vars
+        .iter()
+        .map(|v| {
+            let v: Vec<(u64, &[u8], &[u8])> =
+                v.iter().map(|(p, r, a)| (*p, &r[..], &a[..])).collect();
+            apply(&reference, &v)
+        })
+        .collect();
+    let mean_len = (len.0 + len.1) / 2;
+    let per_hap = (10 * CONTIG).div_ceil(mean_len);
+    let mut records = Vec::new();
+    for (h, hap) in haps.iter().enumerate() {
+        for n in 0..per_hap {
+            let l = rng.random_range(len.0..=len.1).min(hap.len());
+            let i = rng.random_range(0..=hap.len() - l);
+            let mut read: Hap = Vec::with_capacity(l + l / 50);
+            let mut k = i;
+            while k < i + l {
+                let (p, b) = hap[k];
+                match errors {
+                    LongReadErrors::Hifi => match rng.random_range(0..3000) {
+                        0 => read.push((p, b"ACGT"[(b as usize + 1) % 4])),
+                        1 => {}
+                        2 => {
+                            read.push((p, b));
+                            read.push((None, b"ACGT"[rng.random_range(0..4)]));
+                        }
+                        _ => read.push((p, b)),
+                    },
+                    LongReadErrors::Ont => {
+                        // The run of this base starting here, read one short or long.
+                        let run = hap[k..i + l].iter().take_while(|e| e.1 == b).count();
+                        if run >= 3
+                            && (k == i || hap[k - 1].1 != b)
+                            && rng.random_range(0..100) < 15
+                        {
+                            let keep = if rng.random_range(0..2) == 0 {
+                                run - 1
+                            } else {
+                                run
+                            };
+                            read.extend_from_slice(&hap[k..k + keep]);
+                            if keep == run {
+                                read.push((None, b));
+                            }
+                            k += run;
+                            continue;
+                        }
+                        if rng.random_range(0..100) == 0 {
+                            read.push((p, b"ACGT"[(b as usize + 2) % 4]));
+                        } else {
+                            read.push((p, b));
+                        }
+                    }
+                }
+                k += 1;
+            }
+            if n % 5 == 0 {
+                let clip: Hap = (0..rng.random_range(50..400))
+                    .map(|_| (None, b"ACGT"[rng.random_range(0..4)]))
+                    .collect();
+                if n % 10 == 0 {
+                    read.splice(0..0, clip);
+                } else {
+                    read.extend(clip);
+                }
+            }
+            let name = format!("h{h}long{n}");
+            if let Some(rec) = sam_line(&name, "chrL", &read, 0, read.len(), n % 2 == 1, true) {
+                records.push(rec);
+            }
+        }
+    }
+    fixture(dir, fasta, &[("chrL", CONTIG)], records, planted)
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Simulated long reads for the long-read speed and memory benchmark (benches/long_reads.sh).
+
+Writes OUT/ref.fa (a random contig `chrS` of --length bases, with .fai by samtools) and
+OUT/reads.sam: reads of --read-length bases (fixed, so runs at two lengths differ only in
+length) at --depth x from a diploid genome with a het SNV every 1 kb and a hom one every 5 kb,
+with HiFi-like errors (about 1 in 1,000 bases: substitutions and 1 bp indels). The CIGAR is
+exact; every read MAPQ 60, Q30 bases. Deterministic for a --seed.
+
+Usage: long_read_data.py OUT --length 1000000 --read-length 20000 --depth 30 [--seed 1]
+"""
+import argparse
+import os
+import random
+import sys
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("out")
+    ap.add_argument("--length", type=int, default=1_000_000)
+    ap.add_argument("--read-length", type=int, default=20_000)
+    ap.add_argument("--depth", type=float, default=30)
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+    if a.read_length > a.length or a.read_length < 100:
+        sys.exit("long_read_data.py: --read-length must be 100 to --length")
+    rng = random.Random(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    ref = "".join(rng.choice("ACGT") for _ in range(a.length))
+    with open(os.path.join(a.out, "ref.fa"), "w") as f:
+        f.write(">chrS\n")
+        for i in range(0, a.length, 80):
+            f.write(ref[i:i + 80] + "\n")
+    other = {"A": "C", "C": "G", "G": "T", "T": "A"}
+    haps = [list(ref), list(ref)]
+    for p in range(500, a.length - 500, 1000):
+        haps[0][p] = other[ref[p]]
+        if p % 5000 == 500:
+            haps[1][p] = other[ref[p]]
+    haps = ["".join(h) for h in haps]
+    n_reads = int(a.depth * a.length / a.read_length)
+    with open(os.path.join(a.out, "reads.sam"), "w") as f:
+        f.write(f"@HD\tVN:1.6\tSO:unsorted\n@SQ\tSN:chrS\tLN:{a.length}\n")
+        f.write("@RG\tID:rg1\tSM:SIM\tPL:PACBIO\n")
+        for n in range(n_reads):
+            hap = haps[n % 2]
+            start = rng.randrange(0, a.length - a.read_length + 1)
+            seq, cigar = [], []
+
+            def op(c, k=1):
+                if cigar and cigar[-1][0] == c:
+                    cigar[-1][1] += k
+                else:
+                    cigar.append([c, k])
+
+            for p in range(start, start + a.read_length):
+                r = rng.random()
+                if r < 0.0003:  # deletion
+                    op("D")
+                elif r < 0.0006:  # insertion after the base
+                    seq.append(hap[p])
+                    op("M")
+                    seq.append(rng.choice("ACGT"))
+                    op("I")
+                elif r < 0.001:  # substitution
+                    seq.append(other[hap[p]])
+                    op("M")
+                else:
+                    seq.append(hap[p])
+                    op("M")
+            # A CIGAR may not start or end with a deletion.
+            while cigar and cigar[0][0] == "D":
+                start += cigar[0][1]
+                cigar.pop(0)
+            while cigar and cigar[-1][0] == "D":
+                cigar.pop()
+            s = "".join(seq)
+            flag = 16 if n % 2 else 0
+            f.write(f"sim{n}\t{flag}\tchrS\t{start + 1}\t60\t"
+                    + "".join(f"{k}{c}" for c, k in cigar)
+                    + f"\t*\t0\t0\t{s}\t{'?' * len(s)}\tRG:Z:rg1\n")
+
+
+if __name__ == "__main__":
+    main()

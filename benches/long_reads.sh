@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Long reads: wall, CPU and peak RSS of `varstream call` on simulated HiFi-like reads of one
+# fixed length (20 kb, then 200 kb) at the same depth over the same 1 Mb, against bcftools
+# mpileup with its PacBio CCS profile (`-X pacbio-ccs`, the long-read setting its manual
+# gives) piped to `bcftools call -mv`. Peak RSS at 200 kb should stay within 2x of 20 kb:
+# varstream holds only each shard's slice of a read.
+# Usage: benches/long_reads.sh [DEPTH] [THREADS]   (default 30x, 2 threads; data in
+#        work/bench/longreads/, built on the first run, a minute or two)
+# Not in CI. Prints a Markdown table (results in benches/results/long_reads.md).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+DEPTH=${1:-30}
+THREADS=${2:-2}
+BIN=target/release/varstream
+W=work/bench/longreads
+[ -x "$BIN" ] || { echo "long_reads.sh: build first (cargo build --release)" >&2; exit 1; }
+for t in samtools bcftools /usr/bin/time python3; do
+  command -v "$t" >/dev/null || { echo "long_reads.sh: $t not found (scripts/setup.sh)" >&2; exit 1; }
+done
+mkdir -p "$W"
+
+# time_it LABEL CMD...: one row of wall s, CPU s (user + sys), peak RSS MB.
+time_it() {
+  local label=$1; shift
+  /usr/bin/time -f "%e %U %S %M" -o "$W/time.txt" "$@" > /dev/null 2> "$W/$label.log" \
+    || { echo "long_reads.sh: $label failed (see $W/$label.log)" >&2; exit 1; }
+  read -r wall user sys rss < "$W/time.txt"
+  printf "| %s | %.2f | %.2f | %.0f |\n" "$label" "$wall" "$(echo "$user + $sys" | bc)" "$(echo "$rss / 1024" | bc)"
+}
+
+echo "| run (1 Mb, ${DEPTH}x, --threads $THREADS) | wall s | CPU s | peak RSS MB |"
+echo "|---|---|---|---|"
+for len in 20000 200000; do
+  d="$W/len$len.d$DEPTH"
+  if [ ! -s "$d/reads.bam.bai" ]; then
+    python3 benches/long_read_data.py "$d" --length 1000000 --read-length "$len" --depth "$DEPTH"
+    samtools faidx "$d/ref.fa"
+    samtools sort -@ "$THREADS" -o "$d/reads.bam" "$d/reads.sam" 2> /dev/null
+    samtools index "$d/reads.bam"
+    rm "$d/reads.sam"
+  fi
+  rm -f "$d"/calls.*
+  time_it "varstream, ${len} bp reads" "$BIN" -q call --ref "$d/ref.fa" --reads "$d/reads.bam" \
+    --threads "$THREADS" -o "$d/calls.vcf.gz"
+  time_it "bcftools -X pacbio-ccs, ${len} bp reads" bash -c \
+    "bcftools mpileup -X pacbio-ccs -a AD,DP -f '$d/ref.fa' '$d/reads.bam' 2>/dev/null \
+     | bcftools call -mv --threads $THREADS -Oz -o '$d/calls.bcftools.vcf.gz'"
+done
