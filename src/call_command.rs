@@ -101,6 +101,19 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         outputs.extend([g.path.clone(), tbi(&g.path)]);
     }
     crate::output::check_outputs(&outputs, &inputs)?;
+    // The VCF is bgzipped and indexed, whatever its name would suggest: a name that says
+    // otherwise (`.vcf`, `.bcf`) is refused rather than silently given another format.
+    let named = std::iter::once(("--output", &cfg.output))
+        .chain(cfg.gvcf.iter().map(|g| ("--gvcf", &g.path)));
+    for (flag, path) in named {
+        if !path.to_string_lossy().ends_with(".vcf.gz") {
+            crate::bail_input!(
+                "{flag} {}: call writes a bgzipped VCF with a .tbi index; name it \
+                 NAME.vcf.gz",
+                path.display()
+            );
+        }
+    }
     let reference = Arc::new(Reference::open(&cfg.reference).bad_input()?);
     // Opening one reader up front validates the inputs before any thread starts.
     let (mut probe, sample) = open_reads(cfg)?;

@@ -100,9 +100,18 @@ impl Pileup {
             let counts = &mut p.counts[i0..i0 + len];
             let bases = &r.bases[first..first + len];
             let quals = &r.quals[first..first + len];
+            // A deleted position is evidence as good as its deletion's anchor base, by the
+            // same --min-baseq rule as a base (one rule for REF, SNV and indel evidence).
+            let mut anchor_q = r.bases[..first]
+                .iter()
+                .zip(&r.quals[..first])
+                .rev()
+                .find(|(&b, _)| b < DEL)
+                .map_or(u8::MAX, |(_, &q)| q);
             for k in 0..len {
                 let (b, q) = (bases[k], quals[k]);
                 if b < DEL {
+                    anchor_q = q;
                     bq_sum[k] += q.min(40) as u32;
                     bq_n[k] = bq_n[k].saturating_add(1);
                     if b < 4 && q >= min_baseq {
@@ -110,7 +119,9 @@ impl Pileup {
                         *c = c.saturating_add(1);
                     }
                 } else if b == DEL {
-                    counts[k][s][5] = counts[k][s][5].saturating_add(1);
+                    if anchor_q >= min_baseq {
+                        counts[k][s][5] = counts[k][s][5].saturating_add(1);
+                    }
                 } else {
                     // A skipped position: no depth there.
                     depth_diff[i0 + k] -= 1;
@@ -121,7 +132,9 @@ impl Pileup {
             }
             for ev in &r.indels {
                 if let (Indel::Ins { .. }, Some(i)) = (ev, p.index(ev.anchor())) {
-                    p.counts[i][s][4] = p.counts[i][s][4].saturating_add(1);
+                    if r.base_at(ev.anchor()).is_some_and(|(_, q)| q >= min_baseq) {
+                        p.counts[i][s][4] = p.counts[i][s][4].saturating_add(1);
+                    }
                 }
             }
         }
@@ -295,6 +308,12 @@ pub fn read_allele(
         return None;
     }
     let event = read.indels.iter().find(|e| e.anchor() == pos);
+    // One --min-baseq rule for every allele: an indel is evidence as good as its anchor base,
+    // as REF and SNV evidence is as good as its base. (Indels once counted whatever the
+    // anchor's quality, so reads with low qualities gave REF no support and an indel all.)
+    if event.is_some() && q < min_baseq {
+        return None;
+    }
     let kind = match event {
         Some(Indel::Del { len, .. }) => AltKind::Del(*len),
         Some(Indel::Ins { seq, .. }) => AltKind::Ins(seq.to_ascii_uppercase()),
@@ -775,5 +794,59 @@ mod tests {
         assert_eq!(sites[0].ref_allele, b"A");
         assert_eq!(sites[0].alt_alleles, vec![b"AGG".to_vec()]);
         assert_eq!(sites[0].allele_depths, vec![0, 4]);
+    }
+
+    // One --min-baseq rule for REF, SNV and indel evidence: with every base under it, a het
+    // insertion and deletion give neither allele support (no AD 0,2 hom-ALT look), and the
+    // pileup counts neither.
+    #[test]
+    fn test_indels_under_min_baseq_count_like_bases_under_it() {
+        let refseq = b"ACGTACGTACGT".to_vec();
+        let low = |mut r: AlignedRead| {
+            for q in &mut r.quals {
+                *q = (*q).min(5);
+            }
+            r
+        };
+        let ins = || Indel::Ins {
+            anchor: 4,
+            seq: b"GG".to_vec(),
+        };
+        let del = || Indel::Del { anchor: 7, len: 1 };
+        let mut reads = Vec::new();
+        for k in 0..4 {
+            reads.push(low(read(0, "ACGTACGTACGT", vec![], k % 2 == 0)));
+            reads.push(low(read(0, "ACGTACGTACGT", vec![ins()], k % 2 == 0)));
+            reads.push(low(read(0, "ACGTACGT-CGT", vec![del()], k % 2 == 0)));
+        }
+        let p = Pileup::build(0, refseq.clone(), &reads, 10);
+        assert_eq!(p.counts[4], [[0; 6]; 2], "insertion anchor under min-baseq");
+        assert_eq!(
+            p.counts[8], [[0; 6]; 2],
+            "deleted base of a low-quality anchor"
+        );
+        for (pos, alts) in [
+            (4, vec![AltKind::Ins(b"GG".to_vec())]),
+            (7, vec![AltKind::Del(1)]),
+        ] {
+            for r in &reads {
+                let ref_base = refseq[pos as usize];
+                assert_eq!(read_allele(r, pos, pos + 1, ref_base, &alts, 10), None);
+            }
+        }
+        // At quality 30 the same reads count: 4 REF and 4 insertion reads at 4.
+        let good: Vec<AlignedRead> = reads
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r.quals
+                    .iter_mut()
+                    .for_each(|q| *q = if *q > 0 { 30 } else { 0 });
+                r
+            })
+            .collect();
+        let p = Pileup::build(0, refseq, &good, 10);
+        assert_eq!(p.counts[4][0][4] + p.counts[4][1][4], 4);
+        assert_eq!(p.counts[8][0][5] + p.counts[8][1][5], 4);
     }
 }

@@ -83,13 +83,13 @@ pub struct EvidenceArgs {
     #[arg(long, default_value_t = ReadFilter::default().min_baseq)]
     pub min_baseq: u8,
     /// Most reads over any position; reads past it are dropped deterministically.
-    #[arg(long, default_value_t = ReadFilter::default().max_depth)]
+    #[arg(long, default_value_t = ReadFilter::default().max_depth, value_parser = values::at_least_one)]
     pub max_depth: usize,
     /// Fraction of reads an SNV allele needs to become a candidate.
-    #[arg(long, default_value_t = CandidateParams::default().min_snv_fraction)]
+    #[arg(long, default_value_t = CandidateParams::default().min_snv_fraction, value_parser = values::fraction)]
     pub min_snv_fraction: f32,
     /// Fraction of reads an insertion or deletion needs to become a candidate.
-    #[arg(long, default_value_t = CandidateParams::default().min_indel_fraction)]
+    #[arg(long, default_value_t = CandidateParams::default().min_indel_fraction, value_parser = values::fraction)]
     pub min_indel_fraction: f32,
     /// Reads an allele needs to become a candidate, at least 1 (`call`: default the model's
     /// sidecar `calling.min_alt_reads`, else 2; `make-examples`: default 2).
@@ -151,7 +151,7 @@ pub struct CallArgs {
     #[arg(long)]
     pub regions: Option<PathBuf>,
     /// Worker threads (default: all available cores).
-    #[arg(long, default_value_t = default_threads())]
+    #[arg(long, default_value_t = default_threads(), value_parser = values::at_least_one)]
     pub threads: usize,
     /// Genotyping model (.onnx with its .json sidecar); default: varstream-v4, built in.
     #[arg(long)]
@@ -160,16 +160,16 @@ pub struct CallArgs {
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
     pub device: Device,
     /// Sample name in the VCF (default: the reads' @RG SM tag).
-    #[arg(long)]
+    #[arg(long, value_parser = values::sample_name)]
     pub sample: Option<String>,
     /// QUAL below which non-reference calls are LowQual (default: the model's sidecar, else 1).
-    #[arg(long)]
+    #[arg(long, value_parser = values::quality)]
     pub min_qual: Option<f64>,
     /// Examples per inference batch.
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = 512, value_parser = values::at_least_one)]
     pub batch_size: usize,
     /// Shard length in bp (the unit of parallel work; output does not depend on it).
-    #[arg(long, default_value_t = crate::regions::DEFAULT_SHARD_BP)]
+    #[arg(long, default_value_t = crate::regions::DEFAULT_SHARD_BP, value_parser = values::at_least_one_u64)]
     pub shard_size: u64,
     /// PGS Catalog scoring files to score on the finished VCF.
     #[arg(long)]
@@ -248,7 +248,7 @@ impl CallArgs {
             shard,
             min_alt_reads: self.evidence.min_alt_reads,
             min_qual: self.min_qual,
-            batch_size: self.batch_size.max(1),
+            batch_size: self.batch_size,
             shard_bp: self.shard_size,
             command_line: command_line(),
             ploidy: crate::ploidy::PloidySettings {
@@ -293,6 +293,23 @@ impl CallArgs {
         crate::output::check_outputs(&later, &inputs)?;
         if self.panel.panel.is_some() && !self.report {
             crate::bail_input!("--panel and --annotations shape the report: add --report");
+        }
+        // The inputs of the scores and the report are read now too: a bad one fails the run
+        // before calling, and leaves no VCF behind.
+        for p in &self.pgs {
+            crate::scores::pgs_file::ScoringFile::read(p).bad_input()?;
+        }
+        if let Some(p) = &self.pgs_reference {
+            crate::scores::prs::ReferenceDistributions::read(p).bad_input()?;
+        }
+        for p in &self.weights {
+            crate::scores::expression::Model::read(p).bad_input()?;
+        }
+        if let Some(p) = &self.panel.panel {
+            crate::report::findings::read_panel(p).bad_input()?;
+        }
+        if let Some(p) = &self.panel.annotations {
+            crate::input::open_vcf(p)?;
         }
         crate::call_command::run(&cfg)?;
         let after = crate::scores::AfterCall {
@@ -357,7 +374,7 @@ pub struct ReportArgs {
     #[arg(long, short)]
     pub output: PathBuf,
     /// Sample to report (default: the first).
-    #[arg(long)]
+    #[arg(long, value_parser = values::sample_name)]
     pub sample: Option<String>,
     /// `varstream score prs` table (PREFIX.prs.tsv) to include.
     #[arg(long)]
@@ -416,7 +433,7 @@ pub struct ShardsArgs {
     #[arg(long)]
     pub regions: Option<PathBuf>,
     /// Number of BED files (fewer when the callable set has fewer 25 kb grid cells).
-    #[arg(long, short = 'n')]
+    #[arg(long, short = 'n', value_parser = values::at_least_one)]
     pub count: usize,
     /// Existing folder for shard-0000.bed, shard-0001.bed, ... (name order is genome order).
     #[arg(long, short)]
@@ -473,7 +490,7 @@ pub struct MakeExamplesArgs {
     #[arg(long, default_value = "examples")]
     pub name: String,
     /// Worker threads.
-    #[arg(long, default_value_t = default_threads())]
+    #[arg(long, default_value_t = default_threads(), value_parser = values::at_least_one)]
     pub threads: usize,
     #[command(flatten)]
     pub evidence: EvidenceArgs,
@@ -528,5 +545,82 @@ impl EvalArgs {
         let rep = crate::eval::evaluate(&self.truth, &self.query, &self.regions, &reference)?;
         print!("{}", rep.table());
         Ok(())
+    }
+}
+
+/// Value parsers: every number and name of the command line is checked where it is parsed,
+/// never clamped or let through (a bad one is clap's usage error, exit 2, naming the flag).
+pub mod values {
+    /// An integer of at least 1 (threads, batch size, depth cap, counts).
+    pub fn at_least_one(s: &str) -> Result<usize, String> {
+        match s.trim().parse::<usize>() {
+            Ok(0) => Err("must be at least 1".into()),
+            Ok(v) => Ok(v),
+            Err(e) => Err(format!("not a whole number ({e})")),
+        }
+    }
+
+    /// [`at_least_one`] as a `u64` (lengths in bp).
+    pub fn at_least_one_u64(s: &str) -> Result<u64, String> {
+        at_least_one(s).map(|v| v as u64)
+    }
+
+    /// A fraction: a number from 0 to 1 (not NaN).
+    pub fn fraction(s: &str) -> Result<f32, String> {
+        let v: f32 = s
+            .trim()
+            .parse()
+            .map_err(|e| format!("not a number ({e})"))?;
+        if !(0.0..=1.0).contains(&v) {
+            return Err("must be a number from 0 to 1".into());
+        }
+        Ok(v)
+    }
+
+    /// A Phred quality: a finite number of at least 0.
+    pub fn quality(s: &str) -> Result<f64, String> {
+        let v: f64 = s
+            .trim()
+            .parse()
+            .map_err(|e| format!("not a number ({e})"))?;
+        if !v.is_finite() || v < 0.0 {
+            return Err("must be a finite number of at least 0".into());
+        }
+        Ok(v)
+    }
+
+    /// A sample name as a VCF column header holds it: not empty, no tab, newline or other
+    /// control character (which would break the header or inject lines into it).
+    pub fn sample_name(s: &str) -> Result<String, String> {
+        if s.is_empty() {
+            return Err("must not be empty".into());
+        }
+        if s.chars().any(char::is_control) {
+            return Err("must not hold a tab, newline or other control character".into());
+        }
+        Ok(s.to_string())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn test_values_refuse_what_would_be_clamped_or_let_through() {
+            assert!(at_least_one("0").is_err() && at_least_one("-1").is_err());
+            assert_eq!(at_least_one("4"), Ok(4));
+            for bad in ["nan", "NaN", "-0.1", "1.01", "inf", "x"] {
+                assert!(fraction(bad).is_err(), "{bad}");
+            }
+            assert_eq!(fraction("0.12"), Ok(0.12));
+            for bad in ["nan", "inf", "-inf", "-1"] {
+                assert!(quality(bad).is_err(), "{bad}");
+            }
+            assert_eq!(quality("0"), Ok(0.0));
+            for bad in ["", "A\tB", "A\nB", "A\rB"] {
+                assert!(sample_name(bad).is_err(), "{bad:?}");
+            }
+            assert_eq!(sample_name("NA12878 rep 2").as_deref(), Ok("NA12878 rep 2"));
+        }
     }
 }

@@ -224,6 +224,51 @@ fn resolved(path: &Path) -> PathBuf {
     }
 }
 
+/// Outputs are regular files, written under a temporary name and renamed into place. An
+/// existing output that is anything else (a FIFO, a device, `/dev/stdout`, a symbolic link)
+/// would be replaced by that rename, not written to: refused, as is `-` (standard output,
+/// which a bgzipped, indexed output cannot be).
+fn check_regular(out: &Path) -> Result<()> {
+    if out.as_os_str() == "-" {
+        return Err(input_error(
+            "output - (standard output) is not supported: outputs are indexed files; give a \
+             file name",
+        ));
+    }
+    let Ok(meta) = std::fs::symlink_metadata(out) else {
+        return Ok(()); // does not exist yet
+    };
+    let t = meta.file_type();
+    if t.is_file() || t.is_dir() {
+        return Ok(()); // a folder is refused below, with its own message
+    }
+    use std::os::unix::fs::FileTypeExt as _;
+    let kind = if t.is_symlink() {
+        match std::fs::read_link(out) {
+            Ok(to) => format!("a symbolic link to {}", to.display()),
+            Err(_) => "a symbolic link".to_string(),
+        }
+    } else if t.is_fifo() {
+        "a FIFO".to_string()
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device".to_string()
+    } else if t.is_socket() {
+        "a socket".to_string()
+    } else {
+        "not a regular file".to_string()
+    };
+    Err(input_error(format!(
+        "output {} is {kind}: outputs are written under a temporary name and renamed into \
+         place, which would replace it; give the name of a regular file{}",
+        out.display(),
+        if t.is_symlink() {
+            " (the link's target, to write there)"
+        } else {
+            ""
+        }
+    )))
+}
+
 /// Check, before any work starts, that each output can be written: its folder exists and
 /// accepts a new file, and it names no input nor an input's index (`x.bam.bai`, `x.bai`,
 /// `ref.fa.fai`, ...). All of these are the user's to fix, so they are input errors.
@@ -240,6 +285,7 @@ pub fn check_outputs(outputs: &[PathBuf], inputs: &[PathBuf]) -> Result<()> {
         protected.push((r, input));
     }
     for (i, out) in outputs.iter().enumerate() {
+        check_regular(out)?;
         let r = resolved(out);
         // Two outputs of one run naming one file (a gVCF named as the VCF, or as its index).
         if let Some(other) = outputs[..i].iter().find(|o| resolved(o) == r) {

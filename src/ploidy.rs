@@ -166,11 +166,14 @@ pub fn pars_of(pars: &ParSource, contig: &str, len: u64) -> Option<Vec<(u64, u64
 
 /// The built-in human rules for `contigs` (name, length): chrM/MT haploid; each of
 /// `haploid_contigs` present haploid in XY samples outside its PARs; chrY absent in XX samples.
-/// Also the haploid contigs whose PARs are unknown (built-in PARs asked for, and the contig
-/// is neither GRCh37's nor GRCh38's): an XY sample cannot be called there.
+/// With `explicit` (the user listed the contigs), they are haploid outside their PARs whatever
+/// the sex, as DeepVariant's `--haploid_contigs` are. Also the haploid contigs whose PARs are
+/// unknown (built-in PARs asked for, and the contig is neither GRCh37's nor GRCh38's): a
+/// haploid call there needs `--par`.
 pub fn human_rules(
     contigs: &[(String, u64)],
     haploid_contigs: &[String],
+    explicit: bool,
     pars: &ParSource,
 ) -> (Vec<PloidyRule>, Vec<String>) {
     let mut rules = Vec::new();
@@ -190,8 +193,9 @@ pub fn human_rules(
         if !haploid_contigs.iter().any(|h| h == name) {
             continue;
         }
-        rules.push(whole(Some(Sex::XY), 1));
-        if is_y(name) {
+        let haploid_in = if explicit { None } else { Some(Sex::XY) };
+        rules.push(whole(haploid_in, 1));
+        if is_y(name) && !explicit {
             rules.push(whole(Some(Sex::XX), 0));
         }
         let Some(contig_pars) = pars_of(pars, name, *len) else {
@@ -203,7 +207,7 @@ pub fn human_rules(
                 contig: Some(name.clone()),
                 start: s,
                 end: e.min(*len),
-                sex: Some(Sex::XY),
+                sex: haploid_in,
                 ploidy: 2,
             });
         }
@@ -414,9 +418,24 @@ pub fn resolve(
                     .map(|n| n.to_string())
                     .collect(),
             };
-            human_rules(contigs, &haploid, &settings.par)
+            human_rules(
+                contigs,
+                &haploid,
+                settings.haploid_contigs.is_some(),
+                &settings.par,
+            )
         }
     };
+    // Contigs the user made haploid whatever the sex, that are the sex chromosomes and called:
+    // the sex is still inferred, to warn when it contradicts them.
+    let explicit_sex_contigs: Vec<&String> =
+        match (&settings.ploidy_file, &settings.haploid_contigs) {
+            (None, Some(list)) => list
+                .iter()
+                .filter(|h| (is_x(h) || is_y(h)) && intervals.iter().any(|iv| iv.contig == **h))
+                .collect(),
+            _ => Vec::new(),
+        };
     // The sex matters only if a rule that depends on it reaches a called interval.
     let needs_sex = rules.iter().any(|r| {
         r.sex.is_some()
@@ -425,7 +444,8 @@ pub fn resolve(
                     && r.start < iv.end
                     && iv.start < r.end
             })
-    }) || intervals.iter().any(|iv| unknown_pars.contains(&iv.contig));
+    }) || intervals.iter().any(|iv| unknown_pars.contains(&iv.contig))
+        || !explicit_sex_contigs.is_empty();
     let sex_call = if !needs_sex {
         None
     } else {
@@ -453,13 +473,24 @@ pub fn resolve(
         })
     };
     let sex = sex_call.as_ref().and_then(|c| c.sex);
-    if sex == Some(Sex::XY) {
+    if !explicit_sex_contigs.is_empty() && sex != Some(Sex::XY) {
+        let names: Vec<&str> = explicit_sex_contigs.iter().map(|s| s.as_str()).collect();
+        log::warn!(
+            "--haploid-contigs {}: called haploid as given, although the sample's sex is {} \
+             ({}); drop the flag for a diploid chrX",
+            names.join(","),
+            sex.map_or("ambiguous", Sex::as_str),
+            sex_call.as_ref().map_or("", |c| c.source)
+        );
+    }
+    let haploid_everywhere = settings.ploidy_file.is_none() && settings.haploid_contigs.is_some();
+    if sex == Some(Sex::XY) || haploid_everywhere {
         if let Some(c) = intervals
             .iter()
             .find(|iv| unknown_pars.contains(&iv.contig))
         {
             bail_input!(
-                "no built-in pseudo-autosomal regions for {} (GRCh37 and GRCh38 only), so an XY sample cannot be called there: pass --par BED, or --par none if it has none",
+                "no built-in pseudo-autosomal regions for {} (GRCh37 and GRCh38 only), so it cannot be called haploid: pass --par BED, or --par none if it has none",
                 c.contig
             );
         }
@@ -476,7 +507,7 @@ pub fn resolve(
             c.reads[1],
             c.reads[2]
         );
-        if c.sex.is_none() {
+        if c.sex.is_none() && explicit_sex_contigs.is_empty() {
             log::warn!("{msg}: calling chrX and chrY diploid; pass --sex XX or XY to choose");
         } else {
             log::info!("{msg}");
@@ -644,7 +675,7 @@ mod tests {
             ("chrM".to_string(), 16_569),
         ];
         let hap = vec!["chrX".to_string(), "chrY".to_string()];
-        let (rules, unknown) = human_rules(&contigs, &hap, &ParSource::Builtin);
+        let (rules, unknown) = human_rules(&contigs, &hap, false, &ParSource::Builtin);
         assert!(unknown.is_empty());
         let xy = PloidyMap::new(&rules, Some(Sex::XY));
         assert_eq!(xy.at("chr1", 5), 2);
@@ -676,10 +707,10 @@ mod tests {
         );
         let unknown_len = vec![("chrX".to_string(), 1000)];
         assert_eq!(
-            human_rules(&unknown_len, &hap, &ParSource::Builtin).1,
+            human_rules(&unknown_len, &hap, false, &ParSource::Builtin).1,
             ["chrX"]
         );
-        assert!(human_rules(&unknown_len, &hap, &ParSource::None)
+        assert!(human_rules(&unknown_len, &hap, false, &ParSource::None)
             .1
             .is_empty());
     }

@@ -204,7 +204,7 @@ pub enum Unusable {
 /// Build an [`AlignedRead`] from a record, or say why it cannot be used. A CIGAR whose query
 /// length differs from the sequence's is corrupt input: an error naming the read.
 pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead, Unusable>> {
-    from_record_in(rec, 0, u64::MAX)
+    from_record_in(rec, 0, u64::MAX, None)
 }
 
 /// [`from_record`] for the slice of the read over the reference interval `[lo, hi)`; only that
@@ -213,10 +213,15 @@ pub fn from_record(rec: &bam::Record) -> Result<std::result::Result<AlignedRead,
 /// splits (a deletion running past it, an insertion at its edge). On a side that is not cut, a
 /// soft clip keeps the bases that would lie inside `[lo, hi)`. `NoAlignedBase` when no aligned
 /// base of the read lies inside.
+///
+/// `reference` (ASCII bases and the 0-based position of the first) resolves an aligned base
+/// stored as `=` (SEQ written by `samtools calmd -e`) to the reference base there; without it,
+/// or outside it, `=` reads as `N`.
 pub fn from_record_in(
     rec: &bam::Record,
     lo: u64,
     hi: u64,
+    reference: Option<(&[u8], u64)>,
 ) -> Result<std::result::Result<AlignedRead, Unusable>> {
     if !cigar_ops_known(rec) {
         return Err(crate::errors::input_error(format!(
@@ -297,7 +302,7 @@ pub fn from_record_in(
     // through `Seq`'s index was a third of all instructions of a run.
     let packed = rec.seq().encoded;
     let nibble = |i: usize| (packed[i / 2] >> ((1 - i % 2) * 4)) & 0xf;
-    let mut seq = Vec::with_capacity(q1 - q0 + 1);
+    let mut seq: Vec<u8> = Vec::with_capacity(q1 - q0 + 1);
     if q0 % 2 == 1 {
         seq.push(NIBBLE_CODE[nibble(q0) as usize]);
     }
@@ -329,6 +334,16 @@ pub fn from_record_in(
             CIGAR_M | CIGAR_EQ | CIGAR_X => {
                 if a < b {
                     let q = qpos + (a - rpos) as usize - q0..qpos + (b - rpos) as usize - q0;
+                    if let Some((ref_seq, ref_start)) = reference {
+                        for (i, pos) in q.clone().zip(a..b) {
+                            // Nibble 0 is `=`: the reference base.
+                            if nibble(i + q0) == 0 {
+                                let at = pos.checked_sub(ref_start).map(|k| k as usize);
+                                seq[i] =
+                                    at.and_then(|k| ref_seq.get(k)).map_or(4, |&c| base_code(c));
+                            }
+                        }
+                    }
                     bases.extend_from_slice(&seq[q.clone()]);
                     quals.extend_from_slice(&seq_qual[q.clone()]);
                     qidx.extend(q.map(|i| i as u32));
@@ -1009,11 +1024,12 @@ impl ReadSource {
         end: u64,
         filter: &ReadFilter,
     ) -> Result<ReadBatch> {
-        self.fetch_owning(contig, start, end, (start, end), filter)
+        self.fetch_owning(contig, start, end, (start, end), filter, None)
     }
 
     /// [`ReadSource::fetch`], also counting apart the records whose alignment starts in
-    /// `own` ([`ReadBatch::owned`]).
+    /// `own` ([`ReadBatch::owned`]); `reference` (bases from a position) resolves bases stored
+    /// as `=` ([`from_record_in`]).
     pub fn fetch_owning(
         &mut self,
         contig: &str,
@@ -1021,6 +1037,7 @@ impl ReadSource {
         end: u64,
         own: (u64, u64),
         filter: &ReadFilter,
+        reference: Option<(&[u8], u64)>,
     ) -> Result<ReadBatch> {
         // Each read is held as its slice over the fetch and SLICE_PAD around it; the record's
         // own start travels beside it, for the owned counts (a slice may start later).
@@ -1031,7 +1048,9 @@ impl ReadSource {
         let (kept, counts, mut owned) =
             self.fetch_counting(contig, start, end, own, filter, |rec| {
                 let rec_start = rec.pos().max(0) as u64;
-                Ok(from_record_in(rec, lo, hi)?.ok().map(|r| (rec_start, r)))
+                Ok(from_record_in(rec, lo, hi, reference)?
+                    .ok()
+                    .map(|r| (rec_start, r)))
             })?;
         owned.kept = kept
             .iter()
@@ -1427,7 +1446,7 @@ mod tests {
             (1500, 1900),
             (990, 1505),
         ] {
-            let part = from_record_in(&rec, lo, hi).unwrap().unwrap();
+            let part = from_record_in(&rec, lo, hi, None).unwrap().unwrap();
             assert!(part.start >= lo.max(whole.start) && part.end() <= hi.min(whole.end()));
             // Every reference position of the slice reads as in the whole read: code, quality,
             // and the sequence base its query index points at.
@@ -1468,7 +1487,7 @@ mod tests {
         // The slice over 1,299..1,300 is one base; over an interval holding only the deletion,
         // nothing.
         assert_eq!(
-            from_record_in(&rec, 1299, 1300)
+            from_record_in(&rec, 1299, 1300, None)
                 .unwrap()
                 .unwrap()
                 .bases
@@ -1477,7 +1496,9 @@ mod tests {
         );
         let del_at = 999 + 300 + 200; // first deleted position
         assert_eq!(
-            from_record_in(&rec, del_at, del_at + 5).unwrap().err(),
+            from_record_in(&rec, del_at, del_at + 5, None)
+                .unwrap()
+                .err(),
             Some(Unusable::NoAlignedBase)
         );
     }
@@ -1498,7 +1519,7 @@ mod tests {
         let r = rec("20S960M20S", 1000);
         for start in [5000u64, 5500, 5959] {
             let (lo, hi) = (start - SLICE_PAD, start + 10 + SLICE_PAD);
-            let part = from_record_in(&r, lo, hi).unwrap().unwrap();
+            let part = from_record_in(&r, lo, hi, None).unwrap().unwrap();
             let whole = from_record(&r).unwrap().unwrap();
             assert_eq!(
                 (part.start, part.bases, part.seq),

@@ -93,6 +93,27 @@ fn is_bgzf(path: &Path) -> Result<bool> {
     Ok(false)
 }
 
+/// An index more than a minute older than its FASTA was made before the FASTA was edited:
+/// its offsets point at other bases (or past the end), which reads back as another sequence
+/// without any error. Refused, with the command that remakes it. (A minute's grace: a copied
+/// FASTA and its index land in either order, moments apart.)
+fn check_index_age(fasta: &Path, index: &Path) -> Result<()> {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if let (Some(f), Some(i)) = (modified(fasta), modified(index)) {
+        if i + std::time::Duration::from_secs(60) < f {
+            bail!(
+                "index {} is older than the reference {}: was the FASTA edited since? Remake it \
+                 (`samtools faidx {}`), or, if the index is known to be current (copied before \
+                 its FASTA), `touch` it",
+                index.display(),
+                fasta.display(),
+                fasta.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 impl Reference {
     /// Open a FASTA. A missing `.fai` is built with htslib (and `.gzi` for bgzipped files).
     pub fn open(path: &Path) -> Result<Self> {
@@ -114,6 +135,10 @@ impl Reference {
                     path.display()
                 );
             }
+        }
+        check_index_age(path, &fai_path)?;
+        if bgzf {
+            check_index_age(path, &gzi_path)?;
         }
         let text = std::fs::read_to_string(&fai_path)
             .with_context(|| format!("cannot read {}", fai_path.display()))?;

@@ -130,8 +130,14 @@ pub struct ShardParams {
 }
 
 /// The read stage of one shard: its reads and those [`READ_PAD`] around it, filtered and
-/// capped at `--max-depth` while they are read.
-pub fn read_shard(shard: &Shard, source: &mut ReadSource, p: &ShardParams) -> Result<ReadBatch> {
+/// capped at `--max-depth` while they are read. `reference` (ASCII from a position) covers
+/// the fetch and [`REF_PAD`] around it, for bases stored as `=`.
+pub fn read_shard(
+    shard: &Shard,
+    source: &mut ReadSource,
+    p: &ShardParams,
+    reference: Option<(&[u8], u64)>,
+) -> Result<ReadBatch> {
     let iv = &shard.interval;
     source.fetch_owning(
         &iv.contig,
@@ -139,8 +145,12 @@ pub fn read_shard(shard: &Shard, source: &mut ReadSource, p: &ShardParams) -> Re
         iv.end + READ_PAD,
         (iv.start, iv.end),
         &p.filter,
+        reference,
     )
 }
+
+// A read's slice reaches SLICE_PAD past the fetch: the shard's reference must cover it.
+const _: () = assert!(crate::reads::SLICE_PAD <= REF_PAD);
 
 /// Find candidates in `shard` and encode their examples: the read stage, the shard's tile
 /// depths and reference, then [`examples_from_reads`].
@@ -151,7 +161,10 @@ pub fn prepare_shard(
     p: &ShardParams,
 ) -> Result<ShardExamples> {
     let iv = &shard.interval;
-    let batch = read_shard(shard, source, p)?;
+    // The reference first: the read stage resolves bases stored as `=` against it.
+    let ref_from = iv.start.saturating_sub(READ_PAD).saturating_sub(REF_PAD);
+    let ref_seq = reference.fetch(&iv.contig, ref_from, iv.end + READ_PAD + REF_PAD)?;
+    let batch = read_shard(shard, source, p, Some((&ref_seq, ref_from)))?;
     let whole_tile = iv.start.is_multiple_of(DEPTH_TILE) && iv.end == iv.start + DEPTH_TILE;
     let tiles: Vec<u16> = (iv.start / DEPTH_TILE..=(iv.end - 1) / DEPTH_TILE)
         .map(|k| {
@@ -164,8 +177,6 @@ pub fn prepare_shard(
             )
         })
         .collect::<Result<_>>()?;
-    let ref_from = batch.start.saturating_sub(REF_PAD);
-    let ref_seq = reference.fetch(&iv.contig, ref_from, batch.end + REF_PAD)?;
     Ok(examples_from_reads(
         shard, batch, &ref_seq, ref_from, &tiles, p,
     ))

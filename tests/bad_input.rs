@@ -1898,3 +1898,143 @@ fn sigterm_mid_run() {
 fn sigint_mid_run() {
     interrupt_mid_run(SIGINT, 130);
 }
+
+// ------------------------------------------------------------------------------------------
+// Output policy: outputs are regular files written under a temporary name and renamed into
+// place. An existing output that is a FIFO, a device or a symbolic link would be replaced by
+// the rename, so it is refused and left as it was; `-` is refused; a name that promises
+// another format than a bgzipped VCF is refused.
+
+#[test]
+fn outputs_that_are_not_regular_files_are_refused_and_left_alone() {
+    let fx = build(true);
+    let d = tempfile::tempdir().unwrap();
+    let fifo = d.path().join("calls.vcf.gz");
+    let st = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let target = d.path().join("elsewhere.vcf.gz");
+    std::fs::write(&target, b"keep").unwrap();
+    let link = d.path().join("link.vcf.gz");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    for (out, needle) in [
+        (fifo.as_path(), "a FIFO"),
+        (Path::new("/dev/null"), "a device"),
+        (link.as_path(), "a symbolic link"),
+    ] {
+        let o = call(&fx, &fx.bam, out, &[]);
+        assert_fails(&o, &[INPUT], &[needle, "regular file"]);
+    }
+    use std::os::unix::fs::FileTypeExt as _;
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read(&target).unwrap(), b"keep");
+    assert!(std::fs::metadata("/dev/null")
+        .unwrap()
+        .file_type()
+        .is_char_device());
+    // The report's outputs are checked the same way.
+    let prefix = d.path().join("r");
+    let mqc = d.path().join("r.report.json");
+    std::os::unix::fs::symlink(&target, &mqc).unwrap();
+    let vcf = d.path().join("v.vcf");
+    std::fs::write(
+        &vcf,
+        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n",
+    )
+    .unwrap();
+    let o = vs(&["report", "--vcf", s(&vcf), "-o", s(&prefix)]);
+    assert_fails(&o, &[INPUT], &["r.report.json", "symbolic link"]);
+}
+
+#[test]
+fn outputs_named_for_another_format_or_stdout_are_refused() {
+    let fx = build(true);
+    let d = tempfile::tempdir().unwrap();
+    for name in ["calls.vcf", "calls.bcf", "calls", "-"] {
+        let out = if name == "-" {
+            PathBuf::from("-")
+        } else {
+            d.path().join(name)
+        };
+        let o = call(&fx, &fx.bam, &out, &[]);
+        let needle = if name == "-" {
+            "standard output"
+        } else {
+            ".vcf.gz"
+        };
+        assert_fails(&o, &[INPUT], &[needle]);
+        assert!(!Path::new("-").exists());
+    }
+    let out = d.path().join("calls.vcf.gz");
+    let g = d.path().join("calls.g.vcf");
+    let o = call(&fx, &fx.bam, &out, &["--gvcf", s(&g)]);
+    assert_fails(&o, &[INPUT], &["--gvcf", ".vcf.gz"]);
+    assert_empty(d.path());
+}
+
+// Numbers and names that would be clamped or let through are refused where they are parsed
+// (clap's usage error, exit 2, naming the flag).
+#[test]
+fn values_out_of_range_are_refused() {
+    let fx = build(true);
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("v.vcf.gz");
+    for (flag, value) in [
+        ("--min-qual", "nan"),
+        ("--min-qual", "inf"),
+        ("--min-qual", "-1"),
+        ("--min-snv-fraction", "nan"),
+        ("--min-snv-fraction", "1.5"),
+        ("--min-indel-fraction", "-0.1"),
+        ("--max-depth", "0"),
+        ("--shard-size", "0"),
+        ("--threads", "0"),
+        ("--batch-size", "0"),
+        ("--sample", "A\tB"),
+        ("--sample", "A\n##INFO=<ID=X>"),
+        ("--sample", ""),
+    ] {
+        let arg = format!("{flag}={value}");
+        let o = call(&fx, &fx.bam, &out, &[&arg]);
+        assert_eq!(shell_status(o.status), INPUT, "{flag} {value:?}");
+        let err = stderr_text(&o);
+        assert!(
+            err.contains(flag) && !err.contains("panicked"),
+            "{flag} {value:?}: {err}"
+        );
+    }
+    assert_empty(d.path());
+}
+
+// A .fai older than its FASTA (the FASTA edited since) points at other bases: refused, naming
+// the index and the command that remakes it.
+#[test]
+fn reference_index_older_than_its_fasta_is_refused() {
+    let fx = build(true);
+    let d = tempfile::tempdir().unwrap();
+    let fa = d.path().join("ref.fa");
+    std::fs::copy(&fx.fasta, &fa).unwrap();
+    let fai = d.path().join("ref.fa.fai");
+    rust_htslib::faidx::Reader::from_path(&fa).unwrap(); // writes ref.fa.fai
+    assert!(fai.is_file());
+    let old = std::time::SystemTime::now() - Duration::from_secs(600);
+    std::fs::File::options()
+        .write(true)
+        .open(&fai)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let out = out_dir(d.path(), "out");
+    let o = call_env(&fx, &fa, &fx.bam, &out.join("c.vcf.gz"), &[], &[]);
+    assert_fails(&o, &[INPUT], &["ref.fa.fai", "older", "samtools faidx"]);
+    assert_empty(&out);
+}

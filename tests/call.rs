@@ -830,3 +830,73 @@ fn a_run_that_can_use_no_read_fails_with_the_counts() {
     );
     assert!(!vcf.exists() && !fx.dir.path().join("none.stats.json").exists());
 }
+
+// The inputs of --pgs, --pgs-reference, --weights and --panel are read before calling: a bad
+// one fails at once (exit 2, naming it) and leaves no VCF, index or stats behind.
+#[test]
+fn bad_score_and_report_inputs_fail_before_calling() {
+    let fx = build(true);
+    let bad = fx.dir.path().join("bad_input.txt");
+    std::fs::write(&bad, "not\ta\tscoring\tfile\n1\t2\n").unwrap();
+    let b = bad.to_str().unwrap();
+    for extra in [
+        vec!["--pgs", b],
+        vec!["--weights", b],
+        vec!["--report", "--panel", b],
+    ] {
+        let (o, vcf) = call(&fx, &fx.bam, "early.vcf.gz", &extra);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.lines().last().unwrap().contains("bad_input.txt"),
+            "{extra:?}: {err}"
+        );
+        assert!(
+            !err.contains("calling "),
+            "{extra:?}: calling started: {err}"
+        );
+        assert!(!vcf.exists() && !fx.dir.path().join("early.stats.json").exists());
+    }
+}
+
+// SEQ written with `=` for bases that match the reference (`samtools calmd -e`) reads as the
+// reference base: the same records as the plain BAM (an `=` read as N made heterozygous
+// sites look homozygous ALT).
+#[test]
+fn bases_stored_as_equals_read_as_the_reference() {
+    if !require_ort() {
+        return;
+    }
+    let fx = build(true);
+    let eq_bam = fx.dir.path().join("calmd_e.bam");
+    let calmd = std::process::Command::new("samtools")
+        .args(["calmd", "-e", "-b"])
+        .arg(&fx.bam)
+        .arg(&fx.fasta)
+        .output();
+    let Ok(calmd) = calmd else {
+        assert!(
+            !ci(),
+            "samtools is required when CI=true (scripts/setup.sh)"
+        );
+        eprintln!("SKIP: samtools not found");
+        return;
+    };
+    assert!(
+        calmd.status.success(),
+        "{}",
+        String::from_utf8_lossy(&calmd.stderr)
+    );
+    std::fs::write(&eq_bam, &calmd.stdout).unwrap();
+    rust_htslib::bam::index::build(&eq_bam, None, rust_htslib::bam::index::Type::Bai, 1).unwrap();
+    let equals = sam_records(&eq_bam)
+        .iter()
+        .filter(|(_, l)| l.split('\t').nth(9).is_some_and(|s| s.contains('=')))
+        .count();
+    assert!(equals > 100, "calmd -e wrote {equals} reads with `=`");
+    let (o1, plain) = call(&fx, &fx.bam, "plain.vcf.gz", &[]);
+    let (o2, eq) = call(&fx, &eq_bam, "eq.vcf.gz", &[]);
+    assert_ok(&o1);
+    assert_ok(&o2);
+    assert_eq!(vcf_body(&eq), vcf_body(&plain));
+}

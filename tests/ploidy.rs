@@ -253,6 +253,35 @@ fn x0_is_ambiguous_and_diploid_unless_the_user_chooses() {
     assert_eq!(gt_at(&vcf_body(&vcf), "chrX", X_SNV).as_deref(), Some("1"));
 }
 
+// An explicit --haploid-contigs applies as given, whatever the sex (as DeepVariant's
+// --haploid_contigs does): on an XX sample chrX is called haploid, with a warning that the
+// sex says otherwise, and an autosome the user names is haploid too.
+#[test]
+fn explicit_haploid_contigs_apply_whatever_the_sex() {
+    if !require_ort() {
+        return;
+    }
+    let fx = build_sex(Karyotype::XX);
+    let par = fx.par.to_str().unwrap().to_string();
+    let (out, vcf) = call(
+        &fx,
+        "hx.vcf.gz",
+        &["--par", &par, "--haploid-contigs", "chrX,chr1"],
+    );
+    assert_ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--haploid-contigs chrX: called haploid as given")
+            && stderr.contains("sex is XX"),
+        "{stderr}"
+    );
+    let body = vcf_body(&vcf);
+    assert_eq!(gt_at(&body, "chrX", X_BOTH).as_deref(), Some("1"));
+    assert_eq!(gt_at(&body, "chr1", A_HOM).as_deref(), Some("1"));
+    // Inside chrX's PAR the sample stays diploid.
+    assert_eq!(gt_at(&body, "chrX", X_PAR_HET).as_deref(), Some("0/1"));
+}
+
 #[test]
 fn ploidy_file_sets_ploidy_0_and_1() {
     if !require_ort() {

@@ -482,6 +482,53 @@ fn prs_pgs000001_equals_plink2() {
     );
 }
 
+// A scoring file as the PGS Catalog serves some (a complete gzip stream whose last line has
+// every column but no final newline) is read whole; a last line cut short of its columns is
+// refused, naming the line. Truncation is judged by structure, not by a final newline.
+#[test]
+fn pgs_file_without_final_newline_is_read_and_a_cut_row_is_not() {
+    use std::io::{Read as _, Write as _};
+    let pgs = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/scores/PGS000001_hmPOS_GRCh37.txt.gz");
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(&pgs).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let gz = |t: &str, path: &Path| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(t.as_bytes()).unwrap();
+        std::fs::write(path, e.finish().unwrap()).unwrap();
+    };
+    let d = tempfile::tempdir().unwrap();
+    let whole = varstream::scores::pgs_file::ScoringFile::read(&pgs).unwrap();
+    let no_newline = d.path().join("PGS000001_no_newline.txt.gz");
+    gz(text.trim_end_matches('\n'), &no_newline);
+    let read = varstream::scores::pgs_file::ScoringFile::read(&no_newline).unwrap();
+    assert_eq!(read.rows.len(), 77);
+    assert_eq!(format!("{:?}", read.rows), format!("{:?}", whole.rows));
+    // The same, plain text.
+    let plain = d.path().join("PGS000001_no_newline.txt");
+    std::fs::write(&plain, text.trim_end_matches('\n')).unwrap();
+    assert_eq!(
+        varstream::scores::pgs_file::ScoringFile::read(&plain)
+            .unwrap()
+            .rows
+            .len(),
+        77
+    );
+    // Cut inside the last line, two columns short.
+    let body = text.trim_end_matches('\n');
+    let cut_at = body.rmatch_indices('\t').nth(1).unwrap().0;
+    let cut = d.path().join("PGS000001_cut.txt.gz");
+    gz(&body[..cut_at], &cut);
+    let e = varstream::scores::pgs_file::ScoringFile::read(&cut).unwrap_err();
+    let msg = format!("{e:#}");
+    assert!(
+        msg.contains("PGS000001_cut.txt.gz") && msg.contains("columns"),
+        "{msg}"
+    );
+}
+
 fn make_predictdb(path: &Path) {
     let db = rusqlite::Connection::open(path).unwrap();
     db.execute_batch(

@@ -233,6 +233,7 @@ pub fn annotate(
         let k = key(&c.chrom, c.pos - 1, &c.reference, &c.alt, refs, &mut cursor)?;
         wanted.entry(k).or_default().push(i);
     }
+    crate::input::check_vcf_complete(path)?;
     let reader = crate::input::open_text(path, "annotation VCF")?;
     for (n, line) in reader.lines().enumerate() {
         let line = line.with_context(|| format!("cannot read {}", path.display()))?;

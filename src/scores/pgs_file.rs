@@ -115,6 +115,18 @@ impl ScoringFile {
                 continue;
             }
             let fields: Vec<&str> = line.split('\t').collect();
+            if let Some(names) = &cols {
+                // A row short of the header's columns is a cut file (or a broken row): the
+                // file need not end with a newline, so this is how a cut last line shows.
+                if fields.len() < names.len() {
+                    bail!(
+                        "{name}: line {lineno} has {} columns, the header {}: is the file cut \
+                         short?",
+                        fields.len(),
+                        names.len()
+                    );
+                }
+            }
             let Some(_) = &cols else {
                 let names: Vec<String> = fields.iter().map(|s| s.trim().to_string()).collect();
                 idx = Cols::find(&names).with_context(|| format!("{name}: line {lineno}"))?;
