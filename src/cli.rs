@@ -492,6 +492,9 @@ pub struct MakeExamplesArgs {
     /// Worker threads.
     #[arg(long, default_value_t = default_threads(), value_parser = values::at_least_one)]
     pub threads: usize,
+    /// The sample whose reads to use when the reads hold several (as `call --sample`).
+    #[arg(long, value_parser = values::sample_name)]
+    pub sample: Option<String>,
     #[command(flatten)]
     pub evidence: EvidenceArgs,
 }
@@ -509,6 +512,7 @@ impl MakeExamplesArgs {
             name: self.name,
             threads: self.threads,
             shard: self.evidence.params()?,
+            sample: self.sample,
         };
         let s = crate::make_examples::run(&cfg)?;
         log::info!(

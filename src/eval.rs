@@ -119,6 +119,7 @@ pub fn load_calls(
 ) -> Result<HashMap<AlleleKey, Copies>> {
     let mut reader = crate::input::open_vcf(path)?;
     let header = reader.header().clone();
+    check_region_contigs(&header, path, within)?;
     let pass = header.name_to_id(b"PASS").ok();
     let mut out = HashMap::new();
     let mut cursor = RefCursor::new(reference);
@@ -155,6 +156,34 @@ pub fn load_calls(
         }
     }
     Ok(out)
+}
+
+/// Regions on a contig that the VCF names otherwise (`20` against `chr20`) would match
+/// nothing and score zeros: an error naming both names.
+pub fn check_region_contigs(
+    header: &rust_htslib::bcf::header::HeaderView,
+    path: &Path,
+    within: &[Interval],
+) -> Result<()> {
+    let names: Vec<String> = (0..header.contig_count())
+        .filter_map(|rid| header.rid2name(rid).ok())
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    for iv in within {
+        if names.contains(&iv.contig.as_str()) {
+            continue;
+        }
+        if let Some(m) = crate::regions::renamed(&iv.contig, &names) {
+            crate::bail_input!(
+                "{}: the regions name contig {}, which this VCF calls {m}: name contigs one \
+                 way in both",
+                path.display(),
+                iv.contig
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Compare `query` with `truth` over `bed` (optionally also within `region`).

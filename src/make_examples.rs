@@ -121,8 +121,22 @@ pub fn load_truth(path: &Path, reference: &Reference, intervals: &[Interval]) ->
     let mut truth = Truth::default();
     let mut cursor = RefCursor::new(reference);
     for iv in intervals {
+        // A truth without the contig would label every example there hom-ref.
         let Ok(rid) = reader.header().name2rid(iv.contig.as_bytes()) else {
-            continue;
+            let names: Vec<String> = (0..reader.header().contig_count())
+                .filter_map(|r| reader.header().rid2name(r).ok())
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let hint = crate::regions::renamed(&iv.contig, &names)
+                .map(|m| format!(" (it names {m}: name contigs one way in both)"))
+                .unwrap_or_default();
+            crate::bail_input!(
+                "truth VCF {} has no contig {}{hint}: every example there would be labelled \
+                 hom-ref",
+                path.display(),
+                iv.contig
+            );
         };
         reader
             .fetch(rid, iv.start, Some(iv.end))
@@ -200,6 +214,9 @@ pub struct ExamplesConfig {
     pub threads: usize,
     /// Per-shard settings (the same as calling uses).
     pub shard: ShardParams,
+    /// The sample whose reads to use, as `call --sample` chooses it: a file of several
+    /// samples needs it (they were pooled into one sample's examples).
+    pub sample: Option<String>,
 }
 
 /// Counts of what was written.
@@ -256,7 +273,13 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
     std::fs::create_dir_all(&cfg.output)
         .with_context(|| format!("cannot create {}", cfg.output.display()))?;
     let reference = Arc::new(Reference::open(&cfg.reference).bad_input()?);
-    let probe = ReadSource::open(&cfg.reads, &cfg.reference)?;
+    // The same sample choice as `call`: several samples in the reads need --sample.
+    let open = || -> Result<ReadSource> {
+        let mut source = ReadSource::open(&cfg.reads, &cfg.reference)?;
+        source.select_sample(cfg.sample.as_deref())?;
+        Ok(source)
+    };
+    let probe = open()?;
     let callable = regions::callable_contigs(&probe.contigs(), &reference, &cfg.reads)?;
     drop(probe);
     let intervals = regions::resolve(&cfg.regions, Some(&cfg.confident), &callable)?;
@@ -288,7 +311,7 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
     run_ordered(
         &shards,
         cfg.threads,
-        || ReadSource::open(&cfg.reads, &cfg.reference),
+        open,
         |source, shard| {
             prepare_shard(shard, source, &reference, &cfg.shard)
                 .with_context(|| format!("at {}", shard.interval))

@@ -1609,6 +1609,27 @@ fn score_prs_on_cut_bgzipped_vcf() {
     }
 }
 
+// eval with a BED naming the contig otherwise (`1` against the VCFs' `chr1`) scored zeros:
+// an error naming both names.
+#[test]
+fn eval_regions_named_otherwise_are_refused() {
+    let fx = vcf_fixture();
+    let bed = fx.dir.path().join("other_names.bed");
+    std::fs::write(&bed, "1\t0\t1000\n").unwrap();
+    let o = vs(&[
+        "eval",
+        "--truth",
+        s(&fx.whole()),
+        "--query",
+        s(&fx.whole()),
+        "--regions",
+        s(&bed),
+        "--ref",
+        s(&fx.fasta),
+    ]);
+    assert_fails(&o, &[INPUT], &["contig 1", "chr1"]);
+}
+
 #[test]
 fn eval_on_cut_bgzipped_vcf() {
     let fx = vcf_fixture();

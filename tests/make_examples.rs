@@ -25,23 +25,22 @@ fn npy_shape(path: &std::path::Path) -> (String, Vec<usize>, usize) {
     (head, shape, b.len() - 10 - hl)
 }
 
-#[test]
-fn labels_match_planted_variants() {
-    let fx = build(true);
-    // Truth VCF (bgzipped + tabix) of the planted variants.
-    let truth = fx.dir.path().join("truth.vcf.gz");
+/// A bgzipped, tabix-indexed truth VCF of the fixture's planted variants, on `contig`.
+fn write_truth(fx: &Fixture, contig: &str) -> std::path::PathBuf {
+    let truth = fx.dir.path().join(format!("truth_{contig}.vcf.gz"));
     {
         let mut w = rust_htslib::bgzf::Writer::from_path(&truth).unwrap();
-        let header =
-            "##fileformat=VCFv4.2\n##contig=<ID=chrT,length=3000>\n##contig=<ID=chrU,length=600>\n\
-                      ##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n\
-                      #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n";
+        let header = format!(
+            "##fileformat=VCFv4.2\n##contig=<ID={contig},length=3000>\n\
+             ##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n\
+             #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n"
+        );
         w.write_all(header.as_bytes()).unwrap();
         for p in &fx.planted {
             let gt = if p.copies == 2 { "1/1" } else { "0/1" };
             writeln!(
                 w,
-                "chrT\t{}\t.\t{}\t{}\t.\tPASS\t.\tGT\t{gt}",
+                "{contig}\t{}\t.\t{}\t{}\t.\tPASS\t.\tGT\t{gt}",
                 p.pos, p.ref_allele, p.alt
             )
             .unwrap();
@@ -54,6 +53,43 @@ fn labels_match_planted_variants() {
         rust_htslib::bcf::index::Type::Tbx,
     )
     .unwrap();
+    truth
+}
+
+// A truth VCF that names the contig otherwise (`T` against the reads' `chrT`) would label
+// every example hom-ref: an error naming both.
+#[test]
+fn truth_with_other_contig_names_is_refused() {
+    let fx = build(true);
+    let truth = write_truth(&fx, "T");
+    let bed = fx.dir.path().join("conf.bed");
+    std::fs::write(&bed, "chrT\t100\t2900\n").unwrap();
+    let out = fx.dir.path().join("ex");
+    let o = run(&[
+        "make-examples",
+        "--ref",
+        fx.fasta.to_str().unwrap(),
+        "--reads",
+        fx.bam.to_str().unwrap(),
+        "--truth",
+        truth.to_str().unwrap(),
+        "--confident",
+        bed.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no contig chrT") && err.contains("it names T"),
+        "{err}"
+    );
+}
+
+#[test]
+fn labels_match_planted_variants() {
+    let fx = build(true);
+    let truth = write_truth(&fx, "chrT");
     let bed = fx.dir.path().join("conf.bed");
     std::fs::write(&bed, "chrT\t100\t2900\n").unwrap();
     let out = fx.dir.path().join("ex");
@@ -126,5 +162,57 @@ fn labels_match_planted_variants() {
             .iter()
             .map(|p| p.copies as i64)
             .collect::<Vec<_>>()
+    );
+}
+
+// Reads of two samples: make-examples picks one as `call` does (--sample), instead of pooling
+// both into one sample's examples.
+#[test]
+fn several_samples_need_sample_as_in_call() {
+    let (fx, _bob) = build_two_samples();
+    let truth = write_truth(&fx, "chrT");
+    let bed = fx.dir.path().join("conf.bed");
+    std::fs::write(&bed, "chrT\t100\t2900\n").unwrap();
+    let args = |out: &str, extra: &[&'static str]| {
+        let mut a: Vec<String> = [
+            "make-examples",
+            "--ref",
+            fx.fasta.to_str().unwrap(),
+            "--reads",
+            fx.bam.to_str().unwrap(),
+            "--truth",
+            truth.to_str().unwrap(),
+            "--confident",
+            bed.to_str().unwrap(),
+            "--output",
+            fx.dir.path().join(out).to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let pooled = bin().args(args("pooled", &[])).output().unwrap();
+    assert_eq!(pooled.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&pooled.stderr);
+    assert!(
+        err.contains("--sample") && err.contains("ALICE") && err.contains("BOB"),
+        "{err}"
+    );
+    let alice = bin()
+        .args(args("alice", &["--sample", "ALICE"]))
+        .output()
+        .unwrap();
+    assert!(
+        alice.status.success(),
+        "{}",
+        String::from_utf8_lossy(&alice.stderr)
+    );
+    // BOB's homozygous SNV is no candidate in ALICE's examples.
+    let meta = std::fs::read_to_string(fx.dir.path().join("alice/shard-00000.meta.tsv")).unwrap();
+    assert!(
+        !meta.lines().any(|l| l.split('\t').nth(2) == Some("2501")),
+        "{meta}"
     );
 }

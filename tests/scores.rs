@@ -189,6 +189,39 @@ fn prs_edge_cases_log_every_row_and_sum_by_hand() {
     assert_eq!(s2["match_rate"], "0.5000");
 }
 
+// A sample with no called genotype at any matched variant (every GT missing) has no score:
+// status FAIL and NA, not SUM 0 with PASS (which `score risk` then used as a real 0).
+#[test]
+fn prs_sample_without_genotypes_is_fail_not_zero() {
+    let d = tempfile::tempdir().unwrap();
+    let (_, score) = edge_fixture(d.path());
+    let vcf = d.path().join("missing.vcf");
+    let recs = [
+        ("1", 100, "A", "G", "0/1 ./."),
+        ("1", 200, "C", "T", "1/1 ./."),
+        ("1", 300, "G", "A", "0/0 ./."),
+        ("1", 400, "A", "C", "0/1 ./."),
+        ("1", 900, "G", "A", "1/1 ./."),
+        ("2", 100, "C", "T", "0/1 ./."),
+        ("2", 200, "C", "T", "0/1 ./."),
+        ("2", 300, "T", "C", "0/1 ./."),
+        ("2", 400, "AT", "A", "0/1 ./."),
+    ];
+    std::fs::write(&vcf, vcf_text(&["CALLED", "EMPTY"], &recs)).unwrap();
+    let mut args = prs_args(&vcf, &[score], &d.path().join("m"));
+    args.min_overlap = 0.5;
+    prs::run(&args).unwrap();
+    let rows = read_tsv(&d.path().join("m.prs.tsv"));
+    let row = |s: &str| rows.iter().find(|r| r["sample"] == s).unwrap().clone();
+    assert_eq!(row("CALLED")["status"], "PASS");
+    assert_ne!(row("CALLED")["SUM"], "NA");
+    assert_eq!(row("EMPTY")["status"], "FAIL");
+    assert_eq!(
+        (row("EMPTY")["SUM"].as_str(), row("EMPTY")["AVG"].as_str()),
+        ("NA", "NA")
+    );
+}
+
 #[test]
 fn prs_keep_flags_bring_back_palindromes_and_multiallelics() {
     let d = tempfile::tempdir().unwrap();

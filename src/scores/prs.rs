@@ -498,10 +498,17 @@ pub fn run(args: &PrsArgs) -> Result<Vec<ScoreResult>> {
         let total = file.rows.len();
         let pass = matched as f64 / total as f64 >= args.min_overlap;
         if !pass {
+            let excluded = matches
+                .iter()
+                .filter(|m| m.status == Status::Excluded)
+                .count();
             log::warn!(
-                "{}: only {matched}/{total} variants matched (< --min-overlap {}); score reported as FAIL",
+                "{}: only {matched}/{total} variants matched (< --min-overlap {}; {excluded} \
+                 excluded as ambiguous or multi-allelic, {} not in the VCF); score reported as \
+                 FAIL",
                 file.id,
-                args.min_overlap
+                args.min_overlap,
+                total - matched - excluded
             );
         }
         let samples = if pass {
@@ -509,6 +516,23 @@ pub fn run(args: &PrsArgs) -> Result<Vec<ScoreResult>> {
         } else {
             Vec::new()
         };
+        // A sample with no called genotype at any matched variant has no score, not a score
+        // of 0 (a VCF without GT, or with every GT missing, scored SUM 0 PASS).
+        let no_gt: Vec<&str> = samples
+            .iter()
+            .filter(|s| s.denom == 0.0)
+            .map(|s| s.sample.as_str())
+            .collect();
+        if !no_gt.is_empty() && matched > 0 {
+            log::warn!(
+                "{}: {} sample(s) have no called genotype at any of its {matched} matched \
+                 variants ({}{}): reported as FAIL with no score",
+                file.id,
+                no_gt.len(),
+                no_gt.iter().take(5).copied().collect::<Vec<_>>().join(", "),
+                if no_gt.len() > 5 { ", ..." } else { "" }
+            );
+        }
         results.push(ScoreResult {
             id: file.id.clone(),
             build: file.build.clone(),
@@ -577,7 +601,11 @@ fn write_scores(
     writeln!(out)?;
     for sample in samples {
         for r in results {
-            let s = r.samples.iter().find(|s| &s.sample == sample);
+            // No genotype called at any matched variant: no score (FAIL, NA), not 0.
+            let s = r
+                .samples
+                .iter()
+                .find(|s| &s.sample == sample && s.denom > 0.0);
             let (sum, denom, avg) = match s {
                 Some(s) => (fmt_f64(s.sum), fmt_f64(s.denom), fmt_f64(s.sum / s.denom)),
                 None => ("NA".into(), "NA".into(), "NA".into()),
@@ -589,7 +617,11 @@ fn write_scores(
                 r.matched,
                 r.total,
                 r.matched as f64 / r.total as f64,
-                if r.pass { "PASS" } else { "FAIL" },
+                if r.pass && s.is_some() {
+                    "PASS"
+                } else {
+                    "FAIL"
+                },
                 r.build
             )?;
             if let Some(reference) = reference {
