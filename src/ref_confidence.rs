@@ -59,18 +59,28 @@ pub fn indel_error_phred(unit: usize, len: usize) -> u8 {
     ((-10.0 * e.min(5e-2).log10()).round() as u8).min(INDEL_ERROR_PHRED)
 }
 
+/// How far [`repeat_after`] follows a repeat: beyond the span where [`indel_error_phred`]
+/// reaches its floor for every unit (25 bases for a homopolymer, 38 for units of 2-4).
+pub const MAX_REPEAT_SPAN: usize = 64;
+
 /// The longest tandem repeat (motif of 1 to 4 bases, at least two copies) that starts right
 /// after `seq[i]`: (motif length, bases it spans), or (1, 1) when there is none. Indels
 /// are left-aligned, so the anchor of an indel in a repeat is the base before it.
+///
+/// The span is followed at most [`MAX_REPEAT_SPAN`] bases: past that the indel error rate no
+/// longer changes, and following a run of `N` (gaps of the reference, often megabases) to its
+/// end at every base of it cost time quadratic in the run (a whole chromosome's gVCF took
+/// many minutes).
 pub fn repeat_after(seq: &[u8], i: usize) -> (usize, usize) {
     let mut best = (1, 1);
     let start = i + 1;
+    let limit = seq.len().min(start + MAX_REPEAT_SPAN);
     for unit in 1..=4 {
         if start + unit > seq.len() {
             break;
         }
         let mut n = unit;
-        while start + n < seq.len() && seq[start + n] == seq[start + n - unit] {
+        while start + n < limit && seq[start + n] == seq[start + n - unit] {
             n += 1;
         }
         if n >= 2 * unit && n > best.1 {
@@ -239,6 +249,53 @@ impl RefModel {
 
 #[cfg(test)]
 mod tests {
+
+    /// [`repeat_after`] without its span limit.
+    fn repeat_after_unbounded(seq: &[u8], i: usize) -> (usize, usize) {
+        let mut best = (1, 1);
+        let start = i + 1;
+        for unit in 1..=4 {
+            if start + unit > seq.len() {
+                break;
+            }
+            let mut n = unit;
+            while start + n < seq.len() && seq[start + n] == seq[start + n - unit] {
+                n += 1;
+            }
+            if n >= 2 * unit && n > best.1 {
+                best = (unit, n);
+            }
+        }
+        best
+    }
+
+    // The span limit changes no indel error rate: homopolymers, short tandem repeats and N
+    // runs of every length up to far past the limit, in random flanks.
+    #[test]
+    fn test_repeat_span_limit_changes_no_indel_error_rate() {
+        let mut x: u64 = 7;
+        let mut rnd = || {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 33) as usize
+        };
+        for motif in ["A", "AC", "ACG", "ACGT", "N", "AAC"] {
+            for copies in [1, 2, 5, 12, 20, 30, 40, 80, 300] {
+                let mut seq: Vec<u8> = (0..20).map(|_| b"ACGT"[rnd() % 4]).collect();
+                seq.extend(motif.as_bytes().repeat(copies));
+                seq.extend((0..20).map(|_| b"ACGT"[rnd() % 4]));
+                let codes: Vec<u8> = seq.iter().map(|&b| base_code(b)).collect();
+                for i in 0..codes.len() {
+                    let (u1, l1) = repeat_after(&codes, i);
+                    let (u2, l2) = repeat_after_unbounded(&codes, i);
+                    assert_eq!(
+                        indel_error_phred(u1, l1),
+                        indel_error_phred(u2, l2),
+                        "{motif} x {copies} at {i}"
+                    );
+                }
+            }
+        }
+    }
     use super::*;
     use crate::reads::test_read as read;
 
