@@ -4,14 +4,16 @@
 # mpileup with its PacBio CCS profile (`-X pacbio-ccs`, the long-read setting its manual
 # gives) piped to `bcftools call -mv`. Peak RSS at 200 kb should stay within 2x of 20 kb:
 # varstream holds only each shard's slice of a read.
-# Usage: benches/long_reads.sh [DEPTH] [THREADS]   (default 30x, 2 threads; data in
-#        work/bench/longreads/, built on the first run, a minute or two)
+# Usage: benches/long_reads.sh [DEPTH] [THREADS] [LIMIT_S]   (default 30x, 2 threads, each
+#        run stopped after 1,800 s; data in work/bench/longreads/, built on the first run, a
+#        minute or two)
 # Not in CI. Prints a Markdown table (results in benches/results/long_reads.md).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 DEPTH=${1:-30}
 THREADS=${2:-2}
+LIMIT=${3:-1800}
 BIN=target/release/varstream
 W=work/bench/longreads
 [ -x "$BIN" ] || { echo "long_reads.sh: build first (cargo build --release)" >&2; exit 1; }
@@ -20,12 +22,19 @@ for t in samtools bcftools /usr/bin/time python3; do
 done
 mkdir -p "$W"
 
-# time_it LABEL CMD...: one row of wall s, CPU s (user + sys), peak RSS MB.
+# time_it LABEL CMD...: one row of wall s, CPU s (user + sys), peak RSS MB; a run past
+# LIMIT seconds is stopped and reported as such.
 time_it() {
   local label=$1; shift
-  /usr/bin/time -f "%e %U %S %M" -o "$W/time.txt" "$@" > /dev/null 2> "$W/$label.log" \
-    || { echo "long_reads.sh: $label failed (see $W/$label.log)" >&2; exit 1; }
-  read -r wall user sys rss < "$W/time.txt"
+  local log="$W/$(echo "$label" | tr -c 'A-Za-z0-9\n' '_').log"
+  local rc=0
+  /usr/bin/time -f "%e %U %S %M" -o "$W/time.txt" timeout "$LIMIT" "$@" > /dev/null 2> "$log" || rc=$?
+  if [ $rc = 124 ] || [ $rc = 137 ]; then
+    printf "| %s | > %s (stopped) | | |\n" "$label" "$LIMIT"
+    return
+  fi
+  [ $rc = 0 ] || { echo "long_reads.sh: $label failed (see $log)" >&2; exit 1; }
+  read -r wall user sys rss < <(tail -1 "$W/time.txt")
   printf "| %s | %.2f | %.2f | %.0f |\n" "$label" "$wall" "$(echo "$user + $sys" | bc)" "$(echo "$rss / 1024" | bc)"
 }
 
