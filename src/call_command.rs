@@ -119,6 +119,7 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
     let (mut probe, sample) = open_reads(cfg)?;
     let callable = regions::callable_contigs(&probe.contigs(), &reference, &cfg.reads)?;
     let intervals = regions::resolve(&cfg.regions, cfg.bed.as_deref(), &callable)?;
+    regions::check_contig_md5s(&probe.contig_md5s(), &intervals, &reference, &cfg.reads)?;
     let (ploidy, sex) =
         crate::ploidy::resolve(&cfg.ploidy, &callable, &intervals, &reference, &mut probe)?;
     // Ploidy 0 (chrY of an XX sample, or a ploidy file's 0) is not called at all.

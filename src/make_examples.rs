@@ -281,8 +281,9 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
     };
     let probe = open()?;
     let callable = regions::callable_contigs(&probe.contigs(), &reference, &cfg.reads)?;
-    drop(probe);
     let intervals = regions::resolve(&cfg.regions, Some(&cfg.confident), &callable)?;
+    regions::check_contig_md5s(&probe.contig_md5s(), &intervals, &reference, &cfg.reads)?;
+    drop(probe);
     if intervals.is_empty() {
         bail!(
             "no confident regions left on contigs shared by {} and the reference",

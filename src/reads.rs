@@ -954,6 +954,21 @@ impl ReadSource {
         String::from_utf8_lossy(self.reader.header().as_bytes()).into_owned()
     }
 
+    /// The `@SQ` lines' `M5` tags (MD5 of each contig's sequence, upper case), by contig.
+    pub fn contig_md5s(&self) -> Vec<(String, String)> {
+        self.header_text()
+            .lines()
+            .filter(|l| l.starts_with("@SQ\t"))
+            .filter_map(|l| {
+                let field = |tag: &str| l.split('\t').find_map(|f| f.strip_prefix(tag));
+                Some((
+                    field("SN:")?.to_string(),
+                    field("M5:")?.to_ascii_lowercase(),
+                ))
+            })
+            .collect()
+    }
+
     /// Distinct sample names (`@RG SM`), in header order.
     pub fn samples(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();

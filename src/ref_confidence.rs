@@ -275,7 +275,9 @@ mod tests {
     fn test_repeat_span_limit_changes_no_indel_error_rate() {
         let mut x: u64 = 7;
         let mut rnd = || {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (x >> 33) as usize
         };
         for motif in ["A", "AC", "ACG", "ACGT", "N", "AAC"] {

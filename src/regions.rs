@@ -226,6 +226,57 @@ pub fn callable_contigs(
     Ok(out)
 }
 
+/// The reads were aligned to this reference: every contig to call whose `@SQ` line carries an
+/// `M5` tag must have that MD5 (of its upper-case sequence, as the SAM specification defines
+/// it). A same-length reference of another sequence (another patch or masking of the
+/// assembly) passes the length check and gives thousands of false calls. Contigs are hashed in
+/// 1 Mb pieces: memory stays small whatever their length.
+pub fn check_contig_md5s(
+    md5s: &[(String, String)],
+    intervals: &[Interval],
+    reference: &crate::reference::Reference,
+    reads_path: &Path,
+) -> Result<()> {
+    use md5::Digest as _;
+    const PIECE: u64 = 1 << 20;
+    let started = std::time::Instant::now();
+    let mut checked = 0;
+    for (contig, want) in md5s {
+        if !intervals.iter().any(|iv| &iv.contig == contig) {
+            continue;
+        }
+        let Some(len) = reference.contig_len(contig) else {
+            continue;
+        };
+        let mut h = md5::Md5::new();
+        let mut at = 0;
+        while at < len {
+            let mut piece = reference.fetch(contig, at, (at + PIECE).min(len))?;
+            piece.make_ascii_uppercase();
+            h.update(&piece);
+            at += PIECE;
+        }
+        let got: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        if &got != want {
+            bail_input!(
+                "contig {contig} of reference {} is not the sequence {} was aligned to (its MD5 \
+                 is {got}, the reads' @SQ M5 says {want}): is it another version or a masked \
+                 copy of the assembly?",
+                reference.path().display(),
+                reads_path.display()
+            );
+        }
+        checked += 1;
+    }
+    if checked > 0 {
+        log::info!(
+            "reference matches the reads' @SQ M5 on {checked} contig(s) ({:.1} s)",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
 /// The first few names of a list, for messages.
 fn list(names: &[&str]) -> String {
     let mut s = names.iter().take(5).copied().collect::<Vec<_>>().join(", ");

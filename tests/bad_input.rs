@@ -2059,3 +2059,49 @@ fn reference_index_older_than_its_fasta_is_refused() {
     assert_fails(&o, &[INPUT], &["ref.fa.fai", "older", "samtools faidx"]);
     assert_empty(&out);
 }
+
+// The reads' @SQ M5 (MD5 of the contig they were aligned to) against the reference: a
+// same-length reference of another sequence is refused, naming the contig; the right one is
+// called as before.
+#[test]
+fn reference_not_matching_the_reads_m5_is_refused() {
+    use md5::Digest as _;
+    let fx = build(true);
+    let d = tempfile::tempdir().unwrap();
+    let contigs = read_fasta(&fx.fasta);
+    let md5_of = |seq: &[u8]| -> String {
+        md5::Md5::digest(seq.to_ascii_uppercase())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let header = |chr_t_md5: &str| {
+        let mut h = String::from("@HD\tVN:1.6\tSO:coordinate\n");
+        for (name, seq) in &contigs {
+            let m5 = if name == "chrT" {
+                chr_t_md5.to_string()
+            } else {
+                md5_of(seq)
+            };
+            h.push_str(&format!("@SQ\tSN:{name}\tLN:{}\tM5:{m5}\n", seq.len()));
+        }
+        h.push_str("@RG\tID:rg1\tSM:FIXTURE\n");
+        h
+    };
+    let records = sam_records(&fx.bam);
+    let right = d.path().join("right_m5.bam");
+    let chr_t = &contigs.iter().find(|c| c.0 == "chrT").unwrap().1;
+    write_alignments(&right, &header(&md5_of(chr_t)), records.clone(), None);
+    let wrong = d.path().join("wrong_m5.bam");
+    let mut edited = chr_t.clone();
+    edited[1500] = if edited[1500] == b'A' { b'C' } else { b'A' };
+    write_alignments(&wrong, &header(&md5_of(&edited)), records, None);
+    let out = out_dir(d.path(), "out");
+    let o = call(&fx, &wrong, &out.join("w.vcf.gz"), &[]);
+    assert_fails(&o, &[INPUT], &["contig chrT", "M5", "wrong_m5.bam"]);
+    assert_empty(&out);
+    if require_ort() {
+        let o = call(&fx, &right, &out.join("r.vcf.gz"), &[]);
+        assert_succeeds(&o);
+    }
+}
