@@ -14,7 +14,7 @@ ORT_LIB = $(firstword $(wildcard .venv/lib/python3*/site-packages/onnxruntime/ca
 setup:
 	@bash scripts/setup.sh
 
-# Snakemake and MultiQC into .venv, for workflows/ and tests/workflows.rs.
+# Snakemake and MultiQC into .venv, for workflows/ and tests/it/workflows.rs.
 setup-workflows: setup
 	@bash scripts/setup.sh workflows
 
@@ -39,7 +39,7 @@ install: build
 # The workflow tools (about 2 minutes of downloads into a fresh .venv) install while the tests
 # build, instead of before.
 test: setup
-	@test -d "$(VARSTREAM_DATA)/na12878_chr20" || echo "make test: no real data at $(VARSTREAM_DATA) (set VARSTREAM_DATA): the tests in tests/real_data.rs will pass as skipped (they fail under CI=true)"
+	@test -d "$(VARSTREAM_DATA)/na12878_chr20" || echo "make test: no real data at $(VARSTREAM_DATA) (set VARSTREAM_DATA): the tests in tests/it/real_data.rs will pass as skipped (they fail under CI=true)"
 	@mkdir -p work
 	@bash scripts/setup.sh workflows > work/setup-workflows.log 2>&1 & tools=$$!; \
 	cargo test --release --no-run; built=$$?; \

@@ -1,7 +1,7 @@
 //! Fuzz harness bodies: one function per parser varstream owns, taking the raw input bytes.
 //!
 //! Shared by the cargo-fuzz targets (`fuzz/fuzz_targets/*.rs`, nightly, sanitizer) and by
-//! `tests/fuzz_corpus.rs`, which replays every committed corpus file through the same
+//! `tests/it/fuzz_corpus.rs`, which replays every committed corpus file through the same
 //! functions on the stable toolchain. A harness returns normally whatever the input: parsers
 //! must answer bad input with an error, never a panic, abort or crash.
 //!

@@ -208,6 +208,7 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         None => None,
     };
     let progress = Progress::new(shards.len() as u64);
+    let mut ref_agreement = crate::shard_stages::RefAgreement::default();
     let mut summary = CallSummary {
         shards: shards.len(),
         ..Default::default()
@@ -231,10 +232,18 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
                         records.into_iter().filter_map(|r| r.gvcf).collect();
                     (positions, records)
                 });
-                Ok((ex.sites.len(), text, blocks, ex.coverage, ex.reads))
+                Ok((
+                    ex.sites.len(),
+                    text,
+                    blocks,
+                    ex.coverage,
+                    ex.reads,
+                    ex.ref_agreement,
+                ))
             },
-            |shard, (n, text, blocks, coverage, reads)| {
+            |shard, (n, text, blocks, coverage, reads, agreement)| {
                 stats.add(&shard.interval.contig, &coverage, &reads);
+                ref_agreement.add(&agreement);
                 summary.records += n;
                 summary.pass += text
                     .lines()
@@ -252,6 +261,23 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
             },
         )
     })?;
+    // Reads that disagree with the reference at a quarter of their bases were aligned to
+    // another sequence (a same-length reference of another assembly, patch or sample).
+    log::debug!(
+        "read bases differing from the reference: {} of {}",
+        ref_agreement.mismatches,
+        ref_agreement.bases
+    );
+    if ref_agreement.disagrees() {
+        crate::bail_input!(
+            "{} disagrees with reference {} at {:.1} % of {} read bases (sequencing error is \
+             a few %): were the reads aligned to another reference? No VCF written",
+            cfg.reads.display(),
+            cfg.reference.display(),
+            100.0 * ref_agreement.mismatches as f64 / ref_agreement.bases as f64,
+            ref_agreement.bases
+        );
+    }
     // Reads seen and none used: no output, and an exit status a workflow can tell apart.
     let mut run_stats = stats.finish(&sample, &cfg.shard.filter);
     if let Some(why) = run_stats.nothing_usable() {

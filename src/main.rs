@@ -5,7 +5,27 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = varstream::cli::Cli::parse();
+    // A bad command line is one line on stderr and exit 2, like every other bad input
+    // (clap's own report ends with a "try --help" line that logs would show instead).
+    let cli = match varstream::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            // The message is the text before clap's usage block, on one line.
+            let text = e.render().to_string();
+            let msg: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.is_empty() && !l.starts_with("Usage:"))
+                .collect();
+            let msg = msg.join(" ");
+            eprintln!(
+                "varstream: error: {} (see --help)",
+                msg.strip_prefix("error: ").unwrap_or(&msg)
+            );
+            return ExitCode::from(varstream::errors::EXIT_INPUT);
+        }
+    };
     varstream::cli::init_logging(cli.verbose, cli.quiet);
     if let Err(e) = varstream::output::install_signal_handlers() {
         eprintln!("varstream: error: {e:#}");

@@ -1,11 +1,10 @@
 //! `varstream call --gvcf`: reference blocks tile the called regions, variant records are the
 //! VCF's, the output does not depend on threads or shards, and bcftools reads it.
-mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use rand::{Rng, SeedableRng};
 use varstream::gvcf::{BlockWriter, GqBands, GvcfRecord, RefPosition};
 use varstream::regions::{shard, Interval};

@@ -1,6 +1,8 @@
 //! Fixtures for integration tests: a small random reference, a diploid genome with known
 //! variants, and reads of it written as SAM text and converted to BAM/CRAM with htslib.
 #![allow(dead_code)]
+
+pub mod shard_genome;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,8 +1,7 @@
 //! Ploidy and sex end to end: a synthetic genome with an autosome, chrX (with a PAR), chrY and
 //! chrM, read as an XY, an XX and an X0 sample.
-mod common;
 
-use common::*;
+use crate::common::*;
 use rand::{Rng, SeedableRng};
 
 const A_LEN: usize = 20_000;

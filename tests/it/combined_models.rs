@@ -3,11 +3,10 @@
 //! threshold above 1 every example goes to v4 (output = the built-in v4's), with 0 every
 //! example is settled by the GRU (output = models/varstream-gru-v1.onnx's). Calibration is
 //! off in every run: the combined sidecars carry v4's, the GRU's sidecar its own.
-mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 fn repo(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)

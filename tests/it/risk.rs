@@ -6,13 +6,12 @@
 //! features PyTorch computed for them and the probabilities PyTorch gave. `score prs`,
 //! `score expression` and `score risk` on the VCF must reproduce those probabilities: the
 //! features varstream computes are the ones the model was trained on.
-mod common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{assert_ok, ci, require_ort, run};
+use crate::common::{assert_ok, ci, require_ort, run};
 
 fn repo(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)

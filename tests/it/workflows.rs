@@ -8,14 +8,12 @@
 //!
 //! Snakemake and MultiQC come from `scripts/setup.sh workflows` (PyPI, into .venv). Without
 //! them these tests skip with a message, and fail when `CI=true`.
-mod common;
-#[path = "common/shard_genome.rs"]
-mod shard_genome;
+use crate::common::shard_genome;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

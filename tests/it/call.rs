@@ -1,7 +1,6 @@
 //! `varstream call` end to end on small BAM/CRAM fixtures built from SAM text.
-mod common;
 
-use common::*;
+use crate::common::*;
 
 fn call(
     fx: &Fixture,
@@ -401,7 +400,7 @@ fn min_alt_reads_from_flag_or_sidecar() {
 }
 
 /// A PGS Catalog scoring file `PGS_TEST` weighting the ALT of each planted variant.
-fn write_pgs(fx: &Fixture, rows: &[(&common::Planted, f64)]) -> std::path::PathBuf {
+fn write_pgs(fx: &Fixture, rows: &[(&crate::common::Planted, f64)]) -> std::path::PathBuf {
     let mut text = "#pgs_id=PGS_TEST\n#genome_build=GRCh38\n\
                     chr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n"
         .to_string();

@@ -1,5 +1,5 @@
-//! A genome of ten 25 kb grid cells for the scatter-gather tests (`tests/shards.rs`,
-//! `tests/workflows.rs`), built from `common`'s helpers.
+//! A genome of ten 25 kb grid cells for the scatter-gather tests (`tests/it/shards.rs`,
+//! `tests/it/workflows.rs`), built from `common`'s helpers.
 use std::path::Path;
 
 use rand::{Rng, SeedableRng};

@@ -1,10 +1,9 @@
 //! `varstream report` on a hand-written VCF whose statistics are counted by hand below, and
 //! checked against `bcftools stats` where bcftools is installed.
-mod common;
 
 use std::path::Path;
 
-use common::{assert_ok, run};
+use crate::common::{assert_ok, run};
 
 /// Two samples so that `--sample` matters; the second sample's genotypes differ.
 const VCF: &str = "##fileformat=VCFv4.2
@@ -384,7 +383,7 @@ fn schema_errors(json: &Path) -> Option<Vec<String>> {
                 Err(e) => e.to_string(),
             };
             assert!(
-                !common::ci(),
+                !crate::common::ci(),
                 "validating the report JSON needs .venv with jsonschema (scripts/setup.sh): {why}"
             );
             eprintln!("SKIP (schema): .venv with jsonschema not available: {why}");
@@ -651,7 +650,7 @@ fn text_of(html: &str) -> String {
 fn report_renders_in_headless_chromium() {
     let Some(exe) = chromium() else {
         assert!(
-            !common::ci(),
+            !crate::common::ci(),
             "the report test needs chromium when CI=true (scripts/setup.sh installs it)"
         );
         eprintln!("SKIP: chromium not installed (scripts/setup.sh installs it)");

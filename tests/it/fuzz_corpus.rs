@@ -8,7 +8,7 @@
 //! assertions). Add a file to `fuzz/corpus/TARGET/` to keep any input checked.
 use std::path::{Path, PathBuf};
 
-#[path = "../fuzz/harness.rs"]
+#[path = "../../fuzz/harness.rs"]
 mod harness;
 
 fn corpus_files(target: &str) -> Vec<PathBuf> {

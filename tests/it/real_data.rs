@@ -2,11 +2,10 @@
 //! training). Found through VARSTREAM_DATA (default ../shared/data); skipped with a message
 //! when absent, except under `CI=true`, where CI has it beside the clone and a skip would hide
 //! a broken path.
-mod common;
 
 use std::path::PathBuf;
 
-use common::*;
+use crate::common::*;
 
 struct Data {
     dir: PathBuf,

@@ -1,13 +1,11 @@
 //! `varstream shards`: BED files that cover the callable set once, balanced by reads or bases,
 //! and calling them one by one then concatenating gives the single run's VCF body.
-mod common;
-#[path = "common/shard_genome.rs"]
-mod shard_genome;
+use crate::common::shard_genome;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use rand::{Rng, SeedableRng};
 use shard_genome::build_genome;
 
@@ -239,7 +237,12 @@ fn shards_bad_input_exits_2() {
         assert!(!err.contains("panicked"), "{name}: {err}");
         beds
     };
-    assert!(check("zero", &["--count", "0"], "--count must be at least 1").is_empty());
+    assert!(check(
+        "zero",
+        &["--count", "0"],
+        "--count <COUNT>': must be at least 1"
+    )
+    .is_empty());
     let empty = fx.dir.path().join("empty.bed");
     std::fs::write(&empty, "chrZ\t0\t100\n").unwrap();
     let e = empty.to_str().unwrap();

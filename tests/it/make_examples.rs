@@ -1,10 +1,9 @@
 //! `varstream make-examples` on the SAM-text fixture: labels are the planted copy numbers and
 //! the shards are valid `.npy` files of the advertised shape.
-mod common;
 
 use std::io::Write;
 
-use common::*;
+use crate::common::*;
 
 fn npy_shape(path: &std::path::Path) -> (String, Vec<usize>, usize) {
     let b = std::fs::read(path).unwrap();

@@ -2,8 +2,7 @@
 //! out of the checkout into a bare prefix, run from another folder with no ONNX Runtime
 //! variables, it finds the library by each documented route, and with none it exits 1 saying
 //! what to run. Also: `--version` names the commit, as the VCF header and the report do.
-mod common;
-use common::*;
+use crate::common::*;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

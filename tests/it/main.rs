@@ -1,0 +1,19 @@
+//! varstream's integration tests, as one test binary (one link instead of fourteen): a
+//! module per area, sharing the fixtures and helpers in `common`. Run one area with
+//! `cargo test --release --test it -- call::`.
+mod common;
+
+mod bad_input;
+mod call;
+mod combined_models;
+mod fuzz_corpus;
+mod gvcf;
+mod install;
+mod make_examples;
+mod ploidy;
+mod real_data;
+mod report;
+mod risk;
+mod scores;
+mod shards;
+mod workflows;
