@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Calibration of the gVCF's reference confidence on held-out simulated reads
 # (scripts/simulate_training.sh --holdout; never the dev window): predicted against observed
-# hom-ref error by GQ band, inside the truth's confident regions (README model card).
+# hom-ref error by GQ band, inside the truth's confident regions (docs/models.md).
 #
 # For each set it calls twice with one band per GQ value (so every base's GQ is known):
 #   calls     as shipped: truth variants land in reference blocks only where calling missed them;

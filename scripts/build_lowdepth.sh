@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Low-depth training data and fine-tuning (issue 13, README model card "low depth"):
+# Low-depth training data and fine-tuning (issue 13, docs/models.md "low depth"):
 #   1. simulate the --lowdepth sources (scripts/simulate_training.sh: training regions a, b,
 #      d, e of chr20 GRCh38 at 40x with stutter; never a cal_*, depth_* or holdout region,
 #      never GRCh37 chr20:9.9-10.2 Mb),
@@ -13,7 +13,7 @@
 #      reads and v3 at >= 16, mixed linearly between (train.py --gate-onnx).
 # Then fit its calibration on the cal_* sets (scripts/lowdepth_select.sh MODEL OUT writes
 # OUT/calibration.json and the selection numbers) and write it into the sidecar
-# (scripts/set_calling.py). varstream-v4: README model card.
+# (scripts/set_calling.py). varstream-v4: docs/models.md.
 # Usage: scripts/build_lowdepth.sh [WORKDIR]      (default work/lowdepth)
 # Env:   NAME=varstream-v4  MODEL_DIR=WORKDIR/model  INIT=models/varstream-v3.onnx
 #        DEPTHS="4:3 6:3 8:2 10:2 12:1 15:1 20:1 30:1 40:1"  (depth:number of seeds)

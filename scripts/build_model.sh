@@ -5,12 +5,12 @@
 #   2. label every candidate with `varstream make-examples` (lower candidate thresholds than
 #      calling, so the model also sees low-fraction non-variants; reads as aligned, without
 #      local realignment, as varstream-v3 was trained: a model retrained on realigned reads
-#      was not better on the held-out sets, see the README's model card),
+#      was not better on the held-out sets, see docs/models.md),
 #   3. train and export with scripts/train.py into MODEL_DIR (default WORKDIR/model; set
 #      MODEL_DIR=models to replace the shipped model), and say whether the bytes match it.
 # Up to commit c480f07 this rebuilt models/varstream-v3.onnx byte for byte. Since the depth
 # ratio is measured over fixed genome tiles, make-examples' depth channel differs slightly and
-# the same recipe gives a sibling model of equal held-out accuracy (README model card).
+# the same recipe gives a sibling model of equal held-out accuracy (docs/models.md).
 # Needs: scripts/install_sim_deps.sh, scripts/setup_train_env.sh, a release build.
 # Usage: scripts/build_model.sh [WORKDIR]   (default work/)
 set -euo pipefail
@@ -35,5 +35,5 @@ shipped=$(sha256sum "$ROOT/models/$NAME.onnx" 2>/dev/null | cut -c1-64 || true)
 if [ "$built" = "$shipped" ]; then
   echo "$OUT/$NAME.onnx: same bytes as models/$NAME.onnx ($built)"
 else
-  echo "$OUT/$NAME.onnx: sha256 $built, models/$NAME.onnx: ${shipped:-absent} (see the README's model card, Reproduce)"
+  echo "$OUT/$NAME.onnx: sha256 $built, models/$NAME.onnx: ${shipped:-absent} (see docs/models.md, Reproduce)"
 fi

@@ -30,7 +30,7 @@ kept below it):
   genotype gets no ceiling (what the sets can check stops near 1/records; the model's own
   GQ stands above that). Why: temperature scaling cannot lower a sure call's confidence
   without lowering every call's, and the second version's table showed confidently wrong
-  indels (README model card).
+  indels (docs/models.md).
 - LowQual: the integer t in 0..50 maximising, over the fitting sets together,
   F1_GT = 2 * correct / (calls + truth alleles), where calls are non-reference records with
   QUAL >= t (QUAL after both steps) and correct are those whose genotype is the true one;

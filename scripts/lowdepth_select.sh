@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The numbers the low-depth model choice is made on (issue 13; README model card), for one
+# The numbers the low-depth model choice is made on (issue 13; docs/models.md), for one
 # model: ALL F1_GT of `varstream eval` on
 #   - the cal_* sets (HG002 GRCh38 chr20:4.9-5.5 Mb at 6x/10x/15x/30x/60x, in no training set),
 #     called with --no-calibration (the calibration is a power of the posteriors: it moves

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's report screenshot, from the development data: NA12878 chr20:10.0-10.1 Mb called
+# The report screenshot in docs/ (docs/usage.md), from the development data: NA12878 chr20:10.0-10.1 Mb called
 # with its stats, PGS000001 and the demonstration risk model's synthetic eQTL weights, a
 # "panel" of the GIAB confident intervals annotated from the GIAB v3.3.2 truth VCF (its
 # platforms/datasets/callsets counts stand in for ClinVar, which is not in ../shared), the

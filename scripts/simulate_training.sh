@@ -69,14 +69,14 @@ set -euo pipefail
 #        3 = "heavy" (HEAVY_STUTTER_ARGS): twice the strong rates, a quarter of events two
 #        units long. A stress case for the held-out *_xx set; the held-out *_px set uses 2.
 #        Three training sets with it were tried and not kept: better genotypes under stutter,
-#        worse on the clean held-out sets (README model card).
+#        worse on the clean held-out sets (docs/models.md).
 # paralog: optional, 1 = add reads of diverged copies of random segments covering
 #        3% of the region (scripts/make_paralogs.py), one extra copy deep, aligned with the rest:
 #        a collapsed segmental duplication whose PSVs look like low-fraction variants. The
 #        truth is unchanged. Seed: SEED*1000 + 500 (segments), SEED*100 + 3 (ART).
 #        Only the held-out *_pd set uses it: training on such sets taught the model to
 #        reject true hets at 35-45% allele fraction (held-out SNV recall fell), so the
-#        shipped model is not trained on them (see the model card in README.md).
+#        shipped model is not trained on them (see the model card in docs/models.md).
 #        2 = the same reads, but mis-mapped from a paralog the reference does hold: their
 #        MAPQ is set to a uniform 5-35 (seed SEED*1000 + 600), as bwa gives reads that fit
 #        two loci almost equally (held-out set *_pm). Two such training sets lifted that
@@ -85,7 +85,7 @@ set -euo pipefail
 # read_len: optional, 2x101 (default) or 2x150 reads (HiSeq 2500 profile either way); with 150
 #        bp reads the fragments are 450 +- 50 bp. Sequencing cores mostly run 2x150 now. The
 #        held-out *_150 set checks that the 2x101-trained model carries over; three 2x150
-#        training sets were tried and not kept (README model card).
+#        training sets were tried and not kept (docs/models.md).
 # ---------------------------------------------------------------------------------------
 DATASETS=(
   "hg002_grch38_a train/grch38.chr20_and_21_10M.fa.gz chr20 1000000 3000000 train/HG002_GRCh38_v4.2.1.chr20_train.vcf.gz chr20 45 11 GRCh38 HG002 whole"

@@ -1,4 +1,4 @@
-//! The bad-input matrix (README "Bad input"), one test per row, written against the error
+//! The bad-input matrix (docs/errors.md), one test per row, written against the error
 //! policy rather than against what the code happens to do:
 //!
 //! - exit 0 on success; 2 when the input or command line is wrong (retrying will not help);

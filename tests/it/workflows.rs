@@ -220,7 +220,7 @@ fn snakemake_on_the_dev_data_when_present() {
 
 // The Nextflow modules' shape, and their scripts run as the subworkflow chains them:
 // shards → one call per BED → gather (given the VCFs out of order), whose body must be the
-// single run's. (Nextflow itself is not run: see the README.)
+// single run's. (Nextflow itself is not run: see docs/workflows.md.)
 #[test]
 fn nextflow_modules_lint_and_their_scripts_gather_a_single_run() {
     if !require_ort() || !require_on_path("bcftools", "--version") {

@@ -3,7 +3,7 @@ process VARSTREAM_CALL {
     label 'process_high'
 
     // No conda package or container of varstream is published yet: the task environment
-    // needs `varstream` on its PATH and ONNX Runtime where it looks (see the README).
+    // needs `varstream` on its PATH and ONNX Runtime where it looks (see docs/install.md).
 
     input:
     tuple val(meta), path(reads), path(index), path(intervals)
