@@ -42,7 +42,7 @@ def main():
     n_reads = int(a.depth * a.length / a.read_length)
     with open(os.path.join(a.out, "reads.sam"), "w") as f:
         f.write(f"@HD\tVN:1.6\tSO:unsorted\n@SQ\tSN:chrS\tLN:{a.length}\n")
-        f.write("@RG\tID:rg1\tSM:SIM\tPL:PACBIO\n")
+        f.write("@RG\tID:rg1\tSM:SIM\tPL:PACBIO\tDS:READTYPE=CCS\n")
         for n in range(n_reads):
             hap = haps[n % 2]
             start = rng.randrange(0, a.length - a.read_length + 1)

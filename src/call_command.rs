@@ -61,6 +61,8 @@ pub struct CallConfig {
     pub no_calibration: bool,
     /// Also write a gVCF.
     pub gvcf: Option<GvcfOptions>,
+    /// `--platform`.
+    pub platform: crate::platform::PlatformChoice,
 }
 
 /// `--gvcf` and its settings.
@@ -120,6 +122,28 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
     let callable = regions::callable_contigs(&probe.contigs(), &reference, &cfg.reads)?;
     let intervals = regions::resolve(&cfg.regions, cfg.bed.as_deref(), &callable)?;
     regions::check_contig_md5s(&probe.contig_md5s(), &intervals, &reference, &cfg.reads)?;
+    let median_len = probe.median_read_length(&intervals, 200)?;
+    let platform = crate::platform::resolve(
+        cfg.platform,
+        &probe.header_text(),
+        probe.chosen_read_groups().as_deref(),
+        median_len,
+        &cfg.reads,
+    )?;
+    log::info!(
+        "platform: {} ({}; {})",
+        platform.platform,
+        platform.source,
+        platform.evidence
+    );
+    if platform.platform != crate::platform::Platform::Illumina {
+        // The only model there is; say so rather than let the user assume a long-read model.
+        log::warn!(
+            "no {} model yet: calling with the Illumina-trained model, which calls \
+             homopolymer-length errors as indels (docs/long-reads.md)",
+            platform.platform
+        );
+    }
     let (ploidy, sex) =
         crate::ploidy::resolve(&cfg.ploidy, &callable, &intervals, &reference, &mut probe)?;
     // Ploidy 0 (chrY of an XX sample, or a ploidy file's 0) is not called at all.
@@ -187,7 +211,9 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         model_name: info.name.clone(),
         model_sha256: info.sha256.clone(),
         min_qual,
-        extra_meta: sex.iter().map(|c| c.header_line()).collect(),
+        extra_meta: std::iter::once(platform.header_line())
+            .chain(sex.iter().map(|c| c.header_line()))
+            .collect(),
     };
     let genotyping = crate::shard_stages::Genotyping {
         min_qual,

@@ -213,6 +213,11 @@ pub struct CallArgs {
     /// or `gatk` (1, 2, ..., 60, 70, 80, 90, 99).
     #[arg(long, requires = "gvcf", default_value = crate::gvcf::DEFAULT_BANDS)]
     pub gvcf_gq_bands: String,
+    /// Sequencing platform: auto (from the header's @RG PL/DS and @PG aligner, and the read
+    /// lengths; ambiguous evidence is an error asking for this flag), illumina, hifi, ont-r10
+    /// or ont-r9. Written to the VCF header. Only an Illumina-trained model ships so far.
+    #[arg(long, default_value = "auto", value_parser = values::platform)]
+    pub platform: crate::platform::PlatformChoice,
     #[command(flatten)]
     pub panel: PanelArgs,
     #[command(flatten)]
@@ -269,6 +274,7 @@ impl CallArgs {
             },
             no_calibration: self.no_calibration,
             gvcf,
+            platform: self.platform,
         };
         // The files scoring and the report will write are checked now, not after calling.
         let prefix = output_prefix(&self.output);
@@ -591,6 +597,17 @@ pub mod values {
             return Err("must be a finite number of at least 0".into());
         }
         Ok(v)
+    }
+
+    /// `--platform`: `auto` or a platform.
+    pub fn platform(s: &str) -> Result<crate::platform::PlatformChoice, String> {
+        use clap::ValueEnum as _;
+        if s == "auto" {
+            return Ok(crate::platform::PlatformChoice::Auto);
+        }
+        crate::platform::Platform::from_str(s, true)
+            .map(crate::platform::PlatformChoice::Given)
+            .map_err(|_| "must be auto, illumina, hifi, ont-r10 or ont-r9".to_string())
     }
 
     /// A sample name as a VCF column header holds it: not empty, no tab, newline or other

@@ -52,6 +52,7 @@ pub mod make_examples;
 pub mod model;
 pub mod output;
 pub mod pipeline;
+pub mod platform;
 pub mod ploidy;
 pub mod reads;
 pub mod realign;

@@ -950,8 +950,66 @@ impl ReadSource {
         header_contigs(self.reader.header())
     }
 
-    fn header_text(&self) -> String {
+    /// The SAM header as text.
+    pub fn header_text(&self) -> String {
         String::from_utf8_lossy(self.reader.header().as_bytes()).into_owned()
+    }
+
+    /// The read-group IDs of the chosen sample, when [`ReadSource::select_sample`] restricted
+    /// the reads to some (`None`: every read group).
+    pub fn chosen_read_groups(&self) -> Option<Vec<String>> {
+        self.read_groups.as_ref().map(|ids| {
+            let mut v: Vec<String> = ids
+                .iter()
+                .map(|id| String::from_utf8_lossy(id).into_owned())
+                .collect();
+            v.sort();
+            v
+        })
+    }
+
+    /// The median query length of up to `max` primary mapped records over `intervals`, in
+    /// file order from the first interval on; `None` when there are none. For telling short
+    /// reads from long ones, not for statistics.
+    pub fn median_read_length(
+        &mut self,
+        intervals: &[crate::regions::Interval],
+        max: usize,
+    ) -> Result<Option<u64>> {
+        let mut lens = Vec::new();
+        let mut rec = bam::Record::new();
+        for iv in intervals {
+            let Some(tid) = self.reader.header().tid(iv.contig.as_bytes()) else {
+                continue;
+            };
+            if self
+                .reader
+                .fetch((tid as i32, iv.start as i64, iv.end as i64))
+                .is_err()
+            {
+                continue; // the read stage reports a broken index with its own message
+            }
+            while lens.len() < max {
+                match read_record(&mut self.reader, &mut rec) {
+                    Ok(true) => {}
+                    _ => break,
+                }
+                if rec.flags() & (0x4 | 0x100 | 0x800) != 0 {
+                    continue;
+                }
+                let len = if rec.seq_len() > 0 {
+                    rec.seq_len() as u64
+                } else {
+                    (rec.reference_end() - rec.pos()).max(0) as u64
+                };
+                lens.push(len);
+            }
+            if lens.len() >= max {
+                break;
+            }
+        }
+        lens.sort_unstable();
+        Ok(lens.get(lens.len() / 2).copied())
     }
 
     /// The `@SQ` lines' `M5` tags (MD5 of each contig's sequence, upper case), by contig.

@@ -769,6 +769,16 @@ fn long_reads_are_used_and_called_the_same_however_the_run_is_cut() {
         let n = sam_records(&fx.bam).len() as u64;
         assert_eq!(s["reads"]["seen"], n, "{errors:?}: {}", s["reads"]);
         assert_eq!(s["reads"]["kept"], n, "{errors:?}: {}", s["reads"]);
+        // --platform auto read the platform from the read group, as the platform's tools
+        // write it, and says so in the VCF header.
+        let want = match errors {
+            LongReadErrors::Hifi => "##varstream_platform=<ID=hifi,Source=auto,",
+            LongReadErrors::Ont => "##varstream_platform=<ID=ont-r10,Source=auto,",
+        };
+        assert!(
+            vcf_header(&whole).iter().any(|l| l.starts_with(want)),
+            "{errors:?}"
+        );
         let body = vcf_body(&whole);
         let (found, planted) = planted_found(&fx, &body);
         eprintln!("{errors:?}: {found} of {planted} planted variants called with their genotype");
@@ -806,6 +816,29 @@ fn long_reads_are_used_and_called_the_same_however_the_run_is_cut() {
             pieces, body,
             "{errors:?}: a region split changed the records"
         );
+        // The same reads with a header that names no platform: long reads of an unknown
+        // platform are an error asking for --platform; given, it is used and recorded.
+        let bare = fx.dir.path().join("no_platform.bam");
+        let contig = [("chrL", 150_000usize)];
+        write_alignments(
+            &bare,
+            &sam_header(&contig, "FIXTURE"),
+            sam_records(&fx.bam),
+            None,
+        );
+        let (o, _) = call(&fx, &bare, "bare.vcf.gz", &[]);
+        assert_eq!(o.status.code(), Some(2), "{errors:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("no_platform.bam") && err.contains("--platform"),
+            "{err}"
+        );
+        let (o, given) = call(&fx, &bare, "given.vcf.gz", &["--platform", "hifi"]);
+        assert_ok(&o);
+        let header = vcf_header(&given);
+        assert!(header
+            .iter()
+            .any(|l| l.starts_with("##varstream_platform=<ID=hifi,Source=user")));
     }
 }
 

@@ -52,6 +52,19 @@ pub fn vcf_body(path: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Header lines of a bgzipped VCF (those starting with '#').
+pub fn vcf_header(path: &Path) -> Vec<String> {
+    use std::io::Read;
+    let mut s = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap())
+        .read_to_string(&mut s)
+        .unwrap();
+    s.lines()
+        .filter(|l| l.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
 /// A variant put into the simulated genome (1-based VCF POS and alleles, copies 1 or 2).
 #[derive(Debug, Clone)]
 pub struct Planted {
@@ -858,5 +871,21 @@ pub fn build_long_reads(errors: LongReadErrors, len: (usize, usize), seed: u64) 
             }
         }
     }
-    fixture(dir, fasta, &[("chrL", CONTIG)], records, planted)
+    // The read group as the platform's tools write it, for `--platform auto`.
+    let rg = match errors {
+        LongReadErrors::Hifi => "@RG\tID:rg1\tSM:FIXTURE\tPL:PACBIO\tDS:READTYPE=CCS\n",
+        LongReadErrors::Ont => {
+            "@RG\tID:rg1\tSM:FIXTURE\tPL:ONT\tDS:basecall_model=dna_r10.4.1_e8.2_400bps_hac@v5.0.0\n"
+        }
+    };
+    let header =
+        sam_header(&[("chrL", CONTIG)], "FIXTURE").replace("@RG\tID:rg1\tSM:FIXTURE\n", rg);
+    let bam = dir.path().join("reads.bam");
+    write_alignments(&bam, &header, records, None);
+    Fixture {
+        dir,
+        fasta,
+        bam,
+        planted,
+    }
 }
