@@ -446,6 +446,7 @@ pub fn resolve(
             })
     }) || intervals.iter().any(|iv| unknown_pars.contains(&iv.contig))
         || !explicit_sex_contigs.is_empty();
+    warn_unused_settings(settings, intervals, needs_sex);
     let sex_call = if !needs_sex {
         None
     } else {
@@ -514,6 +515,51 @@ pub fn resolve(
         }
     }
     Ok((PloidyMap::new(&rules, sex), sex_call))
+}
+
+/// Options the user gave that this run cannot use say so, rather than do nothing silently:
+/// `--sex` where no called region's ploidy depends on the sex, `--haploid-contigs` naming a
+/// contig no region is called on, `--par` where no haploid contig is called.
+fn warn_unused_settings(settings: &PloidySettings, intervals: &[Interval], needs_sex: bool) {
+    let called = |c: &str| intervals.iter().any(|iv| iv.contig == c);
+    if settings.sex != SexChoice::Auto && !needs_sex {
+        log::warn!(
+            "--sex {}: no called region's ploidy depends on the sex (no haploid contig or \
+             chrY is called), so it changes nothing",
+            if settings.sex == SexChoice::XX {
+                "XX"
+            } else {
+                "XY"
+            }
+        );
+    }
+    if settings.ploidy_file.is_some() {
+        return;
+    }
+    if let Some(list) = &settings.haploid_contigs {
+        let idle: Vec<&str> = list
+            .iter()
+            .map(String::as_str)
+            .filter(|c| !called(c))
+            .collect();
+        if !idle.is_empty() {
+            log::warn!(
+                "--haploid-contigs {}: no region is called there, so it changes nothing there",
+                idle.join(",")
+            );
+        }
+    }
+    if !matches!(settings.par, ParSource::Builtin) {
+        let haploid_called = match &settings.haploid_contigs {
+            Some(list) => list.iter().any(|c| called(c)),
+            None => intervals
+                .iter()
+                .any(|iv| is_x(&iv.contig) || is_y(&iv.contig)),
+        };
+        if !haploid_called {
+            log::warn!("--par: no haploid contig is called, so the PARs change nothing");
+        }
+    }
 }
 
 /// Windows sampled per autosome, and on chrX and chrY.

@@ -321,3 +321,46 @@ fn ploidy_file_sets_ploidy_0_and_1() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--par"));
 }
+
+// Options that change nothing in this run say so: --sex where no called region depends on
+// the sex, --haploid-contigs naming a contig that is not called, --par with no haploid contig
+// called.
+#[test]
+fn ploidy_options_that_change_nothing_say_so() {
+    if !require_ort() {
+        return;
+    }
+    let fx = build_sex(Karyotype::XY);
+    let par = fx.par.to_str().unwrap().to_string();
+    let (out, _) = call(
+        &fx,
+        "idle.vcf.gz",
+        &[
+            "--region",
+            "chr1",
+            "--sex",
+            "XY",
+            "--haploid-contigs",
+            "chrX,chrY",
+            "--par",
+            &par,
+        ],
+    );
+    assert_ok(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        "--sex XY: no called region's ploidy depends on the sex",
+        "--haploid-contigs chrX,chrY: no region is called there",
+        "--par: no haploid contig is called",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in {err}");
+    }
+    // Where they do apply, no such warning.
+    let (out, _) = call(&fx, "used.vcf.gz", &["--sex", "XY", "--par", &par]);
+    assert_ok(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("changes nothing") && !err.contains("change nothing"),
+        "{err}"
+    );
+}
