@@ -55,16 +55,18 @@ fn write_truth(fx: &Fixture, contig: &str) -> std::path::PathBuf {
     truth
 }
 
-// A truth VCF that names the contig otherwise (`T` against the reads' `chrT`) would label
-// every example hom-ref: an error naming both.
-#[test]
-fn truth_with_other_contig_names_is_refused() {
-    let fx = build(true);
-    let truth = write_truth(&fx, "T");
+/// `varstream make-examples` on the fixture's reads with `truth`, the confident region
+/// chrT:101-2900, into `fx.dir/OUT`, with `extra` flags.
+fn make_examples(
+    fx: &Fixture,
+    truth: &std::path::Path,
+    out: &str,
+    extra: &[&str],
+) -> std::process::Output {
     let bed = fx.dir.path().join("conf.bed");
     std::fs::write(&bed, "chrT\t100\t2900\n").unwrap();
-    let out = fx.dir.path().join("ex");
-    let o = run(&[
+    let out = fx.dir.path().join(out);
+    let mut args = vec![
         "make-examples",
         "--ref",
         fx.fasta.to_str().unwrap(),
@@ -76,7 +78,18 @@ fn truth_with_other_contig_names_is_refused() {
         bed.to_str().unwrap(),
         "--output",
         out.to_str().unwrap(),
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+// A truth VCF that names the contig otherwise (`T` against the reads' `chrT`) would label
+// every example hom-ref: an error naming both.
+#[test]
+fn truth_with_other_contig_names_is_refused() {
+    let fx = build(true);
+    let truth = write_truth(&fx, "T");
+    let o = make_examples(&fx, &truth, "ex", &[]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -89,24 +102,8 @@ fn truth_with_other_contig_names_is_refused() {
 fn labels_match_planted_variants() {
     let fx = build(true);
     let truth = write_truth(&fx, "chrT");
-    let bed = fx.dir.path().join("conf.bed");
-    std::fs::write(&bed, "chrT\t100\t2900\n").unwrap();
     let out = fx.dir.path().join("ex");
-    let o = run(&[
-        "make-examples",
-        "--ref",
-        fx.fasta.to_str().unwrap(),
-        "--reads",
-        fx.bam.to_str().unwrap(),
-        "--truth",
-        truth.to_str().unwrap(),
-        "--confident",
-        bed.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-        "--name",
-        "fixture",
-    ]);
+    let o = make_examples(&fx, &truth, "ex", &["--name", "fixture"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let meta = std::fs::read_to_string(out.join("shard-00000.meta.tsv")).unwrap();
     let rows: Vec<Vec<&str>> = meta
@@ -170,39 +167,14 @@ fn labels_match_planted_variants() {
 fn several_samples_need_sample_as_in_call() {
     let (fx, _bob) = build_two_samples();
     let truth = write_truth(&fx, "chrT");
-    let bed = fx.dir.path().join("conf.bed");
-    std::fs::write(&bed, "chrT\t100\t2900\n").unwrap();
-    let args = |out: &str, extra: &[&'static str]| {
-        let mut a: Vec<String> = [
-            "make-examples",
-            "--ref",
-            fx.fasta.to_str().unwrap(),
-            "--reads",
-            fx.bam.to_str().unwrap(),
-            "--truth",
-            truth.to_str().unwrap(),
-            "--confident",
-            bed.to_str().unwrap(),
-            "--output",
-            fx.dir.path().join(out).to_str().unwrap(),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        a.extend(extra.iter().map(|s| s.to_string()));
-        a
-    };
-    let pooled = bin().args(args("pooled", &[])).output().unwrap();
+    let pooled = make_examples(&fx, &truth, "pooled", &[]);
     assert_eq!(pooled.status.code(), Some(2));
     let err = String::from_utf8_lossy(&pooled.stderr);
     assert!(
         err.contains("--sample") && err.contains("ALICE") && err.contains("BOB"),
         "{err}"
     );
-    let alice = bin()
-        .args(args("alice", &["--sample", "ALICE"]))
-        .output()
-        .unwrap();
+    let alice = make_examples(&fx, &truth, "alice", &["--sample", "ALICE"]);
     assert!(
         alice.status.success(),
         "{}",

@@ -39,29 +39,29 @@ pub fn have_ort() -> bool {
     }
 }
 
-/// Body of a bgzipped VCF (lines not starting with '#').
-pub fn vcf_body(path: &Path) -> Vec<String> {
+/// The lines of a bgzipped VCF.
+fn vcf_lines(path: &Path) -> Vec<String> {
     use std::io::Read;
     let mut s = String::new();
     flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap())
         .read_to_string(&mut s)
         .unwrap();
-    s.lines()
+    s.lines().map(str::to_string).collect()
+}
+
+/// Body of a bgzipped VCF (lines not starting with '#').
+pub fn vcf_body(path: &Path) -> Vec<String> {
+    vcf_lines(path)
+        .into_iter()
         .filter(|l| !l.starts_with('#'))
-        .map(str::to_string)
         .collect()
 }
 
 /// Header lines of a bgzipped VCF (those starting with '#').
 pub fn vcf_header(path: &Path) -> Vec<String> {
-    use std::io::Read;
-    let mut s = String::new();
-    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap())
-        .read_to_string(&mut s)
-        .unwrap();
-    s.lines()
+    vcf_lines(path)
+        .into_iter()
         .filter(|l| l.starts_with('#'))
-        .map(str::to_string)
         .collect()
 }
 
