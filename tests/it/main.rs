@@ -10,6 +10,7 @@ mod fuzz_corpus;
 mod gvcf;
 mod install;
 mod make_examples;
+mod other_tools;
 mod ploidy;
 mod real_data;
 mod report;
