@@ -93,7 +93,7 @@ pub struct CallSummary {
 /// Call variants as configured and write the indexed VCF (and gVCF) at the sample's ploidy.
 pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
     let started = Instant::now();
-    let stats_path = crate::run_stats::path_for(&crate::cli::output_prefix(&cfg.output));
+    let stats_path = crate::run_stats::path_for(&crate::output::output_prefix(&cfg.output));
     let mut inputs = vec![cfg.reference.clone(), cfg.reads.clone()];
     inputs.extend(cfg.bed.iter().cloned());
     inputs.extend(cfg.model.iter().cloned());

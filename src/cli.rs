@@ -277,7 +277,7 @@ impl CallArgs {
             platform: self.platform,
         };
         // The files scoring and the report will write are checked now, not after calling.
-        let prefix = output_prefix(&self.output);
+        let prefix = crate::output::output_prefix(&self.output);
         let scores = crate::scores::prefixed;
         let mut later = Vec::new();
         if !self.pgs.is_empty() {
@@ -459,16 +459,6 @@ impl ShardsArgs {
         };
         crate::cluster_shards::run(&cfg).map(|_| ())
     }
-}
-
-/// `out.vcf.gz` → `out`, the prefix for files written beside the VCF.
-pub fn output_prefix(vcf: &std::path::Path) -> PathBuf {
-    let s = vcf.display().to_string();
-    let stem = s
-        .strip_suffix(".vcf.gz")
-        .or_else(|| s.strip_suffix(".vcf"))
-        .unwrap_or(&s);
-    PathBuf::from(stem)
 }
 
 /// `varstream make-examples`.

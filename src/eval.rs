@@ -127,8 +127,8 @@ pub fn load_calls(
         let rec = rec.map_err(|e| anyhow::anyhow!("bad record in {}: {e}", path.display()))?;
         let Some(rid) = rec.rid() else { continue };
         // The record's header: htslib adds undeclared contigs to the reader's header.
-        let contig = crate::scores::vcf_genotypes::chrom_name(rec.header(), rid, path, n)?;
-        crate::scores::vcf_genotypes::check_numeric_format(&rec, &[b"GT"], path, n)?;
+        let contig = crate::vcf_genotypes::chrom_name(rec.header(), rid, path, n)?;
+        crate::vcf_genotypes::check_numeric_format(&rec, &[b"GT"], path, n)?;
         let pos = rec.pos() as u64;
         if !within
             .iter()

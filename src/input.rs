@@ -16,7 +16,7 @@ use anyhow::Result;
 use rust_htslib::bcf;
 
 use crate::errors::input_error;
-use crate::vcf::BGZF_EOF;
+use crate::output::BGZF_EOF;
 
 /// How a file is compressed, from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -284,7 +284,6 @@ mod tests {
         // line short of columns).
         std::fs::write(&p, "c\t1\t5\nc\t9").unwrap();
         assert!(open_text(&p, "BED").is_ok());
-        assert!(crate::regions::read_bed(&p).is_err());
         std::fs::write(&p, "").unwrap();
         assert!(format!("{:#}", open_text(&p, "BED").err().unwrap()).contains("empty"));
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

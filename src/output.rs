@@ -11,6 +11,29 @@ use anyhow::{Context, Result};
 
 use crate::errors::input_error;
 
+/// The 28-byte empty block that ends every complete BGZF file.
+pub const BGZF_EOF: [u8; 28] = [
+    0x1f, 0x8b, 0x08, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x06, 0x00, 0x42, 0x43, 0x02, 0x00,
+    0x1b, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+];
+
+/// `PREFIX` + `suffix` (appended, not `with_extension`, because prefixes often contain dots).
+pub fn prefixed(prefix: &Path, suffix: &str) -> PathBuf {
+    let mut s = prefix.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// `out.vcf.gz` → `out`, the prefix for files written beside the VCF.
+pub fn output_prefix(vcf: &Path) -> PathBuf {
+    let s = vcf.display().to_string();
+    let stem = s
+        .strip_suffix(".vcf.gz")
+        .or_else(|| s.strip_suffix(".vcf"))
+        .unwrap_or(&s);
+    PathBuf::from(stem)
+}
+
 /// Temporary files not yet renamed into place; the signal handler removes them. Commits hold
 /// the lock while they rename, so an interrupt never removes half of a finished pair.
 static TEMPORARIES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());

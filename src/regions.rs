@@ -9,7 +9,13 @@ use anyhow::{bail, Context, Result};
 /// partition depends only on the regions, never on the thread count, so output is identical
 /// for any `--threads`. One depth tile, so each whole shard measures its own tile's depth from
 /// the reads it has already fetched.
-pub const DEFAULT_SHARD_BP: u64 = crate::shard_stages::DEPTH_TILE;
+pub const DEFAULT_SHARD_BP: u64 = DEPTH_TILE;
+
+/// A site's depth is judged against the median depth of the fixed genome tile it lies in,
+/// `[k * DEPTH_TILE, (k + 1) * DEPTH_TILE)`, never of its shard: a site then gets the same
+/// tensor however the run is sharded and wherever its regions start (scatter-gather by
+/// intervals gives the same calls as one run).
+pub const DEPTH_TILE: u64 = 25_000;
 
 /// A 0-based, half-open interval on a named contig.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -147,7 +153,7 @@ pub struct Shard {
 
 /// Cut merged intervals into shards, in order, at multiples of `shard_bp` on the contig: shards
 /// are the same pieces of the genome wherever an interval starts, and (at the default size)
-/// whole depth tiles ([`crate::shard_stages::DEPTH_TILE`]).
+/// whole depth tiles ([`DEPTH_TILE`]).
 pub fn shard(intervals: &[Interval], shard_bp: u64) -> Vec<Shard> {
     let shard_bp = shard_bp.max(1);
     let mut out = Vec::new();
@@ -292,20 +298,7 @@ fn list(names: &[&str]) -> String {
     s
 }
 
-/// `name` as spelled in `among` under the other naming convention (`chr20` and `20`,
-/// `chrM` and `MT`), if it is there.
-pub fn renamed(name: &str, among: &[&str]) -> Option<String> {
-    let bare = name.strip_prefix("chr").unwrap_or(name);
-    let mut tries = vec![format!("chr{bare}"), bare.to_string()];
-    match bare {
-        "M" => tries.push("MT".into()),
-        "MT" => tries.push("chrM".into()),
-        _ => {}
-    }
-    tries
-        .into_iter()
-        .find(|t| t != name && among.contains(&t.as_str()))
-}
+pub use crate::contig_names::renamed;
 
 /// Resolve `--region` and `--regions` against the callable contigs into merged intervals.
 /// With neither, every callable contig is called whole.
@@ -394,6 +387,16 @@ pub fn resolve(
 
 #[cfg(test)]
 mod tests {
+
+    // A BED whose last line has no end column (a cut file without a final newline, which the
+    // input layer lets through) is refused by the parser.
+    #[test]
+    fn test_bed_last_line_short_of_columns_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.bed");
+        std::fs::write(&p, "c\t1\t5\nc\t9").unwrap();
+        assert!(read_bed(&p).is_err());
+    }
     use super::*;
 
     #[test]

@@ -26,7 +26,7 @@ use anyhow::{bail, Context, Result};
 use rust_htslib::bcf::{self, record::Numeric, Read};
 use serde::Serialize;
 
-use crate::scores::vcf_genotypes;
+use crate::vcf_genotypes;
 
 pub mod findings;
 mod html;
@@ -866,7 +866,7 @@ fn round3(x: f64) -> f64 {
 
 /// Files a report writes for `prefix`.
 pub fn output_paths(prefix: &Path) -> [PathBuf; 3] {
-    [".report.json", ".report.html", ".report_mqc.json"].map(|s| crate::scores::prefixed(prefix, s))
+    [".report.json", ".report.html", ".report_mqc.json"].map(|s| crate::output::prefixed(prefix, s))
 }
 
 /// Write `PREFIX.report.json`, `PREFIX.report.html` and `PREFIX.report_mqc.json`, each under a

@@ -268,7 +268,7 @@ fn round4(x: f64) -> f64 {
 
 /// `PREFIX.stats.json`.
 pub fn path_for(prefix: &Path) -> std::path::PathBuf {
-    crate::scores::prefixed(prefix, STATS_FILE)
+    crate::output::prefixed(prefix, STATS_FILE)
 }
 
 /// Write the file through a temporary.

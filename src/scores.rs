@@ -14,7 +14,7 @@ pub mod pgs_file;
 pub mod prs;
 pub mod risk;
 pub mod targets;
-pub mod vcf_genotypes;
+pub use crate::vcf_genotypes;
 
 /// `varstream score ...` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -86,28 +86,9 @@ pub fn score_after_call(vcf: &Path, prefix: &Path, req: &AfterCall) -> Result<Af
     Ok(tables)
 }
 
-/// Chromosome key used for matching across files: `chr1`, `CHR1` and `1` are the same
-/// chromosome, and so are `chrM`, `M` and `MT` (scoring files and VCFs disagree on both).
-pub fn chrom_key(name: &str) -> String {
-    let s = name.trim();
-    // `get`, not `[..3]`: a name may have a multi-byte character in its first bytes.
-    let s = match s.get(..3) {
-        Some(p) if s.len() > 3 && p.eq_ignore_ascii_case("chr") => &s[3..],
-        _ => s,
-    };
-    if s.eq_ignore_ascii_case("M") || s.eq_ignore_ascii_case("MT") {
-        "MT".to_string()
-    } else {
-        s.to_ascii_uppercase()
-    }
-}
+pub use crate::contig_names::chrom_key;
 
-/// `PREFIX` + `suffix` (appended, not `with_extension`, because prefixes often contain dots).
-pub fn prefixed(prefix: &Path, suffix: &str) -> PathBuf {
-    let mut s = prefix.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
+pub use crate::output::prefixed;
 
 /// Create an output file, gzip-compressed when the name ends in `.gz`, under a temporary
 /// name: call [`crate::output::OutputFile::commit`] when it is complete.

@@ -28,11 +28,7 @@ use crate::tensors::{allele_set_count, allele_sets, encode, EXAMPLE_LEN, WINDOW}
 pub const READ_PAD: u64 = 1_000;
 /// Reference is fetched this much further still, for left-alignment and long deletions.
 pub const REF_PAD: u64 = 1_000;
-/// A site's depth is judged against the median depth of the fixed genome tile it lies in,
-/// `[k * DEPTH_TILE, (k + 1) * DEPTH_TILE)`, never of its shard: a site then gets the same
-/// tensor however the run is sharded and wherever its regions start (scatter-gather by
-/// intervals gives the same calls as one run).
-pub const DEPTH_TILE: u64 = 25_000;
+pub use crate::regions::DEPTH_TILE;
 /// Tile depths remembered for shards that are not whole tiles (region edges, BED intervals,
 /// small `--shard-size`); shards arrive roughly in order, so a few suffice.
 const TILE_CACHE: usize = 64;

@@ -128,12 +128,6 @@ pub struct VcfWriter {
     tmp: crate::output::TempPath,
 }
 
-/// The 28-byte empty block that ends every complete BGZF file.
-pub const BGZF_EOF: [u8; 28] = [
-    0x1f, 0x8b, 0x08, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x06, 0x00, 0x42, 0x43, 0x02, 0x00,
-    0x1b, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-];
-
 impl VcfWriter {
     /// Create `dest`'s temporary sibling and write the header.
     pub fn create(dest: &Path, header_text: &str) -> Result<Self> {
@@ -192,7 +186,7 @@ impl VcfWriter {
     }
 }
 
-/// A BGZF file that was closed properly ends with [`BGZF_EOF`]; sync it to disk, so a full
+/// A BGZF file that was closed properly ends with [`crate::output::BGZF_EOF`]; sync it to disk, so a full
 /// disk is an error here rather than a silently short file.
 fn check_complete_bgzf(path: &Path) -> Result<()> {
     use std::io::{Read, Seek, SeekFrom};
@@ -204,7 +198,7 @@ fn check_complete_bgzf(path: &Path) -> Result<()> {
     }
     f.seek(SeekFrom::End(-28))?;
     f.read_exact(&mut tail)?;
-    if tail != BGZF_EOF {
+    if tail != crate::output::BGZF_EOF {
         anyhow::bail!("file is incomplete (no BGZF end-of-file block; is the disk full?)");
     }
     f.sync_all()?;

@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use rust_htslib::bcf::{self, record::GenotypeAllele, Read};
 
-use super::chrom_key;
+use crate::contig_names::chrom_key;
 
 /// One sample's called genotype, or `None` when not called (`./.`, and half-calls such as `./1`).
 pub type Gt = Option<Call>;
