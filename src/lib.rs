@@ -1,4 +1,8 @@
-//! varstream: a streaming germline small-variant caller.
+//! varstream: a streaming germline small-variant caller. This package is the command line
+//! (`cli`: flags resolved into each run's settings) and the binary; the work is in the crates
+//! below it, by layer: varstream-io, varstream-core, varstream-scores, varstream-report
+//! (docs/architecture.md). Their modules are re-exported here, so `varstream::reads` and the
+//! like name them as before.
 //!
 //! The pipeline stages are modules named after what they do, in order:
 //! [`regions`] → [`reads`] → [`realign`] → [`candidates`] → [`tensors`] → [`inference`] →
@@ -33,37 +37,6 @@
 //! # Ok(())
 //! # }
 //! ```
-/// `0.1.0 (abc1234, 2026-11-29)`: the package version, the git commit it was built from
-/// (`-dirty` with uncommitted changes) and that commit's date; set by build.rs. Shown by
-/// `--version` and written into VCF headers (`##source`) and reports.
-pub const VERSION: &str = env!("VARSTREAM_VERSION");
+pub use varstream_report::*;
 
-pub mod call_command;
-pub mod candidates;
 pub mod cli;
-pub mod cluster_shards;
-pub mod contig_names;
-pub mod errors;
-pub mod eval;
-pub mod genotypes;
-pub mod gvcf;
-pub mod inference;
-pub mod input;
-pub mod make_examples;
-pub mod model;
-pub mod output;
-pub mod pipeline;
-pub mod platform;
-pub mod ploidy;
-pub mod reads;
-pub mod realign;
-pub mod ref_confidence;
-pub mod reference;
-pub mod regions;
-pub mod report;
-pub mod run_stats;
-pub mod scores;
-pub mod shard_stages;
-pub mod tensors;
-pub mod vcf;
-pub mod vcf_genotypes;

@@ -9,7 +9,6 @@ mod combined_models;
 mod fuzz_corpus;
 mod gvcf;
 mod install;
-mod layers;
 mod make_examples;
 mod other_tools;
 mod ploidy;

@@ -23,12 +23,14 @@ fn git(dir: &Path, args: &[&str]) -> Option<String> {
 
 fn main() {
     let pkg = std::env::var("CARGO_PKG_VERSION").unwrap();
-    let dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    // This crate lives in crates/io of the workspace; the repository is the workspace's.
+    let crate_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let dir = crate_dir.join("../..");
     println!("cargo:rerun-if-changed=build.rs");
     // A change to the sources can make the tree dirty (or clean again). Changes elsewhere in
     // the tree (README, tests) are seen at the next commit, branch switch or source change.
-    for p in ["src", "models", "Cargo.toml", "Cargo.lock"] {
-        println!("cargo:rerun-if-changed={p}");
+    for p in ["crates", "src", "models", "Cargo.toml", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", dir.join(p).display());
     }
     // Only this package's own repository counts, not one it was unpacked inside.
     let top = git(&dir, &["rev-parse", "--show-toplevel"]).map(PathBuf::from);

@@ -97,12 +97,12 @@ pub fn samples(path: &Path) -> Result<Vec<String>> {
 }
 
 /// Open a VCF/BCF, saying which file when it is missing or unreadable.
-pub(crate) fn open(path: &Path) -> Result<bcf::Reader> {
+pub fn open(path: &Path) -> Result<bcf::Reader> {
     crate::input::open_vcf(path)
 }
 
 /// Sample names of an open reader, in header order.
-pub(crate) fn header_samples(reader: &bcf::Reader) -> Vec<String> {
+pub fn header_samples(reader: &bcf::Reader) -> Vec<String> {
     // Without samples htslib's name array is NULL, which rust-htslib's `samples()` makes
     // into a slice: undefined behaviour (a panic with debug assertions).
     if reader.header().sample_count() == 0 {
@@ -118,7 +118,7 @@ pub(crate) fn header_samples(reader: &bcf::Reader) -> Vec<String> {
 
 /// The chromosome name of record number `n` of `path`. It must be UTF-8: rust-htslib unwraps
 /// it as UTF-8 whenever it describes the record in an error (a panic on e.g. a missing GT).
-pub(crate) fn chrom_name(
+pub fn chrom_name(
     header: &bcf::header::HeaderView,
     rid: u32,
     path: &Path,
@@ -140,12 +140,7 @@ pub(crate) fn chrom_name(
 /// reads as numbers) is stored as something else: htslib then ends the whole process
 /// (`exit(1)`, "Unexpected type") instead of returning an error. A malformed FORMAT column
 /// can do this to GT, and a BCF file to any field.
-pub(crate) fn check_numeric_format(
-    rec: &bcf::Record,
-    tags: &[&[u8]],
-    path: &Path,
-    n: u64,
-) -> Result<()> {
+pub fn check_numeric_format(rec: &bcf::Record, tags: &[&[u8]], path: &Path, n: u64) -> Result<()> {
     use rust_htslib::htslib;
     let r = rec.inner();
     let n_fmt = r.n_fmt() as usize;
@@ -227,7 +222,7 @@ pub fn for_each_site(
 }
 
 /// Each of the `n` samples' [`Gt`] in `rec`.
-pub(crate) fn genotypes(rec: &bcf::Record, n: usize) -> Vec<Gt> {
+pub fn genotypes(rec: &bcf::Record, n: usize) -> Vec<Gt> {
     // A record without GT (sites-only VCF) has every sample uncalled.
     let Ok(gts) = rec.genotypes() else {
         return vec![None; n];

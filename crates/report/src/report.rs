@@ -587,9 +587,9 @@ pub fn version() -> &'static str {
     env!("CARGO_PKG_VERSION")
 }
 
-/// The source commit, when the build recorded one (`VARSTREAM_GIT_COMMIT` at compile time).
+/// The source commit, when the build recorded one (varstream-io's build script).
 pub fn commit() -> Option<&'static str> {
-    option_env!("VARSTREAM_GIT_COMMIT").filter(|c| !c.is_empty())
+    Some(crate::GIT_COMMIT).filter(|c| !c.is_empty())
 }
 
 /// The record's called ALT alleles that lie in the panel (its REF span overlaps a region).

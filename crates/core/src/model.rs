@@ -37,9 +37,9 @@ pub fn sidecar_path(model: &Path) -> PathBuf {
 
 /// The shipped model, built into the binary so that an installed `varstream` needs no model
 /// files beside it. `--model FILE` overrides it.
-pub const EMBEDDED_ONNX: &[u8] = include_bytes!("../models/varstream-v4.onnx");
+pub const EMBEDDED_ONNX: &[u8] = include_bytes!("../../../models/varstream-v4.onnx");
 /// The shipped model's sidecar.
-pub const EMBEDDED_SIDECAR: &str = include_str!("../models/varstream-v4.json");
+pub const EMBEDDED_SIDECAR: &str = include_str!("../../../models/varstream-v4.json");
 
 /// Check and describe the built-in model.
 pub fn embedded_info() -> Result<ModelInfo> {

@@ -20,7 +20,7 @@
 //! with the mean of the two, whatever the genotype. Genotypes R/R, R/N and N/N take the
 //! product over reads of P(obs | R), the mean of P(obs | R) and P(obs | N), and P(obs | N).
 //! GQ and PL follow from these likelihoods with a flat prior, as DeepVariant computes them
-//! (`src/gvcf.rs`): GQ is −10·log10 of 1 − P(R/R), so a position without reads, where each
+//! (`crates/core/src/gvcf.rs`): GQ is −10·log10 of 1 − P(R/R), so a position without reads, where each
 //! genotype has probability 1/3, has GQ 2.
 use crate::reads::{base_code, AlignedRead, Indel, DEL};
 
