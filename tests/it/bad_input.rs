@@ -232,12 +232,6 @@ fn call(fx: &Fixture, reads: &Path, output: &Path, extra: &[&str]) -> Output {
     call_env(fx, &fx.fasta, reads, output, extra, &[])
 }
 
-/// Skip a test for a reason of the machine, or fail it when `CI=true`.
-fn skip(reason: &str) {
-    assert!(!ci(), "this test may not skip when CI=true: {reason}");
-    eprintln!("SKIP: {reason}");
-}
-
 /// A tmpfs mounted for one test, unmounted when dropped (also when the test fails). Declare
 /// it after the fixture whose folder holds the mount point, so it is dropped first.
 struct Tmpfs(PathBuf);

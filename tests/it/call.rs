@@ -40,7 +40,7 @@ fn pass_calls(body: &[String]) -> Vec<(u64, String, String, String)> {
 // The planted SNV, deletion and insertion come back with their genotypes, and nothing else.
 #[test]
 fn calls_planted_variants() {
-    if !have_ort() {
+    if !require_ort() {
         return;
     }
     let fx = build(true);
@@ -85,7 +85,7 @@ fn calls_planted_variants() {
 // Output must not depend on the number of threads (many small shards make this bite).
 #[test]
 fn same_body_for_any_thread_count() {
-    if !have_ort() {
+    if !require_ort() {
         return;
     }
     let fx = build(true);
@@ -117,7 +117,7 @@ fn same_body_for_any_thread_count() {
 // the same records (QUAL included) as one run, even where depth changes along the contig.
 #[test]
 fn same_records_however_the_run_is_sharded() {
-    if !have_ort() {
+    if !require_ort() {
         return;
     }
     let fx = build_uneven_depth();
@@ -146,7 +146,7 @@ fn same_records_however_the_run_is_sharded() {
 // CRAM decoded with --ref gives the same records as BAM.
 #[test]
 fn bam_and_cram_give_same_body() {
-    if !have_ort() {
+    if !require_ort() {
         return;
     }
     let fx = build(true);
@@ -163,7 +163,7 @@ fn bam_and_cram_give_same_body() {
 // which is what makes this fixture a test of realignment.
 #[test]
 fn soft_clipped_insertion_is_called_after_realignment() {
-    if !have_ort() {
+    if !require_ort() {
         return;
     }
     let fx = build_clipped_insertion();
@@ -192,7 +192,7 @@ fn soft_clipped_insertion_is_called_after_realignment() {
 // Reads stored without base qualities ('*') are still used.
 #[test]
 fn reads_without_qualities() {
-    if !have_ort() {
+    if !require_ort() {
         return;
     }
     let fx = build(false);
@@ -205,7 +205,7 @@ fn reads_without_qualities() {
 // --region limits the calls; a region on an unknown contig is an input error (exit 2).
 #[test]
 fn region_restricts_calls() {
-    if !have_ort() {
+    if !require_ort() {
         return;
     }
     let fx = build(true);
@@ -256,7 +256,7 @@ fn contig_length_mismatch_is_an_error() {
 // Contigs in the reads' header that the reference lacks are skipped, not an error.
 #[test]
 fn contigs_absent_from_reference_are_skipped() {
-    if !have_ort() {
+    if !require_ort() {
         return;
     }
     let fx = build(true);
@@ -292,7 +292,7 @@ fn contigs_absent_from_reference_are_skipped() {
 // Asking for CUDA never silently runs on the CPU.
 #[test]
 fn cuda_without_support_fails_loudly() {
-    if !have_ort() {
+    if !require_ort() {
         return;
     }
     let fx = build(true);
@@ -415,7 +415,7 @@ fn write_pgs(fx: &Fixture, rows: &[(&crate::common::Planted, f64)]) -> std::path
 // One command gives the VCF and the scores: `call --pgs` scores the finished VCF.
 #[test]
 fn call_with_pgs_writes_scores_from_the_same_run() {
-    if !have_ort() {
+    if !require_ort() {
         return;
     }
     let fx = build(true);
@@ -440,7 +440,7 @@ fn call_with_pgs_writes_scores_from_the_same_run() {
 // `call --report` summarises the VCF it just wrote, with the scores of the same run.
 #[test]
 fn call_with_report_summarises_its_own_vcf() {
-    if !have_ort() {
+    if !require_ort() {
         return;
     }
     let fx = build(true);
@@ -554,7 +554,7 @@ fn missing_onnxruntime_says_what_to_install() {
 // thread count and split point, including splits inside the repeat.
 #[test]
 fn str_across_a_shard_edge_gives_one_body() {
-    if !have_ort() {
+    if !require_ort() {
         return;
     }
     let fx = build_str_across_edge();
@@ -598,7 +598,7 @@ fn str_across_a_shard_edge_gives_one_body() {
 // not depend on where a shard's fetch began: small shards and region splits give one body.
 #[test]
 fn depth_cap_decisions_do_not_depend_on_sharding() {
-    if !have_ort() {
+    if !require_ort() {
         return;
     }
     let fx = build_uneven_depth();
@@ -673,7 +673,7 @@ fn summed(a: &serde_json::Value, b: &serde_json::Value) -> serde_json::Value {
 // depends on threads, shard size or a split of the regions, with the depth cap biting or not.
 #[test]
 fn stats_file_counts_depth_and_reads_whatever_the_sharding() {
-    if !have_ort() {
+    if !require_ort() {
         return;
     }
     let fx = build_uneven_depth();
@@ -706,7 +706,7 @@ fn stats_file_counts_depth_and_reads_whatever_the_sharding() {
             serde_json::json!([at_least(1), at_least(10), at_least(20), at_least(30)])
         );
     } else {
-        eprintln!("SKIP (samtools comparison): samtools not installed");
+        skip("samtools not installed: the depth comparison did not run");
     }
     for cap in [&[][..], &["--max-depth", "30"][..]] {
         let run = |name: &str, extra: &[&str]| {

@@ -79,7 +79,7 @@ fn evaluate(d: &Data, vcf: &std::path::Path, bed: &std::path::Path) -> varstream
 #[test]
 fn accuracy_floors_on_na12878() {
     let Some(d) = Data::find() else { return };
-    if !have_ort() {
+    if !require_ort() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -125,7 +125,7 @@ fn accuracy_floors_on_na12878() {
 #[test]
 fn bam_cram_and_threads_agree_on_na12878() {
     let Some(d) = Data::find() else { return };
-    if !have_ort() {
+    if !require_ort() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -151,7 +151,7 @@ fn report_agrees_with_bcftools_stats() {
         .output()
         .is_err()
     {
-        eprintln!("SKIP: bcftools not installed (scripts/setup.sh installs it)");
+        crate::common::skip("bcftools not installed (scripts/setup.sh installs it)");
         return;
     }
     let (dir, out) = report(&[]);

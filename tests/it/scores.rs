@@ -297,7 +297,7 @@ fn plink2_sums(
     mean_impute: bool,
 ) -> Option<HashMap<String, (f64, f64, f64)>> {
     if Command::new("plink2").arg("--version").output().is_err() {
-        eprintln!("SKIPPED plink2 comparison: no plink2 on PATH (Debian package `plink2`)");
+        crate::common::skip("plink2 comparison: no plink2 on PATH (Debian package `plink2`)");
         return None;
     }
     let rows = read_tsv(log);
@@ -753,7 +753,7 @@ fn cli_score_prs_runs_and_reports_bad_input() {
 
 fn ort_available() -> bool {
     if varstream::inference::locate_onnxruntime().is_err() {
-        eprintln!("SKIPPED effects test: ONNX Runtime not found (set ORT_DYLIB_PATH or create .venv with onnxruntime==1.31.1)");
+        crate::common::skip("effects test: ONNX Runtime not found (set ORT_DYLIB_PATH or create .venv with onnxruntime==1.31.1)");
         return false;
     }
     true

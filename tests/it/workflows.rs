@@ -171,7 +171,10 @@ fn snakemake_on_the_dev_data_when_present() {
         .join("na12878_chr20");
     let bam = data.join("NA12878_S1.chr20.10_10p1mb.bam");
     if !bam.is_file() {
-        eprintln!("SKIP: {} not found", bam.display());
+        skip(&format!(
+            "{} not found (real data; set VARSTREAM_DATA)",
+            bam.display()
+        ));
         return;
     }
     if !require_ort() || !require_on_path("bcftools", "--version") {

@@ -351,6 +351,14 @@ pub fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
 }
 
+/// The one skip rule: a test that cannot run here for a reason of the machine (a tool or
+/// library missing, real data absent) says so and returns, outside CI; under `CI=true`,
+/// where everything is installed, it fails instead.
+pub fn skip(reason: &str) {
+    assert!(!ci(), "this test may not skip when CI=true: {reason}");
+    eprintln!("SKIP: {reason}");
+}
+
 /// [`have_ort`], but a missing ONNX Runtime fails the test when `CI=true` instead of skipping.
 pub fn require_ort() -> bool {
     if have_ort() {
