@@ -408,6 +408,27 @@ fn report_reads_a_version_1_stats_file() {
     assert_eq!(r["run"]["stats"]["reads"]["low_mapq"], 20);
 }
 
+// A panel BED on contigs the VCF has no record on (another build's names, another region)
+// lists nothing: the report says so in a warning instead of an empty table alone.
+#[test]
+fn report_panel_without_overlap_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = full_inputs(dir.path(), None);
+    let out = run_report(&args);
+    assert_ok(&out);
+    let quiet = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!quiet.contains("no variant can be listed"), "{quiet}");
+    std::fs::write(dir.path().join("panel.bed"), "chr9\t0\t100\tGENE9\n").unwrap();
+    let out = run_report(&args);
+    assert_ok(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("panel.bed: none of its 1 region(s) lies on a contig with a record")
+            && err.contains("no variant can be listed"),
+        "{err}"
+    );
+}
+
 #[test]
 fn report_v2_sections_in_json_and_schema() {
     let dir = tempfile::tempdir().unwrap();

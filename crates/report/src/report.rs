@@ -456,6 +456,9 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
         None => None,
     };
     let mut found: Vec<Finding> = Vec::new();
+    // Contigs (by the contig-name rule) that hold a record: a panel on none of them lists
+    // nothing, which is said rather than shown as an empty table.
+    let mut record_contigs: std::collections::BTreeSet<String> = Default::default();
     let mut col = Collector::new();
     let mut rec = reader.empty_record();
     let mut n = 0u64;
@@ -469,6 +472,9 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
             None => bail!("{}: record {n} has no chromosome", path.display()),
         };
         vcf_genotypes::check_numeric_format(&rec, &[b"GT", b"GQ", b"DP", b"AD", b"VAF"], path, n)?;
+        if panel.is_some() && !record_contigs.contains(&contig) {
+            record_contigs.insert(contig.clone());
+        }
         let locus = || format!("{}: at {contig}:{}", path.display(), rec.pos() + 1);
         let alleles = rec.alleles();
         let mut filters: Vec<String> = rec
@@ -555,6 +561,35 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
             run.file,
             run.stats.sample
         );
+    }
+    if let (Some(f), Some(panel)) = (&inputs.findings, &panel) {
+        let keys: std::collections::BTreeSet<String> = record_contigs
+            .iter()
+            .map(|c| crate::contig_names::chrom_key(c))
+            .collect();
+        let panel_contigs = panel.contigs();
+        if n > 0 && !panel_contigs.iter().any(|c| keys.contains(c)) {
+            log::warn!(
+                "panel BED {}: none of its {} region(s) lies on a contig with a record in {} \
+                 (panel contigs {}; VCF contigs {}): no variant can be listed; is the panel for \
+                 another build or region?",
+                f.panel.display(),
+                panel.regions(),
+                path.display(),
+                panel_contigs
+                    .iter()
+                    .take(5)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                record_contigs
+                    .iter()
+                    .take(5)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
     }
     let findings = match (&inputs.findings, &panel) {
         (Some(f), Some(panel)) => Some(findings_section(f, panel, found)?),

@@ -107,6 +107,13 @@ impl Panel {
         (!names.is_empty()).then(|| names.join(","))
     }
 
+    /// The panel's contigs, as contig-name keys (`chrom_key`), sorted.
+    pub fn contigs(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.by_chrom.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
     /// Regions in the panel.
     pub fn regions(&self) -> usize {
         self.by_chrom.values().map(Vec::len).sum()
