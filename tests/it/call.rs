@@ -2,40 +2,7 @@
 
 use crate::common::*;
 
-fn call(
-    fx: &Fixture,
-    reads: &std::path::Path,
-    out: &str,
-    extra: &[&str],
-) -> (std::process::Output, std::path::PathBuf) {
-    let vcf = fx.dir.path().join(out);
-    let mut args = vec![
-        "call",
-        "--ref",
-        fx.fasta.to_str().unwrap(),
-        "--reads",
-        reads.to_str().unwrap(),
-        "--output",
-        vcf.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    (run(&args), vcf)
-}
-
-fn pass_calls(body: &[String]) -> Vec<(u64, String, String, String)> {
-    body.iter()
-        .map(|l| l.split('\t').collect::<Vec<_>>())
-        .filter(|f| f[6] == "PASS")
-        .map(|f| {
-            (
-                f[1].parse().unwrap(),
-                f[3].to_string(),
-                f[4].to_string(),
-                f[9].split(':').next().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
+use crate::common::call_fixture as call;
 
 // The planted SNV, deletion and insertion come back with their genotypes, and nothing else.
 #[test]
@@ -735,22 +702,6 @@ fn stats_file_counts_depth_and_reads_whatever_the_sharding() {
             "a split changed the read counts"
         );
     }
-}
-
-/// The planted variants found as PASS calls with their genotype, as `(found, planted)`.
-fn planted_found(fx: &Fixture, body: &[String]) -> (usize, usize) {
-    let calls = pass_calls(body);
-    let found = fx
-        .planted
-        .iter()
-        .filter(|p| {
-            let gt = if p.copies == 2 { "1/1" } else { "0/1" };
-            calls
-                .iter()
-                .any(|c| c.0 == p.pos && c.1 == p.ref_allele && c.2 == p.alt && c.3 == gt)
-        })
-        .count();
-    (found, fx.planted.len())
 }
 
 // Long reads (issue 21): HiFi-like and ONT-like reads of 10-100 kb are all used, none dropped

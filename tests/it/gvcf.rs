@@ -252,19 +252,9 @@ fn blocks_tile_random_regions_for_any_shard_size() {
 fn call_gvcf(fx: &Fixture, name: &str, extra: &[&str]) -> (PathBuf, PathBuf) {
     let vcf = fx.dir.path().join(format!("{name}.vcf.gz"));
     let gvcf = fx.dir.path().join(format!("{name}.g.vcf.gz"));
-    let mut args = vec![
-        "call",
-        "--ref",
-        fx.fasta.to_str().unwrap(),
-        "--reads",
-        fx.bam.to_str().unwrap(),
-        "--output",
-        vcf.to_str().unwrap(),
-        "--gvcf",
-        gvcf.to_str().unwrap(),
-    ];
+    let mut args = vec!["--gvcf", gvcf.to_str().unwrap()];
     args.extend_from_slice(extra);
-    assert_ok(&run(&args));
+    assert_ok(&call_with(&fx.fasta, &fx.bam, &vcf, &args));
     assert!(PathBuf::from(format!("{}.tbi", gvcf.display())).exists());
     (vcf, gvcf)
 }

@@ -2,7 +2,7 @@
 //! long-read presets, CRAM 3.0 and 3.1 written by samtools. Each is written here by the real
 //! tool (Debian packages that scripts/setup.sh installs), so what is tested is what a user
 //! has. A missing tool skips the test, and fails it under CI=true.
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use crate::common::*;
@@ -29,20 +29,7 @@ fn tool(name: &str, args: &[&str]) -> Option<std::process::Output> {
     }
 }
 
-fn call(fx: &Fixture, reads: &Path, out: &str, extra: &[&str]) -> (std::process::Output, PathBuf) {
-    let vcf = fx.dir.path().join(out);
-    let mut args = vec![
-        "call",
-        "--ref",
-        fx.fasta.to_str().unwrap(),
-        "--reads",
-        reads.to_str().unwrap(),
-        "--output",
-        vcf.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    (run(&args), vcf)
-}
+use crate::common::call_fixture as call;
 
 /// The fixture's reads as FASTQ (bases as stored, qualities `I`), as a sequencer would give
 /// them to an aligner.
@@ -89,25 +76,6 @@ fn minimap2_bam(fx: &Fixture, preset: &str) -> Option<PathBuf> {
     )?;
     tool("samtools", &["index", bam.to_str().unwrap()])?;
     Some(bam)
-}
-
-/// Planted variants among the PASS calls with their genotype.
-fn found(fx: &Fixture, vcf: &Path) -> usize {
-    let body = vcf_body(vcf);
-    fx.planted
-        .iter()
-        .filter(|p| {
-            let gt = if p.copies == 2 { "1/1" } else { "0/1" };
-            body.iter().any(|l| {
-                let f: Vec<&str> = l.split('\t').collect();
-                f[1] == p.pos.to_string()
-                    && f[3] == p.ref_allele
-                    && f[4] == p.alt
-                    && f[6] == "PASS"
-                    && f[9].starts_with(gt)
-            })
-        })
-        .count()
 }
 
 // HiFi-like and ONT-like reads of 10-100 kb aligned by minimap2 with its own presets, as users
@@ -163,7 +131,7 @@ fn minimap2_long_read_alignments_are_called() {
             "{preset}: {reads}"
         );
         assert!(reads["kept"].as_u64().unwrap() > 20, "{preset}: {reads}");
-        let n = found(&fx, &vcf);
+        let (n, _) = planted_found(&fx, &vcf_body(&vcf));
         eprintln!("{preset}: {n} of {} planted variants", fx.planted.len());
         assert!(
             n * 10 >= fx.planted.len() * 9,

@@ -112,17 +112,7 @@ fn build_sex(k: Karyotype) -> SexFixture {
 
 fn call(fx: &SexFixture, name: &str, extra: &[&str]) -> (std::process::Output, std::path::PathBuf) {
     let vcf = fx.dir.path().join(name);
-    let mut args = vec![
-        "call",
-        "--ref",
-        fx.fasta.to_str().unwrap(),
-        "--reads",
-        fx.bam.to_str().unwrap(),
-        "--output",
-        vcf.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    (run(&args), vcf)
+    (call_with(&fx.fasta, &fx.bam, &vcf, extra), vcf)
 }
 
 /// GT of the record at contig:pos (0-based), if any.

@@ -61,19 +61,9 @@ fn bases(beds: &[PathBuf], order: &[&str]) -> Vec<(usize, u64)> {
 }
 
 fn call(fx: &Fixture, out: &Path, extra: &[&str]) {
-    let mut args = vec![
-        "call",
-        "--ref",
-        fx.fasta.to_str().unwrap(),
-        "--reads",
-        fx.bam.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-        "--threads",
-        "2",
-    ];
+    let mut args = vec!["--threads", "2"];
     args.extend_from_slice(extra);
-    assert_ok(&run(&args));
+    assert_ok(&call_with(&fx.fasta, &fx.bam, out, &args));
 }
 
 /// A BED of 1 to `most` random intervals (each under `max_len`) over the fixture's contigs (seeded), and its bases in

@@ -19,6 +19,29 @@ pub fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("cannot start varstream")
 }
 
+/// `varstream call --ref FASTA --reads READS --output OUT EXTRA...`, returning the run's output
+/// (the one command helper the test modules share; each adapts it to its fixture).
+pub fn call_with(fasta: &Path, reads: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "call",
+        "--ref",
+        fasta.to_str().unwrap(),
+        "--reads",
+        reads.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+/// [`call_with`] on a fixture's reference, writing `OUT` in the fixture's folder: the output
+/// and the VCF's path.
+pub fn call_fixture(fx: &Fixture, reads: &Path, out: &str, extra: &[&str]) -> (Output, PathBuf) {
+    let vcf = fx.dir.path().join(out);
+    (call_with(&fx.fasta, reads, &vcf, extra), vcf)
+}
+
 /// Assert that a run succeeded, showing its stderr when it did not.
 pub fn assert_ok(out: &Output) {
     assert!(
@@ -896,4 +919,36 @@ pub fn build_long_reads(errors: LongReadErrors, len: (usize, usize), seed: u64) 
         bam,
         planted,
     }
+}
+
+/// `(POS, REF, ALT, GT)` of the PASS records of a VCF body.
+pub fn pass_calls(body: &[String]) -> Vec<(u64, String, String, String)> {
+    body.iter()
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .filter(|f| f[6] == "PASS")
+        .map(|f| {
+            (
+                f[1].parse().unwrap(),
+                f[3].to_string(),
+                f[4].to_string(),
+                f[9].split(':').next().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The planted variants found as PASS calls with their genotype, as `(found, planted)`.
+pub fn planted_found(fx: &Fixture, body: &[String]) -> (usize, usize) {
+    let calls = pass_calls(body);
+    let found = fx
+        .planted
+        .iter()
+        .filter(|p| {
+            let gt = if p.copies == 2 { "1/1" } else { "0/1" };
+            calls
+                .iter()
+                .any(|c| c.0 == p.pos && c.1 == p.ref_allele && c.2 == p.alt && c.3 == gt)
+        })
+        .count();
+    (found, fx.planted.len())
 }
