@@ -449,7 +449,7 @@ pub struct ShardsArgs {
 impl ShardsArgs {
     /// Write the BED files.
     pub fn run(self) -> anyhow::Result<()> {
-        let cfg = crate::cluster_shards::ShardsConfig {
+        let cfg = crate::scatter_beds::ShardsConfig {
             reference: self.reference,
             reads: self.reads,
             regions: self.region,
@@ -457,7 +457,7 @@ impl ShardsArgs {
             count: self.count,
             output: self.output,
         };
-        crate::cluster_shards::run(&cfg).map(|_| ())
+        crate::scatter_beds::run(&cfg).map(|_| ())
     }
 }
 

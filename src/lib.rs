@@ -9,7 +9,7 @@
 //! [`genotypes`] → [`vcf`]. [`shard_stages`] runs them over one shard without threads, and
 //! [`pipeline`] is the only module that owns threads and channels. [`scores`] computes
 //! per-sample downstream scores from any VCF, and [`report`] summarises a sample's calls and
-//! scores. [`cluster_shards`] cuts the callable genome into BED files of balanced work, for
+//! scores. [`scatter_beds`] cuts the callable genome into BED files of balanced work, for
 //! calling on several machines and concatenating the VCFs.
 //!
 //! # Brief overview

@@ -97,7 +97,7 @@ impl GqBands {
 
 /// The ploidy of each position (1 or 2): given by the caller's ploidy stage, diploid
 /// unless told otherwise. Blocks are cut where it changes.
-pub trait PloidyMap: Sync {
+pub trait PloidyOf: Sync {
     /// Ploidy at 0-based `pos` of `contig`.
     fn ploidy(&self, contig: &str, pos: u64) -> u8;
 }
@@ -107,13 +107,13 @@ pub trait PloidyMap: Sync {
 pub struct Diploid;
 
 /// The sample's ploidy as `call` resolves it (sex, PARs, ploidy file).
-impl PloidyMap for crate::ploidy::PloidyMap {
+impl PloidyOf for crate::ploidy::PloidyMap {
     fn ploidy(&self, contig: &str, pos: u64) -> u8 {
         self.at(contig, pos)
     }
 }
 
-impl PloidyMap for Diploid {
+impl PloidyOf for Diploid {
     fn ploidy(&self, _: &str, _: u64) -> u8 {
         2
     }
@@ -171,7 +171,7 @@ fn gq_and_pl(lik: &[f64]) -> (u8, [u16; 3]) {
 }
 
 /// Turn a shard's evidence into block positions, with each position's ploidy.
-pub fn ref_positions(contig: &str, ev: &RefEvidence, ploidy: &dyn PloidyMap) -> Vec<RefPosition> {
+pub fn ref_positions(contig: &str, ev: &RefEvidence, ploidy: &dyn PloidyOf) -> Vec<RefPosition> {
     ev.likelihoods
         .iter()
         .zip(&ev.depth)
@@ -493,7 +493,7 @@ mod tests {
     #[test]
     fn test_ploidy_changes_cut_blocks_and_haploid_blocks_have_one_allele() {
         struct HaploidFrom(u64);
-        impl PloidyMap for HaploidFrom {
+        impl PloidyOf for HaploidFrom {
             fn ploidy(&self, _: &str, pos: u64) -> u8 {
                 if pos >= self.0 {
                     1

@@ -2,14 +2,13 @@
 //! order: `regions` → `reads` → `realign` → `candidates` → `tensors` → `inference` →
 //! `genotypes` → `vcf` (and `ref_confidence` → `gvcf`); `shard_stages` runs them over one
 //! shard without threads, and `pipeline` is the only module with threads and channels.
-//! `call_command`, `make_examples`, `eval` and `cluster_shards` are the runs built on them.
+//! `call_command`, `make_examples`, `eval` and `scatter_beds` are the runs built on them.
 //! It imports only varstream-io, whose modules it re-exports so that one `crate::` path
 //! names each module in every crate above.
 pub use varstream_io::*;
 
 pub mod call_command;
 pub mod candidates;
-pub mod cluster_shards;
 pub mod eval;
 pub mod genotypes;
 pub mod gvcf;
@@ -24,6 +23,7 @@ pub mod realign;
 pub mod ref_confidence;
 pub mod regions;
 pub mod run_stats;
+pub mod scatter_beds;
 pub mod shard_stages;
 pub mod tensors;
 pub mod vcf;
