@@ -4,10 +4,14 @@
 Writes OUT/ref.fa (a random contig `chrS` of --length bases, with .fai by samtools) and
 OUT/reads.sam: reads of --read-length bases (fixed, so runs at two lengths differ only in
 length) at --depth x from a diploid genome with a het SNV every 1 kb and a hom one every 5 kb,
-with HiFi-like errors (about 1 in 1,000 bases: substitutions and 1 bp indels). The CIGAR is
-exact; every read MAPQ 60, Q30 bases. Deterministic for a --seed.
+with HiFi-like errors (--errors hifi: about 1 in 1,000 bases, substitutions and 1 bp indels)
+or ONT-like ones (--errors ont: 1 % substitutions, and a homopolymer of 3 or more read one base
+short or long with probability 0.15, ONT's dominant error). The CIGAR is exact; every read
+MAPQ 60, Q30 bases; the read group names the platform as its tools write it. Deterministic
+for a --seed.
 
-Usage: long_read_data.py OUT --length 1000000 --read-length 20000 --depth 30 [--seed 1]
+Usage: long_read_data.py OUT --length 1000000 --read-length 20000 --depth 30 [--errors hifi]
+       [--seed 1]
 """
 import argparse
 import os
@@ -22,6 +26,7 @@ def main():
     ap.add_argument("--read-length", type=int, default=20_000)
     ap.add_argument("--depth", type=float, default=30)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--errors", choices=["hifi", "ont"], default="hifi")
     a = ap.parse_args()
     if a.read_length > a.length or a.read_length < 100:
         sys.exit("long_read_data.py: --read-length must be 100 to --length")
@@ -42,7 +47,11 @@ def main():
     n_reads = int(a.depth * a.length / a.read_length)
     with open(os.path.join(a.out, "reads.sam"), "w") as f:
         f.write(f"@HD\tVN:1.6\tSO:unsorted\n@SQ\tSN:chrS\tLN:{a.length}\n")
-        f.write("@RG\tID:rg1\tSM:SIM\tPL:PACBIO\tDS:READTYPE=CCS\n")
+        if a.errors == "hifi":
+            f.write("@RG\tID:rg1\tSM:SIM\tPL:PACBIO\tDS:READTYPE=CCS\n")
+        else:
+            f.write("@RG\tID:rg1\tSM:SIM\tPL:ONT\t"
+                    "DS:basecall_model=dna_r10.4.1_e8.2_400bps_hac@v5.0.0\n")
         for n in range(n_reads):
             hap = haps[n % 2]
             start = rng.randrange(0, a.length - a.read_length + 1)
@@ -54,7 +63,32 @@ def main():
                 else:
                     cigar.append([c, k])
 
-            for p in range(start, start + a.read_length):
+            p = start
+            while p < start + a.read_length:
+                if a.errors == "ont":
+                    run = 1
+                    while p + run < start + a.read_length and hap[p + run] == hap[p]:
+                        run += 1
+                    if run >= 3 and (p == start or hap[p - 1] != hap[p]) and rng.random() < 0.15:
+                        # The run read one base short (a deletion at its end) or long.
+                        seq.extend(hap[p:p + run - 1])
+                        op("M", run - 1)
+                        if rng.random() < 0.5:
+                            op("D")
+                        else:
+                            seq.append(hap[p])
+                            op("M")
+                            seq.append(hap[p])
+                            op("I")
+                        p += run
+                        continue
+                    if rng.random() < 0.01:
+                        seq.append(other[hap[p]])
+                    else:
+                        seq.append(hap[p])
+                    op("M")
+                    p += 1
+                    continue
                 r = rng.random()
                 if r < 0.0003:  # deletion
                     op("D")
@@ -69,6 +103,7 @@ def main():
                 else:
                     seq.append(hap[p])
                     op("M")
+                p += 1
             # A CIGAR may not start or end with a deletion.
             while cigar and cigar[0][0] == "D":
                 start += cigar[0][1]

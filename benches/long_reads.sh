@@ -4,6 +4,8 @@
 # mpileup with its PacBio CCS profile (`-X pacbio-ccs`, the long-read setting its manual
 # gives) piped to `bcftools call -mv`. Peak RSS at 200 kb should stay within 2x of 20 kb:
 # varstream holds only each shard's slice of a read.
+# ONT-like reads (homopolymer-length errors) are run against bcftools' ONT profile
+# (`-X ont`, `call -P0.01`). PLATFORMS and LENGTHS (environment) choose the runs.
 # Usage: benches/long_reads.sh [DEPTH] [THREADS] [LIMIT_S]   (default 30x, 2 threads, each
 #        run stopped after 1,800 s; data in work/bench/longreads/, built on the first run, a
 #        minute or two)
@@ -40,19 +42,27 @@ time_it() {
 
 echo "| run (1 Mb, ${DEPTH}x, --threads $THREADS) | wall s | CPU s | peak RSS MB |"
 echo "|---|---|---|---|"
-for len in 20000 200000; do
-  d="$W/len$len.d$DEPTH"
-  if [ ! -s "$d/reads.bam.bai" ]; then
-    python3 benches/long_read_data.py "$d" --length 1000000 --read-length "$len" --depth "$DEPTH"
-    samtools faidx "$d/ref.fa"
-    samtools sort -@ "$THREADS" -o "$d/reads.bam" "$d/reads.sam" 2> /dev/null
-    samtools index "$d/reads.bam"
-    rm "$d/reads.sam"
-  fi
-  rm -f "$d"/calls.*
-  time_it "varstream, ${len} bp reads" "$BIN" -q call --ref "$d/ref.fa" --reads "$d/reads.bam" \
-    --threads "$THREADS" -o "$d/calls.vcf.gz"
-  time_it "bcftools -X pacbio-ccs, ${len} bp reads" bash -c \
-    "bcftools mpileup -X pacbio-ccs -a AD,DP -f '$d/ref.fa' '$d/reads.bam' 2>/dev/null \
-     | bcftools call -mv --threads $THREADS -Oz -o '$d/calls.bcftools.vcf.gz'"
+for platform in ${PLATFORMS:-hifi ont}; do
+  for len in ${LENGTHS:-20000 200000}; do
+    d="$W/$platform.len$len.d$DEPTH"
+    if [ ! -s "$d/reads.bam.bai" ]; then
+      python3 benches/long_read_data.py "$d" --length 1000000 --read-length "$len" \
+        --depth "$DEPTH" --errors "$platform"
+      samtools faidx "$d/ref.fa"
+      samtools sort -@ "$THREADS" -o "$d/reads.bam" "$d/reads.sam" 2> /dev/null
+      samtools index "$d/reads.bam"
+      rm "$d/reads.sam"
+    fi
+    rm -f "$d"/calls.*
+    time_it "varstream, $platform, ${len} bp reads" "$BIN" -q call --ref "$d/ref.fa" \
+      --reads "$d/reads.bam" --threads "$THREADS" -o "$d/calls.vcf.gz"
+    if [ "$platform" = hifi ]; then
+      profile="-X pacbio-ccs"; calling="-mv"
+    else
+      profile="-X ont"; calling="-mv -P0.01"
+    fi
+    time_it "bcftools $profile, $platform, ${len} bp reads" bash -c \
+      "bcftools mpileup $profile -a AD,DP -f '$d/ref.fa' '$d/reads.bam' 2>/dev/null \
+       | bcftools call $calling --threads $THREADS -Oz -o '$d/calls.bcftools.vcf.gz'"
+  done
 done
