@@ -165,13 +165,9 @@ pub fn check_region_contigs(
     path: &Path,
     within: &[Interval],
 ) -> Result<()> {
-    let names: Vec<String> = (0..header.contig_count())
-        .filter_map(|rid| header.rid2name(rid).ok())
-        .map(|n| String::from_utf8_lossy(n).into_owned())
-        .collect();
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let names = crate::vcf_genotypes::header_contigs(header);
     for iv in within {
-        if names.contains(&iv.contig.as_str()) {
+        if names.contains(&iv.contig) {
             continue;
         }
         if let Some(m) = crate::regions::renamed(&iv.contig, &names) {

@@ -123,11 +123,7 @@ pub fn load_truth(path: &Path, reference: &Reference, intervals: &[Interval]) ->
     for iv in intervals {
         // A truth without the contig would label every example there hom-ref.
         let Ok(rid) = reader.header().name2rid(iv.contig.as_bytes()) else {
-            let names: Vec<String> = (0..reader.header().contig_count())
-                .filter_map(|r| reader.header().rid2name(r).ok())
-                .map(|n| String::from_utf8_lossy(n).into_owned())
-                .collect();
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let names = crate::vcf_genotypes::header_contigs(reader.header());
             let hint = crate::regions::renamed(&iv.contig, &names)
                 .map(|m| format!(" (it names {m}: name contigs one way in both)"))
                 .unwrap_or_default();

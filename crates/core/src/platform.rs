@@ -4,12 +4,13 @@
 //! logged and written to the VCF header. Evidence that disagrees, or that cannot tell ONT
 //! chemistries apart, is an error asking for `--platform`; read groups of several platforms
 //! in one sample are refused (hybrid calling is not supported).
+use std::collections::BTreeSet;
 use std::fmt;
 
 use crate::errors::input_error;
 
 /// A platform with its own read-error profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub enum Platform {
     /// Illumina short reads.
     Illumina,
@@ -75,7 +76,7 @@ impl PlatformCall {
 }
 
 /// A platform family as the header names it, before the chemistry is known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Family {
     Illumina,
     PacBio,
@@ -189,18 +190,25 @@ pub fn infer(
     median_read_len: Option<u64>,
 ) -> Result<PlatformCall, String> {
     let hints = header_hints(header_text, read_groups);
-    // Read groups that say the same are counted, not repeated (a run may have dozens).
-    let mut evidence: Vec<String> = Vec::new();
+    // Read groups that say the same are counted, not repeated (a run may have dozens); the
+    // header's order is kept.
+    let mut counted: Vec<(&str, usize)> = Vec::new();
     for h in &hints {
-        if !evidence.iter().any(|e| e.ends_with(&h.2)) {
-            let n = hints.iter().filter(|o| o.2 == h.2).count();
-            evidence.push(if n > 1 {
-                format!("{n} x {}", h.2)
-            } else {
-                h.2.clone()
-            });
+        match counted.iter_mut().find(|(e, _)| *e == h.2) {
+            Some((_, n)) => *n += 1,
+            None => counted.push((&h.2, 1)),
         }
     }
+    let mut evidence: Vec<String> = counted
+        .into_iter()
+        .map(|(e, n)| {
+            if n > 1 {
+                format!("{n} x {e}")
+            } else {
+                e.to_string()
+            }
+        })
+        .collect();
     if let Some(m) = median_read_len {
         evidence.push(format!("median read length {m} bp"));
     }
@@ -214,22 +222,12 @@ pub fn infer(
             "{why} (evidence: {evidence_text}): pass --platform illumina, hifi, ont-r10 or ont-r9"
         )
     };
-    let families: Vec<Family> = {
-        let mut f: Vec<Family> = hints.iter().map(|h| h.0).collect();
-        f.sort_by_key(|x| *x as u8);
-        f.dedup();
-        f
-    };
-    let rg_families: Vec<Family> = {
-        let mut f: Vec<Family> = hints
-            .iter()
-            .filter(|h| h.2.starts_with("@RG"))
-            .map(|h| h.0)
-            .collect();
-        f.sort_by_key(|x| *x as u8);
-        f.dedup();
-        f
-    };
+    let families: BTreeSet<Family> = hints.iter().map(|h| h.0).collect();
+    let rg_families: BTreeSet<Family> = hints
+        .iter()
+        .filter(|h| h.2.starts_with("@RG"))
+        .map(|h| h.0)
+        .collect();
     if rg_families.len() > 1 {
         return Err(format!(
             "the read groups are of several platforms ({evidence_text}): calling reads of \
@@ -276,12 +274,12 @@ pub fn infer(
                     }
                 )));
             }
-            let details: Vec<Platform> = {
-                let mut d: Vec<Platform> = hints.iter().filter_map(|h| h.1).collect();
-                d.sort_by_key(|p| p.as_str());
-                d.dedup();
-                d
-            };
+            let details: Vec<Platform> = hints
+                .iter()
+                .filter_map(|h| h.1)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
             match (family, details.as_slice()) {
                 (Family::PacBio, _) => Platform::Hifi,
                 (Family::Ont, [p]) => *p,

@@ -321,7 +321,7 @@ pub fn from_record_in(
     let mut quals = Vec::with_capacity(span);
     let mut qidx = Vec::with_capacity(span);
     let mut indels = Vec::new();
-    // Second walk: fill [start, end). `at` is the next reference position to fill.
+    // Second walk: fill [start, end).
     let (mut rpos, mut qpos) = (rec_start, 0usize);
     for &c in rec.raw_cigar() {
         let n = c >> 4;
@@ -355,7 +355,7 @@ pub fn from_record_in(
                 // An insertion needs its anchor (the base before it) and, where the read was
                 // cut, the base after it inside the slice; one before any aligned base has no
                 // anchor on the reference.
-                let inside = rpos > start && (rpos < end || !cut_right) && rpos <= end;
+                let inside = rpos > start && (rpos < end || (rpos == end && !cut_right));
                 if inside && !bases.is_empty() {
                     indels.push(Indel::Ins {
                         anchor: rpos - 1,
@@ -994,7 +994,7 @@ impl ReadSource {
                     Ok(true) => {}
                     _ => break,
                 }
-                if rec.flags() & (0x4 | 0x100 | 0x800) != 0 {
+                if rec.flags() & EXCLUDE_FLAGS != 0 {
                     continue;
                 }
                 let len = if rec.seq_len() > 0 {

@@ -20,7 +20,7 @@ pub fn chrom_key(name: &str) -> String {
 
 /// `name` as spelled in `among` under the other naming convention (`chr20` and `20`,
 /// `chrM` and `MT`), if it is there.
-pub fn renamed(name: &str, among: &[&str]) -> Option<String> {
+pub fn renamed<S: AsRef<str>>(name: &str, among: &[S]) -> Option<String> {
     let bare = name.strip_prefix("chr").unwrap_or(name);
     let mut tries = vec![format!("chr{bare}"), bare.to_string()];
     match bare {
@@ -30,5 +30,5 @@ pub fn renamed(name: &str, among: &[&str]) -> Option<String> {
     }
     tries
         .into_iter()
-        .find(|t| t != name && among.contains(&t.as_str()))
+        .find(|t| t != name && among.iter().any(|a| a.as_ref() == t))
 }

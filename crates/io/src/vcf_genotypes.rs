@@ -116,6 +116,14 @@ pub fn header_samples(reader: &bcf::Reader) -> Vec<String> {
         .collect()
 }
 
+/// The contig names a VCF header declares (and those htslib added as it met records).
+pub fn header_contigs(header: &bcf::header::HeaderView) -> Vec<String> {
+    (0..header.contig_count())
+        .filter_map(|rid| header.rid2name(rid).ok())
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect()
+}
+
 /// The chromosome name of record number `n` of `path`. It must be UTF-8: rust-htslib unwraps
 /// it as UTF-8 whenever it describes the record in an error (a panic on e.g. a missing GT).
 pub fn chrom_name(
