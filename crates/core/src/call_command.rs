@@ -7,7 +7,7 @@ use std::time::Instant;
 use crate::errors::BadInput;
 use anyhow::{Context, Result};
 
-use crate::gvcf::{ref_positions, BlockWriter, GqBands, GvcfRecord};
+use crate::gvcf::{ref_positions, BlockWriter, GqBands, RefPosition};
 use crate::inference::{Device, OnnxModel};
 use crate::model;
 use crate::pipeline::{run_ordered, with_inference};
@@ -250,36 +250,33 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
                     .with_context(|| format!("while calling {}", shard.interval))?;
                 let probs = client.infer(std::mem::take(&mut ex.tensors))?;
                 let other = cfg.gvcf.is_some().then_some(&ex.other_depths[..]);
-                let records = genotype_records(&ex.sites, other, &probs, &genotyping)?;
-                let text: String = records.iter().map(|r| r.vcf.as_str()).collect();
-                let blocks = ex.ref_evidence.as_ref().map(|ev| {
-                    let positions = ref_positions(&shard.interval.contig, ev, &genotyping.ploidy);
-                    let records: Vec<GvcfRecord> =
-                        records.into_iter().filter_map(|r| r.gvcf).collect();
-                    (positions, records)
-                });
-                Ok((
-                    ex.sites.len(),
-                    text,
-                    blocks,
-                    ex.coverage,
-                    ex.reads,
-                    ex.ref_agreement,
-                ))
+                Ok(ShardCalls {
+                    records: genotype_records(&ex.sites, other, &probs, &genotyping)?,
+                    ref_positions: ex
+                        .ref_evidence
+                        .as_ref()
+                        .map(|ev| ref_positions(&shard.interval.contig, ev, &genotyping.ploidy)),
+                    coverage: ex.coverage,
+                    reads: ex.reads,
+                    ref_agreement: ex.ref_agreement,
+                })
             },
-            |shard, (n, text, blocks, coverage, reads, agreement)| {
-                stats.add(&shard.interval.contig, &coverage, &reads);
-                ref_agreement.add(&agreement);
-                summary.records += n;
-                summary.pass += text
-                    .lines()
-                    .filter(|l| l.split('\t').nth(6) == Some("PASS"))
+            |shard, calls| {
+                stats.add(&shard.interval.contig, &calls.coverage, &calls.reads);
+                ref_agreement.add(&calls.ref_agreement);
+                summary.records += calls.records.len();
+                summary.pass += calls
+                    .records
+                    .iter()
+                    .filter(|r| r.filter == crate::genotypes::Filter::Pass)
                     .count();
+                let mut text = String::new();
+                calls.records.iter().for_each(|r| r.write_vcf(&mut text));
                 writer.write(&text)?;
-                if let (Some((w, cutter)), Some((positions, records))) = (&mut gvcf, blocks) {
+                if let (Some((w, cutter)), Some(positions)) = (&mut gvcf, calls.ref_positions) {
                     let iv = &shard.interval;
                     let mut out = String::new();
-                    cutter.shard(&iv.contig, iv.start, &positions, &records, &mut out);
+                    cutter.shard(&iv.contig, iv.start, &positions, &calls.records, &mut out);
                     w.write(&out)?;
                 }
                 progress.tick(&shard.interval.to_string());
@@ -351,6 +348,17 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         started.elapsed().as_secs_f64()
     );
     Ok(summary)
+}
+
+/// What a worker hands the writer for one shard.
+struct ShardCalls {
+    /// The shard's records, in position order.
+    records: Vec<crate::vcf::CallRecord>,
+    /// Every reference position's evidence, when a gVCF is written.
+    ref_positions: Option<Vec<RefPosition>>,
+    coverage: crate::run_stats::Coverage,
+    reads: crate::reads::ReadCounts,
+    ref_agreement: crate::shard_stages::RefAgreement,
 }
 
 /// Open the reads and choose the sample (see [`ReadSource::select_sample`]).

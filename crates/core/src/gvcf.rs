@@ -253,7 +253,31 @@ pub fn non_ref_allele(call: &Call, ad: &[u32], other: u32) -> NonRefAllele {
     NonRefAllele { depth: other, pl }
 }
 
-/// A variant record for the gVCF: where it starts, the reference it covers and its text.
+/// What the block writer needs of a variant record: the reference it covers and its gVCF
+/// line. The caller's records are [`crate::vcf::CallRecord`]s; [`GvcfRecord`] is a line
+/// already written (tests drive the writer with synthetic ones).
+pub trait GvcfVariant {
+    /// 0-based POS.
+    fn pos(&self) -> u64;
+    /// End of its REF (exclusive).
+    fn end(&self) -> u64;
+    /// Append the gVCF line, with its newline.
+    fn write_gvcf(&self, out: &mut String);
+}
+
+impl GvcfVariant for crate::vcf::CallRecord {
+    fn pos(&self) -> u64 {
+        crate::vcf::CallRecord::pos(self)
+    }
+    fn end(&self) -> u64 {
+        crate::vcf::CallRecord::end(self)
+    }
+    fn write_gvcf(&self, out: &mut String) {
+        crate::vcf::CallRecord::write_gvcf(self, out)
+    }
+}
+
+/// A gVCF variant record given as its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GvcfRecord {
     /// 0-based POS.
@@ -262,6 +286,18 @@ pub struct GvcfRecord {
     pub end: u64,
     /// The line, with its newline.
     pub line: String,
+}
+
+impl GvcfVariant for GvcfRecord {
+    fn pos(&self) -> u64 {
+        self.pos
+    }
+    fn end(&self) -> u64 {
+        self.end
+    }
+    fn write_gvcf(&self, out: &mut String) {
+        out.push_str(&self.line)
+    }
 }
 
 /// An open reference block.
@@ -309,7 +345,7 @@ impl BlockWriter {
         contig: &str,
         from: u64,
         positions: &[RefPosition],
-        records: &[GvcfRecord],
+        records: &[impl GvcfVariant],
         out: &mut String,
     ) {
         if contig != self.contig {
@@ -320,7 +356,7 @@ impl BlockWriter {
         let mut next = records.iter().peekable();
         for (i, p) in positions.iter().enumerate() {
             let pos = from + i as u64;
-            while let Some(r) = next.next_if(|r| r.pos <= pos) {
+            while let Some(r) = next.next_if(|r| r.pos() <= pos) {
                 self.record(r, out);
             }
             if pos < self.covered {
@@ -358,10 +394,10 @@ impl BlockWriter {
         }
     }
 
-    fn record(&mut self, r: &GvcfRecord, out: &mut String) {
+    fn record(&mut self, r: &impl GvcfVariant, out: &mut String) {
         self.close(out);
-        out.push_str(&r.line);
-        self.covered = self.covered.max(r.end);
+        r.write_gvcf(out);
+        self.covered = self.covered.max(r.end());
     }
 
     /// Write the open block, if any.
@@ -472,7 +508,7 @@ mod tests {
             pos(80, 33),
             pos(30, 9),
         ];
-        w.shard("c", 5, &second, &[], &mut out);
+        w.shard("c", 5, &second, &[] as &[GvcfRecord], &mut out);
         w.close(&mut out);
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 4, "{out}");
@@ -516,7 +552,7 @@ mod tests {
         assert_eq!(positions[5].base, b'N');
         let mut w = BlockWriter::new(GqBands::parse("20").unwrap());
         let mut out = String::new();
-        w.shard("c", 100, &positions, &[], &mut out);
+        w.shard("c", 100, &positions, &[] as &[GvcfRecord], &mut out);
         w.close(&mut out);
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 2, "{out}");

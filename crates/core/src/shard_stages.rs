@@ -10,7 +10,7 @@ use crate::candidates::{
     Pileup, ReadAllele, Site,
 };
 use crate::genotypes::{call_site, filter};
-use crate::gvcf::{non_ref_allele, GvcfRecord, RefEvidence};
+use crate::gvcf::{non_ref_allele, RefEvidence};
 use crate::reads::{left_align, AlignedRead, ReadBatch, ReadCounts, ReadFilter, ReadSource};
 use crate::realign::{realign_reads, RealignParams};
 use crate::ref_confidence::RefModel;
@@ -18,6 +18,7 @@ use crate::reference::Reference;
 use crate::regions::Shard;
 use crate::run_stats::Coverage;
 use crate::tensors::{allele_set_count, allele_sets, encode, EXAMPLE_LEN, WINDOW};
+use crate::vcf::CallRecord;
 
 /// Reads are fetched this far beyond a shard, so that a site gets the same reads whichever
 /// shard it falls in. Windows and indels at the shard's edges see all their evidence, and
@@ -355,32 +356,15 @@ fn example_count(sites: &[Site]) -> usize {
 }
 
 /// Genotype each site from its allele sets' probabilities (`probs`: 3 per example, in example
-/// order) at the ploidy of its position, calibrated for its depth, and format VCF lines.
-pub fn genotype_shard(sites: &[Site], probs: &[[f32; 3]], g: &Genotyping) -> Result<String> {
-    Ok(genotype_records(sites, None, probs, g)?
-        .into_iter()
-        .map(|r| r.vcf)
-        .collect())
-}
-
-/// One site's record: the VCF line and, for the gVCF, the same line with `<*>`.
-#[derive(Debug, Clone)]
-pub struct ShardRecord {
-    /// The VCF line.
-    pub vcf: String,
-    /// The gVCF line and the reference it covers, when asked for.
-    pub gvcf: Option<GvcfRecord>,
-}
-
-/// [`genotype_shard`] record by record; with `other_depths` (one per site, from
-/// [`ShardExamples::other_depths`]) each record also gets its gVCF line, formatted by the
-/// same code as the VCF line.
+/// order) at the ploidy of its position, calibrated for its depth. With `other_depths` (one
+/// per site, from [`ShardExamples::other_depths`]) each record also gets its gVCF `<*>`
+/// allele.
 pub fn genotype_records(
     sites: &[Site],
     other_depths: Option<&[u32]>,
     probs: &[[f32; 3]],
     g: &Genotyping,
-) -> Result<Vec<ShardRecord>> {
+) -> Result<Vec<CallRecord>> {
     let n = example_count(sites);
     anyhow::ensure!(
         probs.len() == n,
@@ -411,20 +395,17 @@ pub fn genotype_records(
         } else {
             keep_called_alleles(site, &c)
         };
-        let gvcf = other_depths.map(|other| {
+        let non_ref = other_depths.map(|other| {
             // Reads of the ALTs the genotype left out now support an unlisted allele.
             let dropped: u32 = site.allele_depths[1..].iter().sum::<u32>()
                 - s.allele_depths[1..].iter().sum::<u32>();
-            let nr = non_ref_allele(&c, &s.allele_depths, other[i] + dropped);
-            GvcfRecord {
-                pos: s.pos,
-                end: s.pos + s.ref_allele.len() as u64,
-                line: crate::vcf::record_with(&s, &c, f, Some(&nr)),
-            }
+            non_ref_allele(&c, &s.allele_depths, other[i] + dropped)
         });
-        out.push(ShardRecord {
-            vcf: crate::vcf::record(&s, &c, f),
-            gvcf,
+        out.push(CallRecord {
+            site: s,
+            call: c,
+            filter: f,
+            non_ref,
         });
     }
     Ok(out)

@@ -1,5 +1,5 @@
-//! Stage: VCF. Header, record text, and a bgzipped writer that indexes with tabix and only
-//! renames the file into place once it is complete.
+//! Stage: VCF. Header, the typed call record and its text, and a bgzipped writer that indexes
+//! with tabix and only renames the file into place once it is complete.
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 
 use crate::candidates::Site;
 use crate::genotypes::{Call, Filter};
+use crate::gvcf::NonRefAllele;
 
 /// What the header records about the run.
 #[derive(Debug, Clone)]
@@ -71,54 +72,109 @@ pub fn header(h: &HeaderInfo) -> String {
     s
 }
 
-/// One VCF data line (with trailing newline).
-pub fn record(site: &Site, call: &Call, filter: Filter) -> String {
-    record_with(site, call, filter, None)
+/// One genotyped site as the stages hand it to the writers: typed fields, turned into text
+/// only by [`CallRecord::write_vcf`] and [`CallRecord::write_gvcf`] on the writer's side (as
+/// noodles writes a `RecordBuf` field by field), so a stage can read a call without parsing.
+#[derive(Debug, Clone)]
+pub struct CallRecord {
+    /// The site with the ALTs the genotype uses (REF-only calls keep every candidate ALT).
+    pub site: Site,
+    /// Genotype, GQ, QUAL and PL over the site's alleles.
+    pub call: Call,
+    /// PASS, RefCall or LowQual.
+    pub filter: Filter,
+    /// The gVCF's `<*>` allele (its reads and PL), when a gVCF is written.
+    pub non_ref: Option<NonRefAllele>,
 }
 
-/// [`record`], with the gVCF's `<*>` allele after the ALTs when `non_ref` is given: its
-/// reads in AD and VAF, its genotypes' PL after the record's own. The gVCF's variant lines
-/// come from here, so they are the VCF's lines plus that allele.
-pub fn record_with(
+impl CallRecord {
+    /// 0-based POS.
+    pub fn pos(&self) -> u64 {
+        self.site.pos
+    }
+
+    /// End (exclusive) of the reference its REF covers.
+    pub fn end(&self) -> u64 {
+        self.site.pos + self.site.ref_allele.len() as u64
+    }
+
+    /// Append the VCF data line, with its newline.
+    pub fn write_vcf(&self, out: &mut String) {
+        write_line(&self.site, &self.call, self.filter, None, out);
+    }
+
+    /// Append the gVCF's line: the VCF line with the `<*>` allele after the ALTs (its reads
+    /// in AD and VAF, its genotypes' PL after the record's own), so the gVCF's variant lines
+    /// are the VCF's lines plus that allele.
+    pub fn write_gvcf(&self, out: &mut String) {
+        write_line(
+            &self.site,
+            &self.call,
+            self.filter,
+            self.non_ref.as_ref(),
+            out,
+        );
+    }
+}
+
+fn write_line(
     site: &Site,
     call: &Call,
     filter: Filter,
-    non_ref: Option<&crate::gvcf::NonRefAllele>,
-) -> String {
-    let mut alts: Vec<String> = site
-        .alt_alleles
-        .iter()
-        .map(|a| String::from_utf8_lossy(a).into_owned())
-        .collect();
-    let mut depths = site.allele_depths.clone();
-    let mut pls = call.pl.clone();
-    if let Some(nr) = non_ref {
-        alts.push(crate::gvcf::NON_REF.to_string());
-        depths.push(nr.depth);
-        pls.extend_from_slice(&nr.pl);
-    }
-    let ad: Vec<String> = depths.iter().map(u32::to_string).collect();
-    let dp = site.depth.max(1) as f64;
-    let vaf: Vec<String> = depths[1..]
-        .iter()
-        .map(|&c| format!("{:.4}", c as f64 / dp))
-        .collect();
-    let pl: Vec<String> = pls.iter().map(u32::to_string).collect();
-    format!(
-        "{}\t{}\t.\t{}\t{}\t{:.2}\t{}\t.\tGT:GQ:DP:AD:VAF:PL\t{}:{}:{}:{}:{}:{}\n",
+    non_ref: Option<&NonRefAllele>,
+    out: &mut String,
+) {
+    use std::fmt::Write as _;
+    let join = |out: &mut String, items: &mut dyn Iterator<Item = String>| {
+        for (i, x) in items.enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&x);
+        }
+    };
+    let _ = write!(
+        out,
+        "{}\t{}\t.\t{}\t",
         site.contig,
         site.pos + 1,
-        String::from_utf8_lossy(&site.ref_allele),
-        alts.join(","),
+        String::from_utf8_lossy(&site.ref_allele)
+    );
+    let non_ref_name = non_ref.map(|_| crate::gvcf::NON_REF.to_string());
+    join(
+        out,
+        &mut site
+            .alt_alleles
+            .iter()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .chain(non_ref_name),
+    );
+    let _ = write!(
+        out,
+        "\t{:.2}\t{}\t.\tGT:GQ:DP:AD:VAF:PL\t{}:{}:{}:",
         call.qual,
         filter.as_str(),
         call.gt_text(),
         call.gq,
-        site.depth,
-        ad.join(","),
-        vaf.join(","),
-        pl.join(",")
-    )
+        site.depth
+    );
+    let depths: Vec<u32> = site
+        .allele_depths
+        .iter()
+        .copied()
+        .chain(non_ref.map(|nr| nr.depth))
+        .collect();
+    join(out, &mut depths.iter().map(u32::to_string));
+    out.push(':');
+    let dp = site.depth.max(1) as f64;
+    join(
+        out,
+        &mut depths[1..].iter().map(|&c| format!("{:.4}", c as f64 / dp)),
+    );
+    out.push(':');
+    let extra = non_ref.map_or(&[][..], |nr| &nr.pl[..]);
+    join(out, &mut call.pl.iter().chain(extra).map(u32::to_string));
+    out.push('\n');
 }
 
 /// Writes a bgzipped VCF under a temporary name; [`VcfWriter::finish`] indexes it and renames
@@ -229,8 +285,23 @@ mod tests {
             qual: 45.678,
             pl: vec![90, 40, 60, 40, 0, 60],
         };
+        let text = |call: &Call, non_ref: Option<NonRefAllele>, gvcf: bool| {
+            let r = CallRecord {
+                site: site.clone(),
+                call: call.clone(),
+                filter: Filter::Pass,
+                non_ref,
+            };
+            let mut out = String::new();
+            if gvcf {
+                r.write_gvcf(&mut out)
+            } else {
+                r.write_vcf(&mut out)
+            };
+            out
+        };
         assert_eq!(
-            record(&site, &call, Filter::Pass),
+            text(&call, None, false),
             "chr1\t100\t.\tGT\tTT,G\t45.68\tPASS\t.\tGT:GQ:DP:AD:VAF:PL\t1/2:30:10:4,3,3:0.3000,0.3000:90,40,60,40,0,60\n"
         );
         let haploid = Call {
@@ -240,8 +311,16 @@ mod tests {
             qual: 45.678,
             pl: vec![90, 40, 0],
         };
-        assert!(record(&site, &haploid, Filter::Pass)
-            .ends_with("\t2:30:10:4,3,3:0.3000,0.3000:90,40,0\n"));
+        assert!(text(&haploid, None, false).ends_with("\t2:30:10:4,3,3:0.3000,0.3000:90,40,0\n"));
+        // The gVCF's line adds `<*>`: its reads in AD and VAF, its genotypes' PL at the end.
+        let nr = NonRefAllele {
+            depth: 2,
+            pl: vec![70, 80, 90, 99],
+        };
+        assert_eq!(
+            text(&call, Some(nr), true),
+            "chr1\t100\t.\tGT\tTT,G,<*>\t45.68\tPASS\t.\tGT:GQ:DP:AD:VAF:PL\t1/2:30:10:4,3,3,2:0.3000,0.3000,0.2000:90,40,60,40,0,60,70,80,90,99\n"
+        );
     }
 
     #[test]
