@@ -24,11 +24,6 @@ use crate::common::*;
 use rand::{Rng, SeedableRng};
 use rust_htslib::bam;
 
-/// The input or the command line is wrong.
-const INPUT: i32 = 2;
-/// Any other failure.
-const OTHER: i32 = 1;
-
 // ------------------------------------------------------------------------------------------
 // Running varstream and judging the result.
 
@@ -49,109 +44,6 @@ fn vs(args: &[&str]) -> Output {
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("temporary paths are UTF-8")
-}
-
-/// The status as a shell reports it: the exit code, or 128 + the signal that ended the process.
-fn shell_status(st: std::process::ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0))
-}
-
-fn stderr_text(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn last_line(err: &str) -> String {
-    err.lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .to_string()
-}
-
-/// A failed run as the policy has it: status one of `codes`, no panic, and a last stderr
-/// line `varstream: error: ...` that contains each of `needles`. Returns that line.
-#[track_caller]
-fn assert_fails(out: &Output, codes: &[i32], needles: &[&str]) -> String {
-    let err = stderr_text(out);
-    let status = shell_status(out.status);
-    assert!(
-        !err.contains("panicked"),
-        "varstream panicked (status {status}):\n{err}"
-    );
-    assert!(
-        codes.contains(&status),
-        "exit status {status}, want {codes:?}; stderr:\n{err}"
-    );
-    let last = last_line(&err);
-    assert!(
-        last.starts_with("varstream: error:"),
-        "the last stderr line must start with `varstream: error:`; stderr:\n{err}"
-    );
-    for n in needles {
-        assert!(
-            last.contains(n),
-            "the error line should contain {n:?}:\n{last}"
-        );
-    }
-    eprintln!("status {status}: {last}");
-    last
-}
-
-/// The error line contains at least one of `any` (e.g. either of two files that disagree).
-#[track_caller]
-fn assert_names_any(last: &str, any: &[&str]) {
-    assert!(
-        any.iter().any(|n| last.contains(n)),
-        "the error line should name one of {any:?}:\n{last}"
-    );
-}
-
-/// The error line names `file` and its line `line` (as `file:line` or `line N`).
-#[track_caller]
-fn assert_names_line(last: &str, file: &str, line: usize) {
-    assert!(
-        last.contains(file),
-        "the error line should name {file}:\n{last}"
-    );
-    assert!(
-        last.contains(&format!("{file}:{line}")) || last.contains(&format!("line {line}")),
-        "the error line should name line {line} of {file}:\n{last}"
-    );
-}
-
-#[track_caller]
-fn assert_succeeds(out: &Output) {
-    let err = stderr_text(out);
-    assert!(!err.contains("panicked"), "varstream panicked:\n{err}");
-    assert_eq!(shell_status(out.status), 0, "stderr:\n{err}");
-}
-
-/// A fresh, empty output folder `name` in `parent`.
-fn out_dir(parent: &Path, name: &str) -> PathBuf {
-    let d = parent.join(name);
-    std::fs::create_dir(&d).unwrap();
-    d
-}
-
-fn entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
-/// Nothing at all is left in the output folder: no output, no index, no temporary.
-#[track_caller]
-fn assert_empty(dir: &Path) {
-    let left = entries(dir);
-    assert!(
-        left.is_empty(),
-        "a failed run left files in {}: {left:?}",
-        dir.display()
-    );
 }
 
 fn is_temporary(name: &str) -> bool {
@@ -493,8 +385,8 @@ fn reads_mapped_record_without_sequence() {
     let out = out_dir(fx.dir.path(), "out");
     let o1 = call(&fx, &plain, &out.join("plain.vcf.gz"), &[]);
     let o2 = call(&fx, &star, &out.join("star.vcf.gz"), &[]);
-    assert_succeeds(&o1);
-    assert_succeeds(&o2);
+    assert_ok(&o1);
+    assert_ok(&o2);
     assert!(out.join("star.vcf.gz.tbi").exists());
     assert_eq!(
         vcf_body(&out.join("star.vcf.gz")),
@@ -605,7 +497,7 @@ fn reads_zero_length_cigar_operations() {
     let out = out_dir(fx.dir.path(), "out");
     let vcf = out.join("calls.vcf.gz");
     let o = call(&fx, &zero, &vcf, &[]);
-    assert_succeeds(&o);
+    assert_ok(&o);
     assert!(out.join("calls.vcf.gz.tbi").exists());
     let got: Vec<u64> = pass_records(&vcf_body(&vcf)).iter().map(|r| r.0).collect();
     let want: Vec<u64> = fx.planted.iter().map(|p| p.pos).collect();
@@ -635,7 +527,7 @@ fn multi_sample_bam_with_sample() {
     let out = out_dir(fx.dir.path(), "out");
     let alice_vcf = out.join("alice.vcf.gz");
     let o = call(&fx, &fx.bam, &alice_vcf, &["--sample", "ALICE"]);
-    assert_succeeds(&o);
+    assert_ok(&o);
     assert!(vcf_text(&alice_vcf).contains("\tFORMAT\tALICE\n"));
     let alice = pass_records(&vcf_body(&alice_vcf));
     let want: Vec<u64> = fx.planted.iter().map(|p| p.pos).collect();
@@ -648,7 +540,7 @@ fn multi_sample_bam_with_sample() {
     // The other way round, so the fixture is known to hold BOB's variant.
     let bob_vcf = out.join("bob.vcf.gz");
     let o = call(&fx, &fx.bam, &bob_vcf, &["--sample", "BOB"]);
-    assert_succeeds(&o);
+    assert_ok(&o);
     assert!(vcf_text(&bob_vcf).contains("\tFORMAT\tBOB\n"));
     assert_eq!(
         pass_records(&vcf_body(&bob_vcf)),
@@ -757,7 +649,7 @@ fn reference_with_iupac_codes() {
     let out = out_dir(fx.dir.path(), "out");
     let vcf = out.join("calls.vcf.gz");
     let o = call_env(&fx, &iupac, &fx.bam, &vcf, &[], &[]);
-    assert_succeeds(&o);
+    assert_ok(&o);
     let body = vcf_body(&vcf);
     for l in &body {
         let f: Vec<&str> = l.split('\t').collect();
@@ -1106,9 +998,9 @@ fn risk_inputs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let prefix = feat.join("cohort");
     let vcf = root.join("tests/data/risk/demo_cohort.vcf");
     let pgs = root.join("tests/data/scores/PGS000001_hmPOS_GRCh37.txt.gz");
-    assert_succeeds(&score_prs(&vcf, &pgs, &prefix));
+    assert_ok(&score_prs(&vcf, &pgs, &prefix));
     let db = root.join("models/demo-risk-v1.eqtl.db");
-    assert_succeeds(&vs(&[
+    assert_ok(&vs(&[
         "score",
         "expression",
         "--vcf",
@@ -1165,7 +1057,7 @@ fn risk_feature_missing_and_refused() {
     let out = out_dir(d.path(), "out");
     // The inputs are good as they are (this needs ONNX Runtime).
     if require_ort() {
-        assert_succeeds(&score_risk(&model, &prefix, &cov, &out));
+        assert_ok(&score_risk(&model, &prefix, &cov, &out));
         std::fs::remove_file(out.join("r.risk.tsv")).unwrap();
     }
     let line3 = std::fs::read_to_string(&cov)
@@ -1584,7 +1476,7 @@ fn eval_on(fx: &VcfFixture, truth: &Path, query: &Path) -> Output {
 fn report_on_cut_bgzipped_vcf() {
     let fx = vcf_fixture();
     let out = fx.out("out");
-    assert_succeeds(&report_on(&fx.whole(), &out));
+    assert_ok(&report_on(&fx.whole(), &out));
     let out = fx.out("out_cut");
     for (what, cut) in fx.gz_cuts() {
         assert_cut_refused(&report_on(&cut, &out), &what, &cut, &out);
@@ -1595,7 +1487,7 @@ fn report_on_cut_bgzipped_vcf() {
 fn score_prs_on_cut_bgzipped_vcf() {
     let fx = vcf_fixture();
     let out = fx.out("out");
-    assert_succeeds(&score_prs(&fx.whole(), &fx.pgs, &out.join("p")));
+    assert_ok(&score_prs(&fx.whole(), &fx.pgs, &out.join("p")));
     let out = fx.out("out_cut");
     for (what, cut) in fx.gz_cuts() {
         assert_cut_refused(&score_prs(&cut, &fx.pgs, &out.join("p")), &what, &cut, &out);
@@ -1626,7 +1518,7 @@ fn eval_regions_named_otherwise_are_refused() {
 #[test]
 fn eval_on_cut_bgzipped_vcf() {
     let fx = vcf_fixture();
-    assert_succeeds(&eval_on(&fx, &fx.whole(), &fx.whole()));
+    assert_ok(&eval_on(&fx, &fx.whole(), &fx.whole()));
     let out = fx.out("out_cut"); // eval writes no files; this stays empty
     for (what, cut) in fx.gz_cuts() {
         assert_cut_refused(&eval_on(&fx, &fx.whole(), &cut), &what, &cut, &out);
@@ -2094,11 +1986,11 @@ fn reference_of_another_sequence_is_refused() {
     write_alignments(&other_m5, &header(&md5_of(&edited)), records.clone(), None);
     let out = out_dir(d.path(), "out");
     let o = call(&fx, &other_m5, &out.join("m5.vcf.gz"), &[]);
-    assert_succeeds(&o);
+    assert_ok(&o);
     let err = stderr_text(&o);
     assert!(err.contains("contig chrT") && err.contains("M5"), "{err}");
     let plain = call(&fx, &fx.bam, &out.join("plain.vcf.gz"), &[]);
-    assert_succeeds(&plain);
+    assert_ok(&plain);
     assert_eq!(
         vcf_body(&out.join("m5.vcf.gz")),
         vcf_body(&out.join("plain.vcf.gz"))

@@ -2,7 +2,9 @@
 //! variants, and reads of it written as SAM text and converted to BAM/CRAM with htslib.
 #![allow(dead_code)]
 
+pub mod judge;
 pub mod shard_genome;
+pub use judge::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -40,15 +42,6 @@ pub fn call_with(fasta: &Path, reads: &Path, out: &Path, extra: &[&str]) -> Outp
 pub fn call_fixture(fx: &Fixture, reads: &Path, out: &str, extra: &[&str]) -> (Output, PathBuf) {
     let vcf = fx.dir.path().join(out);
     (call_with(&fx.fasta, reads, &vcf, extra), vcf)
-}
-
-/// Assert that a run succeeded, showing its stderr when it did not.
-pub fn assert_ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// Is ONNX Runtime (and so calling) available? Tests that call print why they skip.
