@@ -187,3 +187,29 @@ fn several_samples_need_sample_as_in_call() {
         "{meta}"
     );
 }
+
+// make-examples ends as `call` does (one preamble and one set of checks): reads seen and none
+// usable is exit 3 with the counts, and nothing is written (the shards appear together, at
+// the end, or not at all). A folder holding an earlier run's examples is refused: fewer
+// shards would leave the earlier ones beside the new.
+#[test]
+fn unusable_reads_write_no_examples_and_earlier_examples_are_kept() {
+    let fx = build(true);
+    let truth = write_truth(&fx, "chrT");
+    let o = make_examples(&fx, &truth, "none", &["--min-mapq", "61"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr_text(&o));
+    let err = stderr_text(&o);
+    assert!(
+        err.lines().last().unwrap_or_default().contains("none could be used")
+            && err.contains("no examples written"),
+        "{err}"
+    );
+    assert_empty(&fx.dir.path().join("none"));
+    let first = make_examples(&fx, &truth, "ex", &[]);
+    assert_ok(&first);
+    let meta = fx.dir.path().join("ex/shard-00000.meta.tsv");
+    let before = std::fs::read(&meta).unwrap();
+    let again = make_examples(&fx, &truth, "ex", &["--name", "second"]);
+    assert_fails(&again, &[INPUT], &["already holds examples", "empty folder"]);
+    assert_eq!(std::fs::read(&meta).unwrap(), before);
+}

@@ -1,7 +1,6 @@
 //! `varstream call`: validated settings, then the run — shards through the pipeline into the VCF.
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use crate::errors::BadInput;
@@ -11,8 +10,7 @@ use crate::gvcf::{ref_positions, BlockWriter, GqBands, RefPosition};
 use crate::inference::{Device, OnnxModel};
 use crate::model;
 use crate::pipeline::{run_ordered, with_inference};
-use crate::reads::ReadSource;
-use crate::reference::Reference;
+use crate::preamble::{open_reads, Preamble, ReadsUsed, SampleChoice};
 use crate::regions;
 use crate::shard_stages::{genotype_records, prepare_shard, ShardParams};
 use crate::tensors::{N_CHANNELS, WINDOW};
@@ -116,12 +114,20 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
             );
         }
     }
-    let reference = Arc::new(Reference::open(&cfg.reference).bad_input()?);
     // Opening one reader up front validates the inputs before any thread starts.
-    let (mut probe, sample) = open_reads(cfg)?;
-    let callable = regions::callable_contigs(&probe.contigs(), &reference, &cfg.reads)?;
-    let intervals = regions::resolve(&cfg.regions, cfg.bed.as_deref(), &callable)?;
-    regions::check_contig_md5s(&probe.contig_md5s(), &intervals, &reference, &cfg.reads)?;
+    let Preamble {
+        reference,
+        reads: mut probe,
+        sample,
+        callable,
+        intervals,
+    } = Preamble::open(
+        &cfg.reference,
+        &cfg.reads,
+        SampleChoice::One(cfg.sample.as_deref()),
+        &cfg.regions,
+        cfg.bed.as_deref(),
+    )?;
     let median_len = probe.median_read_length(&intervals, 200)?;
     let platform = crate::platform::resolve(
         cfg.platform,
@@ -199,7 +205,7 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         workers
     );
 
-    let mut stats = crate::run_stats::StatsCollector::new(&intervals);
+    let mut used = ReadsUsed::new(&intervals);
     let head = HeaderInfo {
         sample: sample.clone(),
         contigs: callable.clone(),
@@ -234,17 +240,17 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         None => None,
     };
     let progress = Progress::new(shards.len() as u64);
-    let mut ref_agreement = crate::shard_stages::RefAgreement::default();
     let mut summary = CallSummary {
         shards: shards.len(),
         ..Default::default()
     };
 
+    let samples = SampleChoice::One(cfg.sample.as_deref());
     with_inference(onnx, &[WINDOW, N_CHANNELS], cfg.batch_size, |client| {
         run_ordered(
             &shards,
             workers,
-            || open_reads(cfg).map(|(source, _)| source),
+            || open_reads(&cfg.reads, &cfg.reference, samples).map(|(source, _)| source),
             |source, shard| {
                 let mut ex = prepare_shard(shard, source, &reference, shard_params)
                     .with_context(|| format!("while calling {}", shard.interval))?;
@@ -262,8 +268,12 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
                 })
             },
             |shard, calls| {
-                stats.add(&shard.interval.contig, &calls.coverage, &calls.reads);
-                ref_agreement.add(&calls.ref_agreement);
+                used.add(
+                    &shard.interval.contig,
+                    &calls.coverage,
+                    &calls.reads,
+                    &calls.ref_agreement,
+                );
                 summary.records += calls.records.len();
                 summary.pass += calls
                     .records
@@ -284,37 +294,13 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
             },
         )
     })?;
-    // Reads that disagree with the reference at a quarter of their bases were aligned to
-    // another sequence (a same-length reference of another assembly, patch or sample).
-    log::debug!(
-        "read bases differing from the reference: {} of {}",
-        ref_agreement.mismatches,
-        ref_agreement.bases
-    );
-    if ref_agreement.disagrees() {
-        crate::bail_input!(
-            "{} disagrees with reference {} at {:.1} % of {} read bases (sequencing error is \
-             a few %): were the reads aligned to another reference? No VCF written",
-            cfg.reads.display(),
-            cfg.reference.display(),
-            100.0 * ref_agreement.mismatches as f64 / ref_agreement.bases as f64,
-            ref_agreement.bases
-        );
-    }
-    // Reads seen and none used: no output, and an exit status a workflow can tell apart.
-    let mut run_stats = stats.finish(&sample, &cfg.shard.filter);
-    if let Some(why) = run_stats.nothing_usable() {
-        return Err(anyhow::Error::new(crate::errors::NothingUsable(format!(
-            "{}: {why}; no VCF written",
-            cfg.reads.display()
-        ))));
-    }
-    if run_stats.reads.seen == 0 && run_stats.coverage.depth_sum == 0 && total_bp > 0 {
-        log::warn!(
-            "{}: no reads in the called regions: the VCF has no records",
-            cfg.reads.display()
-        );
-    }
+    let mut run_stats = used.finish(
+        &sample,
+        &cfg.shard.filter,
+        &cfg.reads,
+        &cfg.reference,
+        "no VCF written",
+    )?;
     // The VCF and the gVCF appear together, or neither does.
     let mut done = writer.close()?;
     if let Some((mut w, mut cutter)) = gvcf {
@@ -359,13 +345,6 @@ struct ShardCalls {
     coverage: crate::run_stats::Coverage,
     reads: crate::reads::ReadCounts,
     ref_agreement: crate::shard_stages::RefAgreement,
-}
-
-/// Open the reads and choose the sample (see [`ReadSource::select_sample`]).
-fn open_reads(cfg: &CallConfig) -> Result<(ReadSource, String)> {
-    let mut source = ReadSource::open(&cfg.reads, &cfg.reference)?;
-    let sample = source.select_sample(cfg.sample.as_deref())?;
-    Ok((source, sample))
 }
 
 /// A progress bar on a terminal, periodic log lines otherwise.

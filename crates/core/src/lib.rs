@@ -18,6 +18,7 @@ pub mod model;
 pub mod pipeline;
 pub mod platform;
 pub mod ploidy;
+pub mod preamble;
 pub mod reads;
 pub mod realign;
 pub mod ref_confidence;

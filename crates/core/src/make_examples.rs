@@ -7,14 +7,13 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use crate::errors::BadInput;
 use anyhow::{bail, Context, Result};
 use rust_htslib::bcf::{self, Read as _};
 
 use crate::pipeline::run_ordered;
-use crate::reads::ReadSource;
+use crate::preamble::{open_reads, Preamble, ReadsUsed, SampleChoice};
 use crate::reference::{RefCursor, Reference};
 use crate::regions::{self, Interval};
 use crate::shard_stages::{prepare_shard, ShardParams};
@@ -160,8 +159,14 @@ pub fn load_truth(path: &Path, reference: &Reference, intervals: &[Interval]) ->
     Ok(truth)
 }
 
-/// Write a little-endian `.npy` (format 1.0) of `shape` with dtype `descr` (e.g. `<f4`).
-pub fn write_npy(path: &Path, descr: &str, shape: &[usize], data: &[u8]) -> Result<()> {
+/// Write a little-endian `.npy` (format 1.0) of `shape` with dtype `descr` (e.g. `<f4`) under
+/// a temporary name: commit the returned path when the run is complete.
+pub fn write_npy(
+    path: &Path,
+    descr: &str,
+    shape: &[usize],
+    data: &[u8],
+) -> Result<crate::output::TempPath> {
     let shape_txt = match shape.len() {
         1 => format!("({},)", shape[0]),
         _ => format!(
@@ -186,7 +191,7 @@ pub fn write_npy(path: &Path, descr: &str, shape: &[usize], data: &[u8]) -> Resu
         .with_context(ctx)?;
     f.write_all(head.as_bytes()).with_context(ctx)?;
     f.write_all(data).with_context(ctx)?;
-    f.commit()
+    f.finish()
 }
 
 /// Settings for make-examples.
@@ -233,6 +238,8 @@ struct ShardWriter {
     x: Vec<f32>,
     y: Vec<i64>,
     meta: String,
+    /// Files written under temporary names: they appear together when the run succeeds.
+    written: Vec<crate::output::TempPath>,
 }
 
 impl ShardWriter {
@@ -244,17 +251,18 @@ impl ShardWriter {
         let n = self.y.len();
         let xb: Vec<u8> = self.x.iter().flat_map(|v| v.to_le_bytes()).collect();
         let yb: Vec<u8> = self.y.iter().flat_map(|v| v.to_le_bytes()).collect();
-        write_npy(
+        self.written.push(write_npy(
             &stem.with_extension("x.npy"),
             "<f4",
             &[n, WINDOW, N_CHANNELS],
             &xb,
-        )?;
-        write_npy(&stem.with_extension("y.npy"), "<i8", &[n], &yb)?;
-        crate::output::write_file(
+        )?);
+        self.written
+            .push(write_npy(&stem.with_extension("y.npy"), "<i8", &[n], &yb)?);
+        self.written.push(crate::output::write_file_uncommitted(
             &stem.with_extension("meta.tsv"),
             format!("source\tchrom\tpos\tref\talt\tlabel\tdepth\n{}", self.meta).as_bytes(),
-        )?;
+        )?);
         log::info!("{}: wrote {} examples to {}", self.name, n, stem.display());
         self.index += 1;
         self.x.clear();
@@ -264,21 +272,44 @@ impl ShardWriter {
     }
 }
 
+/// An output folder holding an earlier run's examples is refused: a run writing fewer shards
+/// would leave the earlier ones beside its own, and a trainer reading the folder would mix them.
+fn refuse_earlier_examples(dir: &Path) -> Result<()> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot list output folder {}", dir.display()))?;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name == "examples.json" || name.starts_with("shard-") {
+            crate::bail_input!(
+                "output folder {} already holds examples ({name}): remove them or use an \
+                 empty folder",
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Run make-examples.
 pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
     std::fs::create_dir_all(&cfg.output)
         .with_context(|| format!("cannot create {}", cfg.output.display()))?;
-    let reference = Arc::new(Reference::open(&cfg.reference).bad_input()?);
-    // The same sample choice as `call`: several samples in the reads need --sample.
-    let open = || -> Result<ReadSource> {
-        let mut source = ReadSource::open(&cfg.reads, &cfg.reference)?;
-        source.select_sample(cfg.sample.as_deref())?;
-        Ok(source)
-    };
-    let probe = open()?;
-    let callable = regions::callable_contigs(&probe.contigs(), &reference, &cfg.reads)?;
-    let intervals = regions::resolve(&cfg.regions, Some(&cfg.confident), &callable)?;
-    regions::check_contig_md5s(&probe.contig_md5s(), &intervals, &reference, &cfg.reads)?;
+    refuse_earlier_examples(&cfg.output)?;
+    // The same inputs, sample choice and checks as `call`.
+    let samples = SampleChoice::One(cfg.sample.as_deref());
+    let Preamble {
+        reference,
+        reads: probe,
+        sample,
+        intervals,
+        ..
+    } = Preamble::open(
+        &cfg.reference,
+        &cfg.reads,
+        samples,
+        &cfg.regions,
+        Some(&cfg.confident),
+    )?;
     drop(probe);
     if intervals.is_empty() {
         bail!(
@@ -301,19 +332,27 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
         x: Vec::new(),
         y: Vec::new(),
         meta: String::new(),
+        written: Vec::new(),
     };
     let mut summary = ExamplesSummary::default();
     let mut matched: std::collections::HashSet<AlleleKey> = Default::default();
     let mut cursor = RefCursor::new(&reference);
+    let mut used = ReadsUsed::new(&intervals);
     run_ordered(
         &shards,
         cfg.threads,
-        open,
+        || open_reads(&cfg.reads, &cfg.reference, samples).map(|(source, _)| source),
         |source, shard| {
             prepare_shard(shard, source, &reference, &cfg.shard)
                 .with_context(|| format!("at {}", shard.interval))
         },
-        |_, ex| {
+        |shard, ex| {
+            used.add(
+                &shard.interval.contig,
+                &ex.coverage,
+                &ex.reads,
+                &ex.ref_agreement,
+            );
             let mut k = 0;
             for site in &ex.sites {
                 cursor.load_around(&site.contig, site.pos, 1_000)?;
@@ -371,6 +410,13 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
             Ok(())
         },
     )?;
+    used.finish(
+        &sample,
+        &cfg.shard.filter,
+        &cfg.reads,
+        &cfg.reference,
+        "no examples written",
+    )?;
     out.flush()?;
     summary.truth_missed = truth
         .alleles
@@ -392,10 +438,11 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
         "truth_alleles": truth.alleles.len(),
         "truth_alleles_without_candidate": summary.truth_missed,
     }]);
-    crate::output::write_file(
+    out.written.push(crate::output::write_file_uncommitted(
         &cfg.output.join("examples.json"),
         serde_json::to_string_pretty(&spec)?.as_bytes(),
-    )?;
+    )?);
+    crate::output::commit_all(out.written)?;
     Ok(summary)
 }
 

@@ -20,7 +20,7 @@ use anyhow::{Context, Result};
 
 use crate::bail_input;
 use crate::errors::BadInput;
-use crate::reads::ReadSource;
+use crate::preamble::{Preamble, SampleChoice};
 use crate::reference::Reference;
 use crate::regions::{self, Interval};
 
@@ -237,12 +237,17 @@ pub fn run(cfg: &ShardsConfig) -> Result<Vec<WrittenShard>> {
             cfg.output.display()
         );
     }
-    let reference = Reference::open(&cfg.reference).bad_input()?;
     let mut bai = None;
-    let callable = match &cfg.reads {
+    // With reads: the same inputs and checks as `call` (every sample's reads weigh).
+    let (reference, intervals) = match &cfg.reads {
         Some(reads) => {
-            let source = ReadSource::open(reads, &cfg.reference)?;
-            let callable = regions::callable_contigs(&source.contigs(), &reference, reads)?;
+            let p = Preamble::open(
+                &cfg.reference,
+                reads,
+                SampleChoice::AllReads,
+                &cfg.regions,
+                cfg.bed.as_deref(),
+            )?;
             if let Some(index) = bai_of(reads) {
                 let bytes = std::fs::read(&index).map_err(|e| {
                     crate::errors::input_error(format!(
@@ -251,7 +256,7 @@ pub fn run(cfg: &ShardsConfig) -> Result<Vec<WrittenShard>> {
                     ))
                 })?;
                 match parse_bai(&bytes) {
-                    Some(refs) => bai = Some((source.contigs(), refs)),
+                    Some(refs) => bai = Some((p.reads.contigs(), refs)),
                     None => {
                         log::info!("{} is not a BAI index: balancing by bases", index.display())
                     }
@@ -262,15 +267,19 @@ pub fn run(cfg: &ShardsConfig) -> Result<Vec<WrittenShard>> {
                     reads.display()
                 );
             }
-            callable
+            (p.reference, p.intervals)
         }
-        None => reference
-            .contigs()
-            .iter()
-            .map(|c| (c.name.clone(), c.length))
-            .collect(),
+        None => {
+            let reference = Reference::open(&cfg.reference).bad_input()?;
+            let every: Vec<(String, u64)> = reference
+                .contigs()
+                .iter()
+                .map(|c| (c.name.clone(), c.length))
+                .collect();
+            let intervals = regions::resolve(&cfg.regions, cfg.bed.as_deref(), &every)?;
+            (std::sync::Arc::new(reference), intervals)
+        }
     };
-    let intervals = regions::resolve(&cfg.regions, cfg.bed.as_deref(), &callable)?;
     let cells: Vec<Interval> = regions::shard(&intervals, regions::DEFAULT_SHARD_BP)
         .into_iter()
         .map(|s| s.interval)
