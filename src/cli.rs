@@ -1,5 +1,6 @@
-//! Command-line flags (clap derive). Raw flags only; validation lives with each stage.
-use crate::errors::BadInput;
+//! Command-line flags (clap derive), as the user typed them: each value checked where it is
+//! parsed ([`values`]), nothing resolved. [`crate::settings`] turns them into each run's
+//! typed settings, as ripgrep's `LowArgs` become `HiArgs`.
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -7,8 +8,6 @@ use clap::{Args, Parser, Subcommand};
 use crate::candidates::CandidateParams;
 use crate::inference::Device;
 use crate::reads::ReadFilter;
-use crate::realign::RealignParams;
-use crate::shard_stages::ShardParams;
 
 /// varstream: streaming germline small-variant caller.
 #[derive(Debug, Parser)]
@@ -42,33 +41,6 @@ pub enum Command {
     Shards(ShardsArgs),
 }
 
-impl Command {
-    /// Run the subcommand.
-    pub fn run(self) -> anyhow::Result<()> {
-        match self {
-            Command::Call(a) => a.run(),
-            Command::MakeExamples(a) => a.run(),
-            Command::Eval(a) => a.run(),
-            Command::Score(c) => c.run(),
-            Command::Report(a) => a.run(),
-            Command::Shards(a) => a.run(),
-        }
-    }
-}
-
-/// Logging to stderr; RUST_LOG overrides the level chosen by flags.
-pub fn init_logging(verbose: u8, quiet: bool) {
-    let level = match (quiet, verbose) {
-        (true, _) => "warn",
-        (false, 0) => "info",
-        (false, 1) => "debug",
-        _ => "trace",
-    };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
-        .format_timestamp_secs()
-        .init();
-}
-
 fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -98,38 +70,6 @@ pub struct EvidenceArgs {
     /// Use reads as aligned: no local assembly and realignment around indels and clips.
     #[arg(long)]
     pub no_realign: bool,
-}
-
-impl EvidenceArgs {
-    /// The settings, after checking the values clap cannot.
-    fn params(&self) -> anyhow::Result<ShardParams> {
-        if let Some(n) = self.min_alt_reads {
-            crate::candidates::check_min_alt_reads(n as u64)
-                .map_err(|e| crate::errors::input_error(format!("--min-alt-reads '{n}': {e}")))?;
-        }
-        Ok(ShardParams {
-            filter: ReadFilter {
-                min_mapq: self.min_mapq,
-                min_baseq: self.min_baseq,
-                max_depth: self.max_depth,
-            },
-            candidates: CandidateParams {
-                min_baseq: self.min_baseq,
-                min_snv_fraction: self.min_snv_fraction,
-                min_indel_fraction: self.min_indel_fraction,
-                min_count: self
-                    .min_alt_reads
-                    .unwrap_or(CandidateParams::default().min_count),
-                ..CandidateParams::default()
-            },
-            realign: RealignParams {
-                enabled: !self.no_realign,
-                ..RealignParams::default()
-            },
-            tiles: Default::default(),
-            gvcf: false,
-        })
-    }
 }
 
 /// `varstream call`.
@@ -224,122 +164,6 @@ pub struct CallArgs {
     pub evidence: EvidenceArgs,
 }
 
-fn command_line() -> String {
-    std::env::args().collect::<Vec<_>>().join(" ")
-}
-
-impl CallArgs {
-    /// Run the caller, then any requested scores.
-    pub fn run(self) -> anyhow::Result<()> {
-        let gvcf = match &self.gvcf {
-            Some(path) => Some(crate::call_command::GvcfOptions {
-                path: path.clone(),
-                bands: crate::gvcf::GqBands::parse(&self.gvcf_gq_bands)?,
-            }),
-            None => None,
-        };
-        let mut shard = self.evidence.params()?;
-        shard.gvcf = gvcf.is_some();
-        let cfg = crate::call_command::CallConfig {
-            reference: self.reference,
-            reads: self.reads,
-            output: self.output.clone(),
-            regions: self.region,
-            bed: self.regions,
-            threads: self.threads,
-            model: self.model,
-            device: self.device,
-            sample: self.sample,
-            shard,
-            min_alt_reads: self.evidence.min_alt_reads,
-            min_qual: self.min_qual,
-            batch_size: self.batch_size,
-            shard_bp: self.shard_size,
-            command_line: command_line(),
-            ploidy: crate::ploidy::PloidySettings {
-                sex: self.sex,
-                haploid_contigs: self.haploid_contigs.map(|v| {
-                    v.into_iter()
-                        .filter(|c| !c.is_empty() && c != "none")
-                        .collect()
-                }),
-                par: match self.par.as_deref() {
-                    None => crate::ploidy::ParSource::Builtin,
-                    Some("none") => crate::ploidy::ParSource::None,
-                    Some(bed) => crate::ploidy::ParSource::Bed(
-                        crate::regions::read_bed(std::path::Path::new(bed)).bad_input()?,
-                    ),
-                },
-                ploidy_file: self.ploidy_file,
-            },
-            no_calibration: self.no_calibration,
-            gvcf,
-            platform: self.platform,
-        };
-        // The files scoring and the report will write are checked now, not after calling.
-        let prefix = crate::output::output_prefix(&self.output);
-        let scores = crate::scores::prefixed;
-        let mut later = Vec::new();
-        if !self.pgs.is_empty() {
-            later.push(scores(&prefix, crate::scores::PRS_TABLE));
-            later.push(scores(&prefix, ".prs_matches.tsv.gz"));
-        }
-        if !self.weights.is_empty() {
-            later.push(scores(&prefix, crate::scores::EXPRESSION_TABLE));
-        }
-        if self.report {
-            later.extend(crate::report::output_paths(&prefix));
-        }
-        let mut inputs = vec![cfg.reference.clone(), cfg.reads.clone()];
-        inputs.extend(self.pgs.iter().cloned());
-        inputs.extend(self.pgs_reference.iter().cloned());
-        inputs.extend(self.weights.iter().cloned());
-        inputs.extend(self.panel.panel.iter().cloned());
-        inputs.extend(self.panel.annotations.iter().cloned());
-        crate::output::check_outputs(&later, &inputs)?;
-        if self.panel.panel.is_some() && !self.report {
-            crate::bail_input!("--panel and --annotations shape the report: add --report");
-        }
-        // The inputs of the scores and the report are read now too: a bad one fails the run
-        // before calling, and leaves no VCF behind.
-        for p in &self.pgs {
-            crate::scores::pgs_file::ScoringFile::read(p).bad_input()?;
-        }
-        if let Some(p) = &self.pgs_reference {
-            crate::scores::prs::ReferenceDistributions::read(p).bad_input()?;
-        }
-        for p in &self.weights {
-            crate::scores::expression::Model::read(p).bad_input()?;
-        }
-        if let Some(p) = &self.panel.panel {
-            crate::report::findings::read_panel(p).bad_input()?;
-        }
-        if let Some(p) = &self.panel.annotations {
-            crate::input::open_vcf(p)?;
-        }
-        crate::call_command::run(&cfg)?;
-        let after = crate::scores::AfterCall {
-            pgs: self.pgs,
-            pgs_reference: self.pgs_reference,
-            weights: self.weights,
-        };
-        let tables = crate::scores::score_after_call(&self.output, &prefix, &after)?;
-        if self.report {
-            let inputs = crate::report::ReportInputs {
-                vcf: self.output.clone(),
-                stats: Some(crate::run_stats::path_for(&prefix)),
-                prs: tables.prs,
-                expression: tables.expression,
-                findings: self.panel.inputs(Some(&cfg.reference)),
-                command_line: cfg.command_line.clone(),
-                ..Default::default()
-            };
-            crate::report::run(&inputs, &prefix)?;
-        }
-        Ok(())
-    }
-}
-
 /// The report's clinically readable variants: a gene panel and an annotation VCF.
 #[derive(Debug, Args)]
 pub struct PanelArgs {
@@ -354,20 +178,6 @@ pub struct PanelArgs {
     /// INFO fields of --annotations to show.
     #[arg(long, value_delimiter = ',', default_value = crate::report::findings::DEFAULT_FIELDS)]
     pub annotation_fields: Vec<String>,
-}
-
-impl PanelArgs {
-    fn inputs(
-        &self,
-        reference: Option<&std::path::Path>,
-    ) -> Option<crate::report::findings::FindingsInputs> {
-        Some(crate::report::findings::FindingsInputs {
-            panel: self.panel.clone()?,
-            annotations: self.annotations.clone(),
-            fields: self.annotation_fields.clone(),
-            reference: reference.map(std::path::Path::to_path_buf),
-        })
-    }
 }
 
 /// `varstream report`.
@@ -404,24 +214,6 @@ pub struct ReportArgs {
     pub reference: Option<PathBuf>,
 }
 
-impl ReportArgs {
-    /// Write the report files.
-    pub fn run(self) -> anyhow::Result<()> {
-        let inputs = crate::report::ReportInputs {
-            vcf: self.vcf,
-            sample: self.sample,
-            stats: self.stats,
-            prs: self.prs,
-            expression: self.expression,
-            effects: self.effects,
-            risk: self.risk,
-            findings: self.panel.inputs(self.reference.as_deref()),
-            command_line: command_line(),
-        };
-        crate::report::run(&inputs, &self.output).map(|_| ())
-    }
-}
-
 /// `varstream shards`.
 #[derive(Debug, Args)]
 pub struct ShardsArgs {
@@ -444,21 +236,6 @@ pub struct ShardsArgs {
     /// Existing folder for shard-0000.bed, shard-0001.bed, ... (name order is genome order).
     #[arg(long, short)]
     pub output: PathBuf,
-}
-
-impl ShardsArgs {
-    /// Write the BED files.
-    pub fn run(self) -> anyhow::Result<()> {
-        let cfg = crate::scatter_beds::ShardsConfig {
-            reference: self.reference,
-            reads: self.reads,
-            regions: self.region,
-            bed: self.regions,
-            count: self.count,
-            output: self.output,
-        };
-        crate::scatter_beds::run(&cfg).map(|_| ())
-    }
 }
 
 /// `varstream make-examples`.
@@ -495,32 +272,6 @@ pub struct MakeExamplesArgs {
     pub evidence: EvidenceArgs,
 }
 
-impl MakeExamplesArgs {
-    /// Write the examples.
-    pub fn run(self) -> anyhow::Result<()> {
-        let cfg = crate::make_examples::ExamplesConfig {
-            reference: self.reference,
-            reads: self.reads,
-            truth: self.truth,
-            confident: self.confident,
-            output: self.output,
-            regions: self.region,
-            name: self.name,
-            threads: self.threads,
-            shard: self.evidence.params()?,
-            sample: self.sample,
-        };
-        let s = crate::make_examples::run(&cfg)?;
-        log::info!(
-            "examples by label (hom_ref, het, hom_alt): {:?}; skipped near complex truth: {}; truth alleles without a candidate: {}",
-            s.per_label,
-            s.skipped,
-            s.truth_missed
-        );
-        Ok(())
-    }
-}
-
 /// `varstream eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -536,16 +287,6 @@ pub struct EvalArgs {
     /// Reference FASTA (for left-alignment).
     #[arg(long = "ref")]
     pub reference: PathBuf,
-}
-
-impl EvalArgs {
-    /// Print the comparison table.
-    pub fn run(self) -> anyhow::Result<()> {
-        let reference = crate::reference::Reference::open(&self.reference).bad_input()?;
-        let rep = crate::eval::evaluate(&self.truth, &self.query, &self.regions, &reference)?;
-        print!("{}", rep.table());
-        Ok(())
-    }
 }
 
 /// Value parsers: every number and name of the command line is checked where it is parsed,

@@ -1,5 +1,6 @@
 //! varstream: a streaming germline small-variant caller. This package is the command line
-//! (`cli`: flags resolved into each run's settings) and the binary; the work is in the crates
+//! (`cli`: the flags; `settings`: the flags resolved once into each run's typed settings;
+//! `commands`: the stages' entry points run in order) and the binary; the work is in the crates
 //! below it, by layer: varstream-io, varstream-core, varstream-scores, varstream-report
 //! (docs/architecture.md). Their modules are re-exported here, so `varstream::reads` and the
 //! like name them as before.
@@ -43,3 +44,5 @@
 pub use varstream_report::*;
 
 pub mod cli;
+pub mod commands;
+pub mod settings;

@@ -26,12 +26,14 @@ fn main() -> ExitCode {
             return ExitCode::from(varstream::errors::EXIT_INPUT);
         }
     };
-    varstream::cli::init_logging(cli.verbose, cli.quiet);
+    init_logging(cli.verbose, cli.quiet);
     if let Err(e) = varstream::output::install_signal_handlers() {
         eprintln!("varstream: error: {e:#}");
         return ExitCode::from(varstream::errors::EXIT_FAILURE);
     }
-    match cli.command.run() {
+    let run =
+        varstream::settings::Settings::from_cli(cli.command).and_then(varstream::commands::run);
+    match run {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             // A closed stdout (e.g. `| head`) is not a failure.
@@ -46,4 +48,17 @@ fn main() -> ExitCode {
             ExitCode::from(varstream::errors::exit_status(&err))
         }
     }
+}
+
+/// Logging to stderr; RUST_LOG overrides the level chosen by flags.
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "warn",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        _ => "trace",
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level))
+        .format_timestamp_secs()
+        .init();
 }
