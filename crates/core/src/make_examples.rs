@@ -516,7 +516,10 @@ mod tests {
     fn test_write_npy_header_is_aligned() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.npy");
-        write_npy(&p, "<i8", &[3], &[0u8; 24]).unwrap().commit().unwrap();
+        write_npy(&p, "<i8", &[3], &[0u8; 24])
+            .unwrap()
+            .commit()
+            .unwrap();
         let b = std::fs::read(&p).unwrap();
         assert_eq!(&b[..6], b"\x93NUMPY");
         let hl = u16::from_le_bytes([b[8], b[9]]) as usize;
