@@ -8,7 +8,7 @@ use crate::errors::BadInput;
 use anyhow::Result;
 use rust_htslib::bcf::Read as _;
 
-use crate::make_examples::{sample_alleles, AlleleKey};
+use crate::alleles::{sample_alleles, AlleleKey};
 use crate::reference::{RefCursor, Reference};
 use crate::regions::{read_bed, Interval};
 

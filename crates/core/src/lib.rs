@@ -7,6 +7,7 @@
 //! names each module in every crate above.
 pub use varstream_io::*;
 
+pub mod alleles;
 pub mod call_command;
 pub mod candidates;
 pub mod eval;

@@ -96,26 +96,7 @@ pub struct PloidyRule {
     pub ploidy: u8,
 }
 
-/// Whether `name` is chrX / X.
-pub fn is_x(name: &str) -> bool {
-    matches!(name, "chrX" | "X")
-}
-
-/// Whether `name` is chrY / Y.
-pub fn is_y(name: &str) -> bool {
-    matches!(name, "chrY" | "Y")
-}
-
-/// Whether `name` is the mitochondrial genome.
-pub fn is_mito(name: &str) -> bool {
-    matches!(name, "chrM" | "MT" | "chrMT" | "M")
-}
-
-/// Whether `name` is a human autosome (chr1-chr22 or 1-22).
-pub fn is_autosome(name: &str) -> bool {
-    let bare = name.strip_prefix("chr").unwrap_or(name);
-    bare.parse::<u8>().is_ok_and(|n| (1..=22).contains(&n)) && !bare.starts_with('0')
-}
+pub use crate::contig_names::{is_autosome, is_mito, is_x, is_y};
 
 /// PARs (0-based half-open) of the human chrX and chrY, recognised by their lengths:
 /// GRCh38 chrX 156,040,895 bp, PAR1 X:10,001-2,781,479, PAR2 X:155,701,383-156,030,895
@@ -792,12 +773,5 @@ mod tests {
             assert!(crate::errors::is_input(&e), "{bad:?}: {e:#}");
             assert!(format!("{e:#}").contains("line 1"), "{e:#}");
         }
-    }
-
-    #[test]
-    fn autosome_names() {
-        assert!(is_autosome("chr1") && is_autosome("22") && is_autosome("chr22"));
-        assert!(!is_autosome("chr23") && !is_autosome("chrX") && !is_autosome("chr01"));
-        assert!(!is_autosome("chr1_KI270706v1_random"));
     }
 }

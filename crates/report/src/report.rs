@@ -704,13 +704,6 @@ fn findings_section(
     })
 }
 
-/// Autosomes by their usual names (`1`-`22`, with or without `chr`).
-fn is_autosome(contig: &str) -> bool {
-    crate::scores::chrom_key(contig)
-        .parse::<u32>()
-        .is_ok_and(|n| (1..=22).contains(&n))
-}
-
 fn sex_section(run: Option<&RunSection>) -> SexSection {
     let mut s = SexSection {
         status: "not_assessed".into(),
@@ -735,7 +728,7 @@ fn sex_section(run: Option<&RunSection>) -> SexSection {
             s.x_mean_depth = Some(c.mean_depth);
         } else if k == "Y" {
             s.y_mean_depth = Some(c.mean_depth);
-        } else if is_autosome(&c.contig) {
+        } else if crate::contig_names::is_autosome(&c.contig) {
             auto.add(&c.coverage);
         }
     }

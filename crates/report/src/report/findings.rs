@@ -2,7 +2,7 @@
 //! annotated from a user-given VCF (e.g. ClinVar) by exact allele after normalisation.
 //!
 //! Both sides are split into one ALT per row, trimmed to minimal alleles and, when a reference
-//! is given, left-aligned ([`crate::make_examples::normalize`], the rule `eval` uses), and
+//! is given, left-aligned ([`crate::alleles::normalize`], the rule `eval` uses), and
 //! compared on chromosome (`chr1` = `1`), position, REF and ALT. Without a reference only the
 //! trimming is done, so an indel written at another place in a repeat is not matched.
 use std::collections::{BTreeMap, HashMap};
@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
-use crate::make_examples::normalize;
+use crate::alleles::normalize;
 use crate::reference::{RefCursor, Reference};
 use crate::scores::chrom_key;
 
