@@ -862,10 +862,8 @@ fn scores_vcf(dir: &Path) -> PathBuf {
     let vcf = dir.join("sample.vcf");
     std::fs::write(
         &vcf,
-        "##fileformat=VCFv4.2\n##contig=<ID=1>\n\
-         ##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n\
-         #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n\
-         1\t100\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\n\
+        vcf_head(&[("1", 0)], &[], &["GT"], &["S1"])
+            + "1\t100\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\n\
          1\t200\t.\tC\tT\t50\tPASS\t.\tGT\t1/1\n\
          1\t300\t.\tT\tC\t50\tPASS\t.\tGT\t0/1\n",
     )
@@ -1320,13 +1318,7 @@ fn vcf_fixture() -> VcfFixture {
     write_fasta(&fasta, &[("chr1", &seq)]);
     let bed = dir.path().join("all.bed");
     std::fs::write(&bed, format!("chr1\t0\t{len}\n")).unwrap();
-    let mut header = format!(
-        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length={len}>\n\
-         ##INFO=<ID=DP,Number=1,Type=Integer,Description=\"Depth\">\n\
-         ##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n\
-         ##FORMAT=<ID=DP,Number=1,Type=Integer,Description=\"Depth\">\n"
-    );
-    header.push_str("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n");
+    let header = vcf_head(&[("chr1", len as u64)], &["DP"], &["GT", "DP"], &["S1"]);
     let mut body = String::new();
     let mut pgs = "#pgs_id=PGS_CUT\n\
                    chr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n"

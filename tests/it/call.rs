@@ -421,9 +421,11 @@ fn call_with_report_summarises_its_own_vcf() {
     std::fs::write(
         &annotations,
         format!(
-            "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n\
-             chrT\t{}\tVAR1\t{}\t{}\t.\t.\tCLNSIG=Pathogenic\n",
-            del.pos, del.ref_allele, del.alt
+            "{}chrT\t{}\tVAR1\t{}\t{}\t.\t.\tCLNSIG=Pathogenic\n",
+            vcf_head(&[], &[], &[], &[]),
+            del.pos,
+            del.ref_allele,
+            del.alt
         ),
     )
     .unwrap();

@@ -29,11 +29,7 @@ fn write_truth(fx: &Fixture, contig: &str) -> std::path::PathBuf {
     let truth = fx.dir.path().join(format!("truth_{contig}.vcf.gz"));
     {
         let mut w = rust_htslib::bgzf::Writer::from_path(&truth).unwrap();
-        let header = format!(
-            "##fileformat=VCFv4.2\n##contig=<ID={contig},length=3000>\n\
-             ##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n\
-             #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n"
-        );
+        let header = vcf_head(&[(contig, 3000)], &[], &["GT"], &["S"]);
         w.write_all(header.as_bytes()).unwrap();
         for p in &fx.planted {
             let gt = if p.copies == 2 { "1/1" } else { "0/1" };
@@ -200,7 +196,10 @@ fn unusable_reads_write_no_examples_and_earlier_examples_are_kept() {
     assert_eq!(o.status.code(), Some(3), "{}", stderr_text(&o));
     let err = stderr_text(&o);
     assert!(
-        err.lines().last().unwrap_or_default().contains("none could be used")
+        err.lines()
+            .last()
+            .unwrap_or_default()
+            .contains("none could be used")
             && err.contains("no examples written"),
         "{err}"
     );
@@ -210,6 +209,10 @@ fn unusable_reads_write_no_examples_and_earlier_examples_are_kept() {
     let meta = fx.dir.path().join("ex/shard-00000.meta.tsv");
     let before = std::fs::read(&meta).unwrap();
     let again = make_examples(&fx, &truth, "ex", &["--name", "second"]);
-    assert_fails(&again, &[INPUT], &["already holds examples", "empty folder"]);
+    assert_fails(
+        &again,
+        &[INPUT],
+        &["already holds examples", "empty folder"],
+    );
     assert_eq!(std::fs::read(&meta).unwrap(), before);
 }

@@ -7,16 +7,11 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::common::vcf_head;
 use varstream::scores::{self, expression, prs};
 
-const VCF_HEAD: &str = "##fileformat=VCFv4.2\n##contig=<ID=1>\n##contig=<ID=2>\n##contig=<ID=11>\n\
-##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n";
-
 fn vcf_text(samples: &[&str], records: &[(&str, u64, &str, &str, &str)]) -> String {
-    let mut s = VCF_HEAD.to_string();
-    s.push_str("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t");
-    s.push_str(&samples.join("\t"));
-    s.push('\n');
+    let mut s = vcf_head(&[("1", 0), ("2", 0), ("11", 0)], &[], &["GT"], samples);
     for (c, p, r, a, gts) in records {
         s.push_str(&format!(
             "{c}\t{p}\t.\t{r}\t{a}\t.\tPASS\t.\tGT\t{}\n",
@@ -467,16 +462,14 @@ fn prs_pgs000001_equals_plink2() {
         recs.push((chrom, row.pos.unwrap(), r, a, gts.join("\t")));
     }
     recs.sort_by_key(|r| (r.0, r.1));
-    let mut text = String::from(
-        "##fileformat=VCFv4.2\n##FORMAT=<ID=GT,Number=1,Type=String,Description=\"GT\">\n",
+    let names: Vec<String> = (1..=22).map(|c| c.to_string()).collect();
+    let contigs: Vec<(&str, u64)> = names.iter().map(|c| (c.as_str(), 0)).collect();
+    let mut text = vcf_head(
+        &contigs,
+        &[],
+        &["GT"],
+        &samples.iter().map(String::as_str).collect::<Vec<_>>(),
     );
-    for c in 1..=22 {
-        text.push_str(&format!("##contig=<ID={c}>\n"));
-    }
-    text.push_str(&format!(
-        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{}\n",
-        samples.join("\t")
-    ));
     for (c, p, r, a, g) in &recs {
         text.push_str(&format!("{c}\t{p}\t.\t{r}\t{a}\t.\tPASS\t.\tGT\t{g}\n"));
     }

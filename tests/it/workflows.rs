@@ -263,12 +263,7 @@ fn nextflow_modules_lint_and_their_scripts_gather_a_single_run() {
 }
 
 /// A small VCF for `varstream report` (two PASS calls for S1, one het one hom; a RefCall).
-const VCF: &str = "##fileformat=VCFv4.2
-##contig=<ID=chr1,length=100000>
-##FILTER=<ID=RefCall,Description=\"Reference call\">
-##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">
-#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2
-chr1\t100\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\t1/1
+const VCF_BODY: &str = "chr1\t100\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\t1/1
 chr1\t200\t.\tC\tCA\t35\tPASS\t.\tGT\t1/1\t0/1
 chr1\t300\t.\tT\tC\t3\tRefCall\t.\tGT\t0/0\t0/0
 chr1\t400\t.\tG\tA\t40\tPASS\t.\tGT\t0/0\t0/1
@@ -285,7 +280,8 @@ fn multiqc_finds_the_varstream_section() {
     let reports = dir.path().join("reports");
     std::fs::create_dir(&reports).unwrap();
     let vcf = dir.path().join("calls.vcf");
-    std::fs::write(&vcf, VCF).unwrap();
+    let text = vcf_head(&[("chr1", 100_000)], &[], &["GT"], &["S1", "S2"]) + VCF_BODY;
+    std::fs::write(&vcf, text).unwrap();
     for s in ["S1", "S2"] {
         let prefix = reports.join(s);
         assert_ok(&run(&[

@@ -111,4 +111,3 @@ pub fn assert_empty(dir: &Path) {
         dir.display()
     );
 }
-

@@ -65,6 +65,46 @@ fn vcf_lines(path: &Path) -> Vec<String> {
     s.lines().map(str::to_string).collect()
 }
 
+/// A VCF header as tests need it: `##fileformat=VCFv4.2`, a `##contig` per `(name, length)`
+/// (length 0: none given), a `##FORMAT` line per field of `format` (GT, GQ, DP, AD, VAF, PL),
+/// `##INFO` for `info` (DP), and the header row with `samples` (no FORMAT column when there
+/// are none).
+pub fn vcf_head(
+    contigs: &[(&str, u64)],
+    info: &[&str],
+    format: &[&str],
+    samples: &[&str],
+) -> String {
+    let mut h = String::from("##fileformat=VCFv4.2\n");
+    for (name, len) in contigs {
+        match len {
+            0 => h.push_str(&format!("##contig=<ID={name}>\n")),
+            n => h.push_str(&format!("##contig=<ID={name},length={n}>\n")),
+        }
+    }
+    let line = |kind: &str, id: &str| -> String {
+        let (number, ty, what) = match id {
+            "GT" => ("1", "String", "Genotype"),
+            "GQ" => ("1", "Integer", "Genotype quality"),
+            "DP" => ("1", "Integer", "Depth"),
+            "AD" => ("R", "Integer", "Allele depths"),
+            "VAF" => ("A", "Float", "ALT fraction"),
+            "PL" => ("G", "Integer", "Phred-scaled genotype likelihoods"),
+            other => panic!("vcf_head: no definition for {other}"),
+        };
+        format!("##{kind}=<ID={id},Number={number},Type={ty},Description=\"{what}\">\n")
+    };
+    info.iter().for_each(|id| h.push_str(&line("INFO", id)));
+    format.iter().for_each(|id| h.push_str(&line("FORMAT", id)));
+    h.push_str("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO");
+    if !samples.is_empty() {
+        h.push_str("\tFORMAT\t");
+        h.push_str(&samples.join("\t"));
+    }
+    h.push('\n');
+    h
+}
+
 /// Body of a bgzipped VCF (lines not starting with '#').
 pub fn vcf_body(path: &Path) -> Vec<String> {
     vcf_lines(path)
