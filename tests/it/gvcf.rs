@@ -425,16 +425,8 @@ fn gvcf_same_for_any_threads_and_shard_size() {
         let (vcf, gvcf) = (vcf_body(&v0), vcf_body(&g0));
         assert!(gvcf.len() > vcf.len());
         // --gvcf does not change the VCF.
-        let plain = fx.dir.path().join("plain.vcf.gz");
-        assert_ok(&run(&[
-            "call",
-            "--ref",
-            fx.fasta.to_str().unwrap(),
-            "--reads",
-            fx.bam.to_str().unwrap(),
-            "--output",
-            plain.to_str().unwrap(),
-        ]));
+        let (out, plain) = call_fixture(&fx, &fx.bam, "plain.vcf.gz", &[]);
+        assert_ok(&out);
         assert_eq!(vcf_body(&plain), vcf, "--gvcf changed the VCF");
         for (i, (threads, size)) in [("2", "25000"), ("1", "300"), ("2", "300"), ("2", "1000")]
             .into_iter()

@@ -3,7 +3,7 @@
 //! when absent, except under `CI=true`, where CI has it beside the clone and a skip would hide
 //! a broken path.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::common::*;
 
@@ -38,20 +38,13 @@ impl Data {
 }
 
 fn call(d: &Data, reads: &str, out: &std::path::Path, threads: &str) {
-    let o = run(&[
-        "call",
-        "--ref",
-        &d.p("ucsc.hg19.chr20.unittest.fasta.gz"),
-        "--reads",
-        &d.p(reads),
-        "--region",
-        "chr20:10000000-10100000",
-        "--threads",
-        threads,
-        "--output",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = call_with(
+        Path::new(&d.p("ucsc.hg19.chr20.unittest.fasta.gz")),
+        Path::new(&d.p(reads)),
+        out,
+        &["--region", "chr20:10000000-10100000", "--threads", threads],
+    );
+    assert_ok(&o);
 }
 
 fn evaluate(d: &Data, vcf: &std::path::Path, bed: &std::path::Path) -> varstream::eval::Comparison {

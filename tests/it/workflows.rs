@@ -54,22 +54,12 @@ fn check(out: &std::process::Output, what: &str) {
 
 /// One `varstream call` over `regions`; its VCF body.
 fn single_run(fx: &Fixture, regions: Option<&Path>, name: &str) -> Vec<String> {
-    let vcf = fx.dir.path().join(name);
-    let mut args = vec![
-        "call",
-        "--ref",
-        fx.fasta.to_str().unwrap(),
-        "--reads",
-        fx.bam.to_str().unwrap(),
-        "--output",
-        vcf.to_str().unwrap(),
-        "--threads",
-        "2",
-    ];
+    let mut extra = vec!["--threads", "2"];
     if let Some(r) = regions {
-        args.extend(["--regions", r.to_str().unwrap()]);
+        extra.extend(["--regions", r.to_str().unwrap()]);
     }
-    assert_ok(&run(&args));
+    let (out, vcf) = call_fixture(fx, &fx.bam, name, &extra);
+    assert_ok(&out);
     vcf_body(&vcf)
 }
 
@@ -187,19 +177,12 @@ fn snakemake_on_the_dev_data_when_present() {
     let fasta = data.join("ucsc.hg19.chr20.unittest.fasta.gz");
     let window = data.join("window.bed");
     let single = dir.path().join("single.vcf.gz");
-    assert_ok(&run(&[
-        "call",
-        "--ref",
-        fasta.to_str().unwrap(),
-        "--reads",
-        bam.to_str().unwrap(),
-        "--regions",
-        window.to_str().unwrap(),
-        "--output",
-        single.to_str().unwrap(),
-        "--threads",
-        "2",
-    ]));
+    assert_ok(&call_with(
+        &fasta,
+        &bam,
+        &single,
+        &["--regions", window.to_str().unwrap(), "--threads", "2"],
+    ));
     let config = dir.path().join("config.yaml");
     std::fs::write(
         &config,
