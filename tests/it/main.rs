@@ -6,6 +6,7 @@ mod common;
 mod bad_input;
 mod call;
 mod combined_models;
+mod corpus;
 mod fuzz_corpus;
 mod gvcf;
 mod install;
