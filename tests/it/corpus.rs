@@ -274,7 +274,16 @@ fn cohort_rows(c: &Cohort) -> Vec<Row> {
         };
         rows.push((format!("rs{}", 100 + i), site.pos0 as u64 + 1, e, o, w[i]));
     }
-    rows.push(("rs199".into(), 3_801, "A".into(), "C".into(), 9.0));
+    // Effect = REF where no sample varies: 2 copies in every sample, if the site is stated.
+    let base = read_fasta(&c.fasta)[0].1[3_800];
+    let other = if base == b'G' { "T" } else { "G" };
+    rows.push((
+        "rs199".into(),
+        3_801,
+        (base as char).to_string(),
+        other.into(),
+        9.0,
+    ));
     rows
 }
 
@@ -341,8 +350,13 @@ fn planted_sums(c: &Cohort, rows: &[Row], log: &Path) -> Vec<f64> {
     (0..3)
         .map(|s| {
             let mut sum = 0.0;
-            for (rs, pos, _, _, w) in rows.iter().filter(|r| matched.contains(&r.0)) {
-                let site = c.sites.iter().find(|x| x.pos0 as u64 + 1 == *pos).unwrap();
+            for (rs, pos, e, _, w) in rows.iter().filter(|r| matched.contains(&r.0)) {
+                let Some(site) = c.sites.iter().find(|x| x.pos0 as u64 + 1 == *pos) else {
+                    // No planted variant: every sample is hom-ref there.
+                    let base = read_fasta(&c.fasta)[0].1[*pos as usize - 1];
+                    sum += if e.as_bytes() == [base] { 2.0 * w } else { 0.0 };
+                    continue;
+                };
                 if s == 2 && site.pos0 as u64 >= CAL_COVERED {
                     continue; // missing genotype: contributes nothing
                 }
@@ -356,14 +370,16 @@ fn planted_sums(c: &Cohort, rows: &[Row], log: &Path) -> Vec<f64> {
         .collect()
 }
 
-/// Where a failing test leaves its files, for a look (`CORPUS_KEEP=DIR`).
-fn keep(c: &Cohort) {
-    if let Ok(d) = std::env::var("CORPUS_KEEP") {
-        let _ = std::process::Command::new("cp")
-            .arg("-r")
-            .arg(c.dir.path())
-            .arg(d)
-            .status();
+/// A test's files are kept for a look with `CORPUS_KEEP=DIR` (copied when the test ends).
+impl Drop for Cohort {
+    fn drop(&mut self) {
+        if let Ok(d) = std::env::var("CORPUS_KEEP") {
+            let _ = std::process::Command::new("cp")
+                .arg("-r")
+                .arg(self.dir.path())
+                .arg(d)
+                .status();
+        }
     }
 }
 
@@ -377,7 +393,6 @@ fn bcftools_multi_sample_vcf_scores_each_sample_as_plink2() {
     let Some(vcf) = c.bcftools(&c.all_bams(), &["-v"], "bcftools.vcf.gz") else {
         return;
     };
-    keep(&c);
     let body = vcf_body(&vcf);
     let field = |l: &String, i: usize| l.split('\t').nth(i).unwrap().to_string();
     assert!(body.iter().any(|l| field(l, 4).contains(',')), "{body:#?}");
@@ -449,4 +464,167 @@ fn bcftools_multi_sample_vcf_scores_each_sample_as_plink2() {
             p[want]
         );
     }
+}
+
+/// Each sample's SUM from plink2 on `vcf` over the rows our log matched, or `None` without
+/// plink2 (SUM only: plink2 skips a row whose effect allele a hom-ref record lacks, where we
+/// count the site in DENOM).
+fn plink2_sum_only(
+    c: &Cohort,
+    vcf: &Path,
+    log: &Path,
+    id: &str,
+) -> Option<HashMap<String, (f64, f64)>> {
+    let p = plink2_sums(vcf, log, id, c.dir.path(), false)?;
+    Some(p.into_iter().map(|(k, v)| (k, (v.0, v.1))).collect())
+}
+
+/// Run varstream and expect a one-line refusal (exit 2) containing every one of `words`.
+fn refused(args: &[&str], words: &[&str]) {
+    let o = run(args);
+    let err = String::from_utf8_lossy(&o.stderr).trim().to_string();
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    for w in words {
+        assert!(err.contains(w), "{w:?} not in: {err}");
+    }
+}
+
+/// `report` on `vcf` for `sample`: the report JSON's `stats`.
+fn report_stats(c: &Cohort, vcf: &Path, sample: &str, out: &str) -> serde_json::Value {
+    let prefix = c.path(out);
+    let o = run(&[
+        "report",
+        "--vcf",
+        vcf.to_str().unwrap(),
+        "--sample",
+        sample,
+        "-o",
+        prefix.to_str().unwrap(),
+    ]);
+    assert_ok(&o);
+    let j: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{}.report.json", prefix.display())).unwrap(),
+    )
+    .unwrap();
+    j["stats"].clone()
+}
+
+/// `eval` of `vcf`'s first sample against sample `s`'s planted variants: the table's ALL row.
+fn eval_all(c: &Cohort, vcf: &Path, s: usize) -> String {
+    let (truth, bed) = c.truth(s);
+    let o = run(&[
+        "eval",
+        "--truth",
+        truth.to_str().unwrap(),
+        "--query",
+        vcf.to_str().unwrap(),
+        "--regions",
+        bed.to_str().unwrap(),
+        "--ref",
+        c.fasta.to_str().unwrap(),
+    ]);
+    assert_ok(&o);
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    text.lines()
+        .find(|l| l.starts_with("ALL"))
+        .unwrap_or_else(|| panic!("{text}"))
+        .to_string()
+}
+
+/// ANN's calls as bcftools and HaplotypeCaller write them: one record per planted variant,
+/// the MNP as two SNVs.
+fn ann_calls(c: &Cohort) -> u64 {
+    let records = |s: &Site| match s.alleles.as_slice() {
+        [r, a] if r.len() == a.len() => r.len() as u64,
+        _ => 1,
+    };
+    c.sites
+        .iter()
+        .filter(|s| s.gts[0] != (0, 0))
+        .map(records)
+        .sum()
+}
+
+// `bcftools call -m --gvcf 0` (one sample): reference blocks with ALT `.` and END. Scores
+// refuse the blocks in one line naming the expanding command; after `bcftools convert
+// --gvcf2vcf`, every hom-ref site counts (the insertion ANN lacks scores 0 copies, not
+// missing) and SUM equals plink2's on the expanded file and the planted genotypes'. `report`
+// and `eval` read the gVCF itself.
+#[test]
+fn bcftools_gvcf_is_refused_for_scores_and_scored_once_expanded() {
+    let c = cohort();
+    let ann = [c.bams[0].as_path()];
+    let Some(gvcf) = c.bcftools(&ann, &["--gvcf", "0"], "ann.g.vcf.gz") else {
+        return;
+    };
+    let rows = cohort_rows(&c);
+    let pgs = c.path("PGS900002.txt");
+    author_scoring_file(&pgs, "PGS900002", &rows, true);
+    let g = gvcf.to_str().unwrap();
+    let out = c.path("g");
+    let o = out.to_str().unwrap();
+    refused(
+        &[
+            "score",
+            "prs",
+            "--vcf",
+            g,
+            "--pgs",
+            pgs.to_str().unwrap(),
+            "--output",
+            o,
+        ],
+        &[
+            "ann.g.vcf.gz",
+            "chr11:1",
+            "gVCF reference block",
+            "bcftools convert --gvcf2vcf",
+        ],
+    );
+    let stats = report_stats(&c, &gvcf, "ANN", "g_report");
+    assert_eq!(stats["calls"], ann_calls(&c), "{stats}");
+    assert!(
+        eval_all(&c, &gvcf, 0).contains("1.0000"),
+        "{}",
+        eval_all(&c, &gvcf, 0)
+    );
+    let expanded = c.path("ann.expanded.vcf.gz");
+    tool(
+        "bcftools",
+        &[
+            "convert",
+            "--gvcf2vcf",
+            "--fasta-ref",
+            c.fasta.to_str().unwrap(),
+            "-Oz",
+            "-o",
+            expanded.to_str().unwrap(),
+            g,
+        ],
+    );
+    let (o, prefix) = score(&c, &expanded, &pgs, "expanded", &[]);
+    assert_ok(&o);
+    let log = PathBuf::from(format!("{}.prs_matches.tsv.gz", prefix.display()));
+    let fate: HashMap<String, String> = read_tsv(&log)
+        .into_iter()
+        .map(|r| (r["rsID"].clone(), r["match_type"].clone()))
+        .collect();
+    assert_eq!(fate["rs104"], "ref_only_other", "{fate:?}");
+    assert_eq!(fate["rs199"], "ref_only", "{fate:?}");
+    let ours = sums(&prefix)["ANN"].unwrap();
+    let planted = planted_sums(&c, &rows, &log)[0];
+    assert!((ours - planted).abs() < 1e-9, "{ours} vs planted {planted}");
+    let Some(p) = plink2_sum_only(&c, &expanded, &log, "PGS900002") else {
+        return;
+    };
+    assert!(
+        (ours - p["ANN"].0).abs() <= p["ANN"].1,
+        "{ours} vs plink2 {:?}",
+        p["ANN"]
+    );
+    eprintln!(
+        "bcftools gVCF expanded: ANN SUM {ours}, plink2 {:?}, planted {planted}",
+        p["ANN"]
+    );
 }
