@@ -131,13 +131,22 @@ fn cohort() -> Cohort {
                 .collect();
             let hap = apply(&reference, &vars);
             records.extend(
-                tiled_reads(CONTIG, &hap, 5, &format!("{name}h{h}"), "")
-                    .into_iter()
-                    .filter(|(p, _)| s != 2 || *p < CAL_COVERED),
+                tiled_reads(
+                    CONTIG,
+                    &hap,
+                    5,
+                    &format!("{name}h{h}"),
+                    &format!("\tRG:Z:rg{name}"),
+                )
+                .into_iter()
+                .filter(|(p, _)| s != 2 || *p < CAL_COVERED),
             );
         }
         let bam = dir.path().join(format!("{name}.bam"));
-        write_alignments(&bam, &sam_header(&[(CONTIG, 4_000)], name), records, None);
+        // One read group per sample, as freebayes requires of several BAMs.
+        let header =
+            sam_header(&[(CONTIG, 4_000)], name).replace("ID:rg1", &format!("ID:rg{name}"));
+        write_alignments(&bam, &header, records, None);
         bams.push(bam);
     }
     tool("samtools", &["faidx", fasta.to_str().unwrap()]);
@@ -189,7 +198,7 @@ impl Cohort {
     }
 
     /// Sample `s`'s planted variants as a one-sample truth VCF (bgzipped, indexed) and a BED
-    /// over the contig.
+    /// over where the sample has reads.
     fn truth(&self, s: usize) -> (PathBuf, PathBuf) {
         let mut text = format!(
             "##fileformat=VCFv4.2\n##contig=<ID={CONTIG},length=4000>\n\
@@ -217,8 +226,10 @@ impl Cohort {
         std::fs::write(&plain, text).unwrap();
         tool("bgzip", &["-f", "-k", plain.to_str().unwrap()]);
         tool("tabix", &["-f", "-p", "vcf", vcf.to_str().unwrap()]);
-        let bed = self.path("whole.bed");
-        std::fs::write(&bed, format!("{CONTIG}\t0\t{}\n", CAL_COVERED + 1_600)).unwrap();
+        // Where the sample has reads: CAL's stop at CAL_COVERED.
+        let bed = self.path(&format!("covered_{s}.bed"));
+        let end = if s == 2 { CAL_COVERED } else { 3_900 };
+        std::fs::write(&bed, format!("{CONTIG}\t0\t{end}\n")).unwrap();
         (vcf, bed)
     }
 }
@@ -626,5 +637,248 @@ fn bcftools_gvcf_is_refused_for_scores_and_scored_once_expanded() {
     eprintln!(
         "bcftools gVCF expanded: ANN SUM {ours}, plink2 {:?}, planted {planted}",
         p["ANN"]
+    );
+}
+
+/// ANN's calls as GATK HaplotypeCaller `-ERC GVCF` writes them, by hand per GATK's gVCF
+/// documentation (its header lines, `<NON_REF>` reference blocks with END and MIN_DP, each
+/// variant `REF ALT,<NON_REF>` with PL over all alleles and SB; MNPs as SNVs, its default).
+fn gatk_gvcf(c: &Cohort) -> PathBuf {
+    let reference = &read_fasta(&c.fasta)[0].1;
+    let mut text = String::from(
+        "##fileformat=VCFv4.2\n\
+         ##ALT=<ID=NON_REF,Description=\"Represents any possible alternative allele not already represented at this location by REF and ALT\">\n\
+         ##FILTER=<ID=LowQual,Description=\"Low quality\">\n\
+         ##FORMAT=<ID=AD,Number=R,Type=Integer,Description=\"Allelic depths for the ref and alt alleles in the order listed\">\n\
+         ##FORMAT=<ID=DP,Number=1,Type=Integer,Description=\"Approximate read depth (reads with MQ=255 or with bad mates are filtered)\">\n\
+         ##FORMAT=<ID=GQ,Number=1,Type=Integer,Description=\"Genotype Quality\">\n\
+         ##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n\
+         ##FORMAT=<ID=MIN_DP,Number=1,Type=Integer,Description=\"Minimum DP observed within the GVCF block\">\n\
+         ##FORMAT=<ID=PL,Number=G,Type=Integer,Description=\"Normalized, Phred-scaled likelihoods for genotypes as defined in the VCF specification\">\n\
+         ##FORMAT=<ID=SB,Number=4,Type=Integer,Description=\"Per-sample component statistics which comprise the Fisher's Exact Test to detect strand bias.\">\n\
+         ##GATKCommandLine=<ID=HaplotypeCaller,CommandLine=\"HaplotypeCaller --emit-ref-confidence GVCF --output ANN.g.vcf.gz --input ANN.bam --reference ref.fa\",Version=\"4.2.6.1\",Date=\"June 1, 2022 10:00:00 AM UTC\">\n\
+         ##GVCFBlock0-20=minGQ=0(inclusive),maxGQ=20(exclusive)\n\
+         ##GVCFBlock20-99=minGQ=20(inclusive),maxGQ=99(exclusive)\n\
+         ##INFO=<ID=DP,Number=1,Type=Integer,Description=\"Approximate read depth; some reads may have been filtered\">\n\
+         ##INFO=<ID=END,Number=1,Type=Integer,Description=\"Stop position of the interval\">\n\
+         ##INFO=<ID=ExcessHet,Number=1,Type=Float,Description=\"Phred-scaled p-value for exact test of excess heterozygosity\">\n\
+         ##INFO=<ID=MLEAC,Number=A,Type=Integer,Description=\"Maximum likelihood expectation (MLE) for the allele counts (not necessarily the same as the AC), for each ALT allele, in the same order as listed\">\n\
+         ##INFO=<ID=MLEAF,Number=A,Type=Float,Description=\"Maximum likelihood expectation (MLE) for the allele frequency (not necessarily the same as the AF), for each ALT allele, in the same order as listed\">\n\
+         ##INFO=<ID=RAW_MQandDP,Number=2,Type=Integer,Description=\"Raw data (sum of squared MQ and total depth) for improved RMS Mapping Quality calculation. Incompatible with deprecated RAW_MQ formulation.\">\n\
+         ##contig=<ID=chr11,length=4000>\n\
+         ##source=HaplotypeCaller\n\
+         #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tANN\n",
+    );
+    let mut next = 1usize; // first position not yet written (1-based)
+    let block = |text: &mut String, from: usize, to: usize| {
+        if from <= to {
+            text.push_str(&format!(
+                "chr11\t{from}\t.\t{}\t<NON_REF>\t.\t.\tEND={to}\tGT:DP:GQ:MIN_DP:PL\t0/0:40:99:38:0,105,1575\n",
+                reference[from - 1] as char
+            ));
+        }
+    };
+    for site in c.sites.iter().filter(|s| s.gts[0] != (0, 0)) {
+        let (a, b) = site.gts[0];
+        let alt = site.allele(a.max(b));
+        let gt = if a == b { "1/1" } else { "0/1" };
+        let (pl, ad) = if a == b {
+            ("1300,120,0,1300,120,1300", "0,40,0")
+        } else {
+            ("626,0,626,686,686,1312", "20,20,0")
+        };
+        let mut records = vec![(site.pos0 + 1, site.allele(0), alt.clone())];
+        if site.alleles[0].len() == alt.len() && alt.len() > 1 {
+            records = (0..alt.len())
+                .map(|k| {
+                    (
+                        site.pos0 + 1 + k,
+                        (site.allele(0).as_bytes()[k] as char).to_string(),
+                        (alt.as_bytes()[k] as char).to_string(),
+                    )
+                })
+                .collect();
+        }
+        for (pos, r, x) in records {
+            block(&mut text, next, pos - 1);
+            text.push_str(&format!(
+                "chr11\t{pos}\t.\t{r}\t{x},<NON_REF>\t618.64\t.\tDP=40;ExcessHet=3.0103;MLEAC={m},0;MLEAF={f},0.00;RAW_MQandDP=144000,40\tGT:AD:DP:GQ:PL:SB\t{gt}:{ad}:40:99:{pl}:10,10,10,10\n",
+                m = if a == b { 2 } else { 1 },
+                f = if a == b { "1.00" } else { "0.500" },
+            ));
+            next = pos + r.len();
+        }
+    }
+    block(&mut text, next, 4_000);
+    let path = c.path("ANN.g.vcf");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+// A GATK-style gVCF: scores refuse its `<NON_REF>` blocks in one line; `report` counts ANN's
+// calls with none multi-allelic (every record lists `<NON_REF>`); `eval` finds every planted
+// variant; expanded by `bcftools convert --gvcf2vcf`, it scores as bcftools' gVCF does.
+#[test]
+fn gatk_gvcf_with_non_ref_is_read_or_refused() {
+    let c = cohort();
+    let gvcf = gatk_gvcf(&c);
+    let rows = cohort_rows(&c);
+    let pgs = c.path("PGS900003.txt");
+    author_scoring_file(&pgs, "PGS900003", &rows, true);
+    let (g, p, o) = (gvcf.to_str().unwrap(), pgs.to_str().unwrap(), c.path("x"));
+    refused(
+        &[
+            "score",
+            "prs",
+            "--vcf",
+            g,
+            "--pgs",
+            p,
+            "--output",
+            o.to_str().unwrap(),
+        ],
+        &[
+            "ANN.g.vcf: at chr11:1:",
+            "gVCF reference block to 500 (ALT <NON_REF>)",
+            "--gvcf2vcf",
+        ],
+    );
+    let stats = report_stats(&c, &gvcf, "ANN", "gatk_report");
+    assert_eq!(stats["calls"], ann_calls(&c), "{stats}");
+    assert_eq!(stats["multiallelic"], 0, "{stats}");
+    let all = eval_all(&c, &gvcf, 0);
+    assert!(all.contains("1.0000"), "{all}");
+    let expanded = c.path("ANN.expanded.vcf.gz");
+    let Some(_) = tool(
+        "bcftools",
+        &[
+            "convert",
+            "--gvcf2vcf",
+            "--fasta-ref",
+            c.fasta.to_str().unwrap(),
+            "-Oz",
+            "-o",
+            expanded.to_str().unwrap(),
+            g,
+        ],
+    ) else {
+        return;
+    };
+    let (o, prefix) = score(&c, &expanded, &pgs, "gatk_expanded", &[]);
+    assert_ok(&o);
+    let log = PathBuf::from(format!("{}.prs_matches.tsv.gz", prefix.display()));
+    let ours = sums(&prefix)["ANN"].unwrap();
+    let planted = planted_sums(&c, &rows, &log)[0];
+    assert!((ours - planted).abs() < 1e-9, "{ours} vs planted {planted}");
+    // plink2 reads `<NON_REF>` as an allele (every variant record tri-allelic): it is given
+    // the file without unused ALTs (`bcftools view -a`), as the same genotypes.
+    let trimmed = c.path("ANN.trimmed.vcf.gz");
+    tool(
+        "bcftools",
+        &[
+            "view",
+            "-a",
+            "-Oz",
+            "-o",
+            trimmed.to_str().unwrap(),
+            expanded.to_str().unwrap(),
+        ],
+    );
+    let Some(p) = plink2_sum_only(&c, &trimmed, &log, "PGS900003") else {
+        return;
+    };
+    assert!(
+        (ours - p["ANN"].0).abs() <= p["ANN"].1,
+        "{ours} vs plink2 {:?}",
+        p["ANN"]
+    );
+}
+
+// freebayes on the three BAMs: multi-allelic records, the MNP as one record, AO/RO instead
+// of AD, `.` for CAL where she has no reads. `eval` of ANN finds her planted variants; each
+// sample's SUM equals plink2's and the planted genotypes' over the matched rows; `report`
+// reads it.
+#[test]
+fn freebayes_vcf_is_evaluated_and_scored_as_plink2() {
+    let c = cohort();
+    let Some(vcf) = c.freebayes(&c.all_bams(), "freebayes.vcf") else {
+        return;
+    };
+    let body = vcf_body_plain(&vcf);
+    assert!(
+        body.iter()
+            .any(|l| l.contains("TYPE=mnp") || l.contains("TYPE=complex")),
+        "{body:#?}"
+    );
+    // freebayes orders the sample columns its own way; eval reads the first.
+    let header = std::fs::read_to_string(&vcf).unwrap();
+    let first = header
+        .lines()
+        .find(|l| l.starts_with("#CHROM"))
+        .unwrap()
+        .split('\t')
+        .nth(9)
+        .unwrap()
+        .to_string();
+    let s = SAMPLES.iter().position(|n| *n == first).unwrap();
+    let all = eval_all(&c, &vcf, s);
+    assert!(all.contains("1.0000"), "freebayes, eval of {first}: {all}");
+    let rows = cohort_rows(&c);
+    let pgs = c.path("PGS900004.txt");
+    author_scoring_file(&pgs, "PGS900004", &rows, true);
+    let (o, prefix) = score(&c, &vcf, &pgs, "fb", &["--min-overlap", "0.5"]);
+    assert_ok(&o);
+    let log = PathBuf::from(format!("{}.prs_matches.tsv.gz", prefix.display()));
+    let ours = sums(&prefix);
+    let planted = planted_sums(&c, &rows, &log);
+    for (s, name) in SAMPLES.iter().enumerate() {
+        let got = ours[*name].unwrap();
+        assert!(
+            (got - planted[s]).abs() < 1e-9,
+            "{name}: {got} vs planted {}",
+            planted[s]
+        );
+    }
+    let stats = report_stats(&c, &vcf, "BEN", "fb_report");
+    assert!(stats["calls"].as_u64().unwrap() >= 5, "{stats}");
+    let Some(p) = plink2_sums(&vcf, &log, "PGS900004", c.dir.path(), false) else {
+        return;
+    };
+    let max = compare_with_plink2(&results(&prefix, "PGS900004"), &p);
+    eprintln!("freebayes: SUM {ours:?}, plink2 {p:?}, max diff {max:e}");
+}
+
+/// The body of a plain-text VCF.
+fn vcf_body_plain(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(String::from)
+        .collect()
+}
+
+// A PGS Catalog file with rsIDs only (no positions), against a VCF without IDs: refused in
+// one line saying to download the harmonized file, not scored 0.
+#[test]
+fn rsid_only_scoring_file_is_refused_in_one_line() {
+    let d = tempfile::tempdir().unwrap();
+    let pgs = d.path().join("PGS900005.txt");
+    std::fs::write(&pgs, "#format_version=2.0\n#pgs_id=PGS900005\n#genome_build=NR\nrsID\teffect_allele\tother_allele\teffect_weight\nrs100\tC\tT\t0.5\n").unwrap();
+    let vcf = d.path().join("v.vcf");
+    std::fs::write(&vcf, "##fileformat=VCFv4.2\n##contig=<ID=chr11>\n##FORMAT=<ID=GT,Number=1,Type=String,Description=\"GT\">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\nchr11\t501\t.\tT\tC\t.\t.\t.\tGT\t0/1\n").unwrap();
+    let out = d.path().join("o");
+    refused(
+        &[
+            "score",
+            "prs",
+            "--vcf",
+            vcf.to_str().unwrap(),
+            "--pgs",
+            pgs.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ],
+        &["PGS900005.txt", "no chromosome positions", "harmonized"],
     );
 }
