@@ -1,9 +1,8 @@
 //! Issue 23's corpus, the VCFs and score inputs: calls of three samples as bcftools
-//! (`mpileup | call -mv`, and `call --gvcf`) and freebayes write them, a gVCF as GATK's
-//! HaplotypeCaller writes it (`tests/data/corpus/`, see its PROVENANCE.md), PGS Catalog
-//! scoring files as authors submit them, and a PredictDB database in the GTEx v8 schema made
-//! with sqlite3. Every file but the GATK one is written here by the real tool, so what is
-//! tested is what a user has; each answer is compared with plink2's (or said by hand).
+//! (`mpileup | call -mv`) and freebayes write them, and PGS Catalog scoring files as authors
+//! submit them (gVCFs: `corpus_gvcf.rs`). Every VCF is written here by the real tool from
+//! BAMs of planted genotypes, so what is tested is what a user has; each answer is compared
+//! with plink2's and with the planted genotypes'.
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -15,34 +14,34 @@ use crate::scores::{compare_with_plink2, plink2_sums, read_tsv};
 use varstream::scores::prs;
 
 /// The samples, in BAM (and so VCF column) order.
-const SAMPLES: [&str; 3] = ["ANN", "BEN", "CAL"];
+pub(crate) const SAMPLES: [&str; 3] = ["ANN", "BEN", "CAL"];
 /// CAL's reads stop here: her genotypes after it are missing (`./.`).
-const CAL_COVERED: u64 = 2_300;
-const CONTIG: &str = "chr11";
+pub(crate) const CAL_COVERED: u64 = 2_300;
+pub(crate) const CONTIG: &str = "chr11";
 
 /// One planted variant: 0-based position, REF then ALTs, and each sample's two alleles.
-struct Site {
-    pos0: usize,
-    alleles: Vec<Vec<u8>>,
-    gts: [(usize, usize); 3],
+pub(crate) struct Site {
+    pub(crate) pos0: usize,
+    pub(crate) alleles: Vec<Vec<u8>>,
+    pub(crate) gts: [(usize, usize); 3],
 }
 
 impl Site {
-    fn allele(&self, i: usize) -> String {
+    pub(crate) fn allele(&self, i: usize) -> String {
         String::from_utf8(self.alleles[i].clone()).unwrap()
     }
 }
 
 /// A 4 kb `chr11` and 40x BAMs of three samples with SNVs, a deletion, an insertion, a
 /// multi-allelic SNV and an MNP, in varied genotypes; CAL is covered only up to 2.3 kb.
-struct Cohort {
-    dir: tempfile::TempDir,
-    fasta: PathBuf,
-    bams: Vec<PathBuf>,
-    sites: Vec<Site>,
+pub(crate) struct Cohort {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) fasta: PathBuf,
+    pub(crate) bams: Vec<PathBuf>,
+    pub(crate) sites: Vec<Site>,
 }
 
-fn cohort() -> Cohort {
+pub(crate) fn cohort() -> Cohort {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(41);
     let reference = random_seq(&mut rng, 4_000);
     let (dir, fasta) = temp_fasta(&[(CONTIG, &reference)]);
@@ -159,13 +158,13 @@ fn cohort() -> Cohort {
 }
 
 impl Cohort {
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
     /// `bcftools mpileup -a AD,DP | bcftools call -m EXTRA` over `bams` into `name`, or
     /// `None` without bcftools outside CI.
-    fn bcftools(&self, bams: &[&Path], extra: &[&str], name: &str) -> Option<PathBuf> {
+    pub(crate) fn bcftools(&self, bams: &[&Path], extra: &[&str], name: &str) -> Option<PathBuf> {
         let bcf = self.path(&format!("{name}.pileup.bcf"));
         let mut args = vec!["mpileup", "-a", "AD,DP", "-f", self.fasta.to_str().unwrap()];
         args.extend(["-Ob", "-o", bcf.to_str().unwrap()]);
@@ -180,7 +179,7 @@ impl Cohort {
     }
 
     /// `freebayes -f REF BAMS` into `name`.
-    fn freebayes(&self, bams: &[&Path], name: &str) -> Option<PathBuf> {
+    pub(crate) fn freebayes(&self, bams: &[&Path], name: &str) -> Option<PathBuf> {
         let out = self.path(name);
         let mut args = vec![
             "-f",
@@ -193,13 +192,13 @@ impl Cohort {
         Some(out)
     }
 
-    fn all_bams(&self) -> Vec<&Path> {
+    pub(crate) fn all_bams(&self) -> Vec<&Path> {
         self.bams.iter().map(PathBuf::as_path).collect()
     }
 
     /// Sample `s`'s planted variants as a one-sample truth VCF (bgzipped, indexed) and a BED
     /// over where the sample has reads.
-    fn truth(&self, s: usize) -> (PathBuf, PathBuf) {
+    pub(crate) fn truth(&self, s: usize) -> (PathBuf, PathBuf) {
         let mut text = format!(
             "##fileformat=VCFv4.2\n##contig=<ID={CONTIG},length=4000>\n\
              ##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n\
@@ -237,7 +236,7 @@ impl Cohort {
 /// A PGS Catalog scoring file as authors submit it (format 2.0, no harmonized columns,
 /// positions on GRCh37, chromosome `11` against the VCF's `chr11`), rows `(rsID, position
 /// (1-based), effect, other, weight)`; `final_newline` false leaves the last row unended.
-fn author_scoring_file(path: &Path, id: &str, rows: &[Row], final_newline: bool) {
+pub(crate) fn author_scoring_file(path: &Path, id: &str, rows: &[Row], final_newline: bool) {
     let mut text = format!(
         "###PGS CATALOG SCORING FILE - see https://www.pgscatalog.org/downloads/#dl_ftp_scoring for additional information\n\
          #format_version=2.0\n##POLYGENIC SCORE (PGS) INFORMATION\n#pgs_id={id}\n#pgs_name=corpus\n\
@@ -256,7 +255,7 @@ fn author_scoring_file(path: &Path, id: &str, rows: &[Row], final_newline: bool)
     std::fs::write(path, text).unwrap();
 }
 
-fn complement(s: &str) -> String {
+pub(crate) fn complement(s: &str) -> String {
     s.chars()
         .map(|c| match c {
             'A' => 'T',
@@ -269,11 +268,11 @@ fn complement(s: &str) -> String {
 }
 
 /// A scoring row: rsID, 1-based position, effect and other allele, weight.
-type Row = (String, u64, String, String, f64);
+pub(crate) type Row = (String, u64, String, String, f64);
 
 /// The scoring rows over the cohort: every site but the MNP, in varied orientations (effect
 /// ALT, effect REF, strand-flipped), plus one row where no sample varies (no VCF record).
-fn cohort_rows(c: &Cohort) -> Vec<Row> {
+pub(crate) fn cohort_rows(c: &Cohort) -> Vec<Row> {
     let w = [0.5, -1.25, 0.75, 2.0, 0.3, -0.4, 1.1];
     let mut rows = Vec::new();
     for (i, site) in c.sites.iter().take(7).enumerate() {
@@ -299,7 +298,7 @@ fn cohort_rows(c: &Cohort) -> Vec<Row> {
 }
 
 /// `score prs` on `vcf` through the binary; the match log and the scores by sample.
-fn score(
+pub(crate) fn score(
     c: &Cohort,
     vcf: &Path,
     pgs: &Path,
@@ -321,7 +320,7 @@ fn score(
 }
 
 /// SUM by sample from `PREFIX.prs.tsv` (`None` for NA).
-fn sums(prefix: &Path) -> HashMap<String, Option<f64>> {
+pub(crate) fn sums(prefix: &Path) -> HashMap<String, Option<f64>> {
     read_tsv(&PathBuf::from(format!("{}.prs.tsv", prefix.display())))
         .into_iter()
         .map(|r| (r["sample"].clone(), r["SUM"].parse().ok()))
@@ -329,7 +328,7 @@ fn sums(prefix: &Path) -> HashMap<String, Option<f64>> {
 }
 
 /// Our scores as [`prs::ScoreResult`]s, for [`compare_with_plink2`].
-fn results(prefix: &Path, id: &str) -> prs::ScoreResult {
+pub(crate) fn results(prefix: &Path, id: &str) -> prs::ScoreResult {
     let rows = read_tsv(&PathBuf::from(format!("{}.prs.tsv", prefix.display())));
     let samples = rows
         .iter()
@@ -352,7 +351,7 @@ fn results(prefix: &Path, id: &str) -> prs::ScoreResult {
 
 /// Each sample's SUM from the planted genotypes, scoring the rows whose match type is
 /// `matched` in the log (so the hand sum and plink2's see the same rows).
-fn planted_sums(c: &Cohort, rows: &[Row], log: &Path) -> Vec<f64> {
+pub(crate) fn planted_sums(c: &Cohort, rows: &[Row], log: &Path) -> Vec<f64> {
     let matched: Vec<String> = read_tsv(log)
         .into_iter()
         .filter(|r| r["match_status"] == "matched")
@@ -399,7 +398,7 @@ impl Drop for Cohort {
 // `chr11`, no final newline) gives each sample plink2's SUM and DENOM over the same matched
 // rows, and the planted genotypes' sum; `report --sample` shows that sample's row.
 #[test]
-fn bcftools_multi_sample_vcf_scores_each_sample_as_plink2() {
+pub(crate) fn bcftools_multi_sample_vcf_scores_each_sample_as_plink2() {
     let c = cohort();
     let Some(vcf) = c.bcftools(&c.all_bams(), &["-v"], "bcftools.vcf.gz") else {
         return;
@@ -477,21 +476,8 @@ fn bcftools_multi_sample_vcf_scores_each_sample_as_plink2() {
     }
 }
 
-/// Each sample's SUM from plink2 on `vcf` over the rows our log matched, or `None` without
-/// plink2 (SUM only: plink2 skips a row whose effect allele a hom-ref record lacks, where we
-/// count the site in DENOM).
-fn plink2_sum_only(
-    c: &Cohort,
-    vcf: &Path,
-    log: &Path,
-    id: &str,
-) -> Option<HashMap<String, (f64, f64)>> {
-    let p = plink2_sums(vcf, log, id, c.dir.path(), false)?;
-    Some(p.into_iter().map(|(k, v)| (k, (v.0, v.1))).collect())
-}
-
 /// Run varstream and expect a one-line refusal (exit 2) containing every one of `words`.
-fn refused(args: &[&str], words: &[&str]) {
+pub(crate) fn refused(args: &[&str], words: &[&str]) {
     let o = run(args);
     let err = String::from_utf8_lossy(&o.stderr).trim().to_string();
     assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
@@ -502,7 +488,7 @@ fn refused(args: &[&str], words: &[&str]) {
 }
 
 /// `report` on `vcf` for `sample`: the report JSON's `stats`.
-fn report_stats(c: &Cohort, vcf: &Path, sample: &str, out: &str) -> serde_json::Value {
+pub(crate) fn report_stats(c: &Cohort, vcf: &Path, sample: &str, out: &str) -> serde_json::Value {
     let prefix = c.path(out);
     let o = run(&[
         "report",
@@ -522,7 +508,7 @@ fn report_stats(c: &Cohort, vcf: &Path, sample: &str, out: &str) -> serde_json::
 }
 
 /// `eval` of `vcf`'s first sample against sample `s`'s planted variants: the table's ALL row.
-fn eval_all(c: &Cohort, vcf: &Path, s: usize) -> String {
+pub(crate) fn eval_all(c: &Cohort, vcf: &Path, s: usize) -> String {
     let (truth, bed) = c.truth(s);
     let o = run(&[
         "eval",
@@ -543,263 +529,12 @@ fn eval_all(c: &Cohort, vcf: &Path, s: usize) -> String {
         .to_string()
 }
 
-/// ANN's calls as bcftools and HaplotypeCaller write them: one record per planted variant,
-/// the MNP as two SNVs.
-fn ann_calls(c: &Cohort) -> u64 {
-    let records = |s: &Site| match s.alleles.as_slice() {
-        [r, a] if r.len() == a.len() => r.len() as u64,
-        _ => 1,
-    };
-    c.sites
-        .iter()
-        .filter(|s| s.gts[0] != (0, 0))
-        .map(records)
-        .sum()
-}
-
-// `bcftools call -m --gvcf 0` (one sample): reference blocks with ALT `.` and END. Scores
-// refuse the blocks in one line naming the expanding command; after `bcftools convert
-// --gvcf2vcf`, every hom-ref site counts (the insertion ANN lacks scores 0 copies, not
-// missing) and SUM equals plink2's on the expanded file and the planted genotypes'. `report`
-// and `eval` read the gVCF itself.
-#[test]
-fn bcftools_gvcf_is_refused_for_scores_and_scored_once_expanded() {
-    let c = cohort();
-    let ann = [c.bams[0].as_path()];
-    let Some(gvcf) = c.bcftools(&ann, &["--gvcf", "0"], "ann.g.vcf.gz") else {
-        return;
-    };
-    let rows = cohort_rows(&c);
-    let pgs = c.path("PGS900002.txt");
-    author_scoring_file(&pgs, "PGS900002", &rows, true);
-    let g = gvcf.to_str().unwrap();
-    let out = c.path("g");
-    let o = out.to_str().unwrap();
-    refused(
-        &[
-            "score",
-            "prs",
-            "--vcf",
-            g,
-            "--pgs",
-            pgs.to_str().unwrap(),
-            "--output",
-            o,
-        ],
-        &[
-            "ann.g.vcf.gz",
-            "chr11:1",
-            "gVCF reference block",
-            "bcftools convert --gvcf2vcf",
-        ],
-    );
-    let stats = report_stats(&c, &gvcf, "ANN", "g_report");
-    assert_eq!(stats["calls"], ann_calls(&c), "{stats}");
-    assert!(
-        eval_all(&c, &gvcf, 0).contains("1.0000"),
-        "{}",
-        eval_all(&c, &gvcf, 0)
-    );
-    let expanded = c.path("ann.expanded.vcf.gz");
-    tool(
-        "bcftools",
-        &[
-            "convert",
-            "--gvcf2vcf",
-            "--fasta-ref",
-            c.fasta.to_str().unwrap(),
-            "-Oz",
-            "-o",
-            expanded.to_str().unwrap(),
-            g,
-        ],
-    );
-    let (o, prefix) = score(&c, &expanded, &pgs, "expanded", &[]);
-    assert_ok(&o);
-    let log = PathBuf::from(format!("{}.prs_matches.tsv.gz", prefix.display()));
-    let fate: HashMap<String, String> = read_tsv(&log)
-        .into_iter()
-        .map(|r| (r["rsID"].clone(), r["match_type"].clone()))
-        .collect();
-    assert_eq!(fate["rs104"], "ref_only_other", "{fate:?}");
-    assert_eq!(fate["rs199"], "ref_only", "{fate:?}");
-    let ours = sums(&prefix)["ANN"].unwrap();
-    let planted = planted_sums(&c, &rows, &log)[0];
-    assert!((ours - planted).abs() < 1e-9, "{ours} vs planted {planted}");
-    let Some(p) = plink2_sum_only(&c, &expanded, &log, "PGS900002") else {
-        return;
-    };
-    assert!(
-        (ours - p["ANN"].0).abs() <= p["ANN"].1,
-        "{ours} vs plink2 {:?}",
-        p["ANN"]
-    );
-    eprintln!(
-        "bcftools gVCF expanded: ANN SUM {ours}, plink2 {:?}, planted {planted}",
-        p["ANN"]
-    );
-}
-
-/// ANN's calls as GATK HaplotypeCaller `-ERC GVCF` writes them, by hand per GATK's gVCF
-/// documentation (its header lines, `<NON_REF>` reference blocks with END and MIN_DP, each
-/// variant `REF ALT,<NON_REF>` with PL over all alleles and SB; MNPs as SNVs, its default).
-fn gatk_gvcf(c: &Cohort) -> PathBuf {
-    let reference = &read_fasta(&c.fasta)[0].1;
-    let mut text = String::from(
-        "##fileformat=VCFv4.2\n\
-         ##ALT=<ID=NON_REF,Description=\"Represents any possible alternative allele not already represented at this location by REF and ALT\">\n\
-         ##FILTER=<ID=LowQual,Description=\"Low quality\">\n\
-         ##FORMAT=<ID=AD,Number=R,Type=Integer,Description=\"Allelic depths for the ref and alt alleles in the order listed\">\n\
-         ##FORMAT=<ID=DP,Number=1,Type=Integer,Description=\"Approximate read depth (reads with MQ=255 or with bad mates are filtered)\">\n\
-         ##FORMAT=<ID=GQ,Number=1,Type=Integer,Description=\"Genotype Quality\">\n\
-         ##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n\
-         ##FORMAT=<ID=MIN_DP,Number=1,Type=Integer,Description=\"Minimum DP observed within the GVCF block\">\n\
-         ##FORMAT=<ID=PL,Number=G,Type=Integer,Description=\"Normalized, Phred-scaled likelihoods for genotypes as defined in the VCF specification\">\n\
-         ##FORMAT=<ID=SB,Number=4,Type=Integer,Description=\"Per-sample component statistics which comprise the Fisher's Exact Test to detect strand bias.\">\n\
-         ##GATKCommandLine=<ID=HaplotypeCaller,CommandLine=\"HaplotypeCaller --emit-ref-confidence GVCF --output ANN.g.vcf.gz --input ANN.bam --reference ref.fa\",Version=\"4.2.6.1\",Date=\"June 1, 2022 10:00:00 AM UTC\">\n\
-         ##GVCFBlock0-20=minGQ=0(inclusive),maxGQ=20(exclusive)\n\
-         ##GVCFBlock20-99=minGQ=20(inclusive),maxGQ=99(exclusive)\n\
-         ##INFO=<ID=DP,Number=1,Type=Integer,Description=\"Approximate read depth; some reads may have been filtered\">\n\
-         ##INFO=<ID=END,Number=1,Type=Integer,Description=\"Stop position of the interval\">\n\
-         ##INFO=<ID=ExcessHet,Number=1,Type=Float,Description=\"Phred-scaled p-value for exact test of excess heterozygosity\">\n\
-         ##INFO=<ID=MLEAC,Number=A,Type=Integer,Description=\"Maximum likelihood expectation (MLE) for the allele counts (not necessarily the same as the AC), for each ALT allele, in the same order as listed\">\n\
-         ##INFO=<ID=MLEAF,Number=A,Type=Float,Description=\"Maximum likelihood expectation (MLE) for the allele frequency (not necessarily the same as the AF), for each ALT allele, in the same order as listed\">\n\
-         ##INFO=<ID=RAW_MQandDP,Number=2,Type=Integer,Description=\"Raw data (sum of squared MQ and total depth) for improved RMS Mapping Quality calculation. Incompatible with deprecated RAW_MQ formulation.\">\n\
-         ##contig=<ID=chr11,length=4000>\n\
-         ##source=HaplotypeCaller\n\
-         #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tANN\n",
-    );
-    let mut next = 1usize; // first position not yet written (1-based)
-    let block = |text: &mut String, from: usize, to: usize| {
-        if from <= to {
-            text.push_str(&format!(
-                "chr11\t{from}\t.\t{}\t<NON_REF>\t.\t.\tEND={to}\tGT:DP:GQ:MIN_DP:PL\t0/0:40:99:38:0,105,1575\n",
-                reference[from - 1] as char
-            ));
-        }
-    };
-    for site in c.sites.iter().filter(|s| s.gts[0] != (0, 0)) {
-        let (a, b) = site.gts[0];
-        let alt = site.allele(a.max(b));
-        let gt = if a == b { "1/1" } else { "0/1" };
-        let (pl, ad) = if a == b {
-            ("1300,120,0,1300,120,1300", "0,40,0")
-        } else {
-            ("626,0,626,686,686,1312", "20,20,0")
-        };
-        let mut records = vec![(site.pos0 + 1, site.allele(0), alt.clone())];
-        if site.alleles[0].len() == alt.len() && alt.len() > 1 {
-            records = (0..alt.len())
-                .map(|k| {
-                    (
-                        site.pos0 + 1 + k,
-                        (site.allele(0).as_bytes()[k] as char).to_string(),
-                        (alt.as_bytes()[k] as char).to_string(),
-                    )
-                })
-                .collect();
-        }
-        for (pos, r, x) in records {
-            block(&mut text, next, pos - 1);
-            text.push_str(&format!(
-                "chr11\t{pos}\t.\t{r}\t{x},<NON_REF>\t618.64\t.\tDP=40;ExcessHet=3.0103;MLEAC={m},0;MLEAF={f},0.00;RAW_MQandDP=144000,40\tGT:AD:DP:GQ:PL:SB\t{gt}:{ad}:40:99:{pl}:10,10,10,10\n",
-                m = if a == b { 2 } else { 1 },
-                f = if a == b { "1.00" } else { "0.500" },
-            ));
-            next = pos + r.len();
-        }
-    }
-    block(&mut text, next, 4_000);
-    let path = c.path("ANN.g.vcf");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-// A GATK-style gVCF: scores refuse its `<NON_REF>` blocks in one line; `report` counts ANN's
-// calls with none multi-allelic (every record lists `<NON_REF>`); `eval` finds every planted
-// variant; expanded by `bcftools convert --gvcf2vcf`, it scores as bcftools' gVCF does.
-#[test]
-fn gatk_gvcf_with_non_ref_is_read_or_refused() {
-    let c = cohort();
-    let gvcf = gatk_gvcf(&c);
-    let rows = cohort_rows(&c);
-    let pgs = c.path("PGS900003.txt");
-    author_scoring_file(&pgs, "PGS900003", &rows, true);
-    let (g, p, o) = (gvcf.to_str().unwrap(), pgs.to_str().unwrap(), c.path("x"));
-    refused(
-        &[
-            "score",
-            "prs",
-            "--vcf",
-            g,
-            "--pgs",
-            p,
-            "--output",
-            o.to_str().unwrap(),
-        ],
-        &[
-            "ANN.g.vcf: at chr11:1:",
-            "gVCF reference block to 500 (ALT <NON_REF>)",
-            "--gvcf2vcf",
-        ],
-    );
-    let stats = report_stats(&c, &gvcf, "ANN", "gatk_report");
-    assert_eq!(stats["calls"], ann_calls(&c), "{stats}");
-    assert_eq!(stats["multiallelic"], 0, "{stats}");
-    let all = eval_all(&c, &gvcf, 0);
-    assert!(all.contains("1.0000"), "{all}");
-    let expanded = c.path("ANN.expanded.vcf.gz");
-    let Some(_) = tool(
-        "bcftools",
-        &[
-            "convert",
-            "--gvcf2vcf",
-            "--fasta-ref",
-            c.fasta.to_str().unwrap(),
-            "-Oz",
-            "-o",
-            expanded.to_str().unwrap(),
-            g,
-        ],
-    ) else {
-        return;
-    };
-    let (o, prefix) = score(&c, &expanded, &pgs, "gatk_expanded", &[]);
-    assert_ok(&o);
-    let log = PathBuf::from(format!("{}.prs_matches.tsv.gz", prefix.display()));
-    let ours = sums(&prefix)["ANN"].unwrap();
-    let planted = planted_sums(&c, &rows, &log)[0];
-    assert!((ours - planted).abs() < 1e-9, "{ours} vs planted {planted}");
-    // plink2 reads `<NON_REF>` as an allele (every variant record tri-allelic): it is given
-    // the file without unused ALTs (`bcftools view -a`), as the same genotypes.
-    let trimmed = c.path("ANN.trimmed.vcf.gz");
-    tool(
-        "bcftools",
-        &[
-            "view",
-            "-a",
-            "-Oz",
-            "-o",
-            trimmed.to_str().unwrap(),
-            expanded.to_str().unwrap(),
-        ],
-    );
-    let Some(p) = plink2_sum_only(&c, &trimmed, &log, "PGS900003") else {
-        return;
-    };
-    assert!(
-        (ours - p["ANN"].0).abs() <= p["ANN"].1,
-        "{ours} vs plink2 {:?}",
-        p["ANN"]
-    );
-}
-
 // freebayes on the three BAMs: multi-allelic records, the MNP as one record, AO/RO instead
 // of AD, `.` for CAL where she has no reads. `eval` of ANN finds her planted variants; each
 // sample's SUM equals plink2's and the planted genotypes' over the matched rows; `report`
 // reads it.
 #[test]
-fn freebayes_vcf_is_evaluated_and_scored_as_plink2() {
+pub(crate) fn freebayes_vcf_is_evaluated_and_scored_as_plink2() {
     let c = cohort();
     let Some(vcf) = c.freebayes(&c.all_bams(), "freebayes.vcf") else {
         return;
@@ -849,7 +584,7 @@ fn freebayes_vcf_is_evaluated_and_scored_as_plink2() {
 }
 
 /// The body of a plain-text VCF.
-fn vcf_body_plain(path: &Path) -> Vec<String> {
+pub(crate) fn vcf_body_plain(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
@@ -861,7 +596,7 @@ fn vcf_body_plain(path: &Path) -> Vec<String> {
 // A PGS Catalog file with rsIDs only (no positions), against a VCF without IDs: refused in
 // one line saying to download the harmonized file, not scored 0.
 #[test]
-fn rsid_only_scoring_file_is_refused_in_one_line() {
+pub(crate) fn rsid_only_scoring_file_is_refused_in_one_line() {
     let d = tempfile::tempdir().unwrap();
     let pgs = d.path().join("PGS900005.txt");
     std::fs::write(&pgs, "#format_version=2.0\n#pgs_id=PGS900005\n#genome_build=NR\nrsID\teffect_allele\tother_allele\teffect_weight\nrs100\tC\tT\t0.5\n").unwrap();
