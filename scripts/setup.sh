@@ -2,7 +2,7 @@
 # Installs what varstream needs on a fresh Debian machine, skipping what is already there:
 #   - Debian packages: libclang (bindgen for rust-htslib), compression headers for the vendored
 #     htslib, and the tools the demo, tests and benchmarks call (samtools, bcftools, tabix, bwa,
-#     ART, vcflib, plink2, sqlite3, minimap2);
+#     ART, vcflib, plink2, sqlite3, minimap2, freebayes);
 #   - headless Chromium, which the report test renders the HTML report in;
 #   - a project-local Python venv .venv with the PyPI onnxruntime wheel, whose
 #     libonnxruntime.so the binary loads at run time, and the small packages tests use:
@@ -37,7 +37,7 @@ fi
 # What each group is for (printed before apt runs, so a minute of apt is not a silent minute).
 BUILD_PKGS=(libclang-dev clang pkg-config zlib1g-dev libbz2-dev liblzma-dev)
 DEMO_PKGS=(samtools bcftools tabix bwa art-nextgen-simulation-tools)
-TEST_PKGS=(libvcflib-tools plink2 sqlite3 minimap2 chromium)
+TEST_PKGS=(libvcflib-tools plink2 sqlite3 minimap2 freebayes chromium)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
@@ -56,7 +56,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${#missing[@]} missing Debian package(s) with apt-get, with their dependencies:" >&2
   [ ${#miss_build[@]} -eq 0 ] || echo "setup:   to build (rust-htslib's bindgen and vendored htslib; python3-venv for ONNX Runtime): ${miss_build[*]}" >&2
   [ ${#miss_demo[@]} -eq 0 ] || echo "setup:   to simulate and align the demo's reads: ${miss_demo[*]}" >&2
-  [ ${#miss_test[@]} -eq 0 ] || echo "setup:   for the tests' cross-checks (vcflib, plink2, sqlite3; minimap2 aligns long reads as users do; chromium renders the report): ${miss_test[*]}" >&2
+  [ ${#miss_test[@]} -eq 0 ] || echo "setup:   for the tests' cross-checks (vcflib, plink2, sqlite3; minimap2 aligns long reads as users do; freebayes writes a VCF as users have; chromium renders the report): ${miss_test[*]}" >&2
   if [ -n "$SUDO" ] && ! command -v sudo >/dev/null 2>&1; then
     echo "setup: not root and no sudo: install them as root (apt-get install ${missing[*]}) and run make again" >&2
     exit 1

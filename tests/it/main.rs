@@ -6,6 +6,8 @@ mod common;
 mod bad_input;
 mod call;
 mod combined_models;
+mod corpus;
+mod corpus_gvcf;
 mod fuzz_corpus;
 mod gvcf;
 mod install;

@@ -8,7 +8,7 @@ use std::process::Command;
 use crate::common::*;
 
 /// Run a tool, or skip (`None`) when it is not installed outside CI.
-fn tool(name: &str, args: &[&str]) -> Option<std::process::Output> {
+pub(crate) fn tool(name: &str, args: &[&str]) -> Option<std::process::Output> {
     match Command::new(name).args(args).output() {
         Ok(o) => {
             assert!(

@@ -62,7 +62,7 @@ r14\t2\t400\tA\tAT\t-2.0\tFalse\tFalse\n";
     (vcf, score)
 }
 
-fn read_tsv(path: &Path) -> Vec<HashMap<String, String>> {
+pub(crate) fn read_tsv(path: &Path) -> Vec<HashMap<String, String>> {
     let mut text = String::new();
     let f = std::fs::File::open(path).unwrap();
     if path.extension().is_some_and(|e| e == "gz") {
@@ -284,7 +284,7 @@ fn prs_reference_distribution_adds_z_and_percentile() {
 /// SUM of one score per sample, as plink2 computes it from our matched rows.
 /// Returns (sum, tolerance from plink2's printed precision, DENOM) per sample, or None
 /// without plink2.
-fn plink2_sums(
+pub(crate) fn plink2_sums(
     vcf: &Path,
     log: &Path,
     score_id: &str,
@@ -312,9 +312,13 @@ fn plink2_sums(
         let sf = dir.join(format!("plink_{score_id}_{model}.txt"));
         let text: String = std::iter::once("ID\tA1\tW\n".to_string())
             .chain(mine.iter().map(|r| {
+                // plink2 names human chromosomes without `chr` (`chr11` is `11` in its IDs).
+                let id = &r["target_variant"];
                 format!(
                     "{}\t{}\t{}\n",
-                    r["target_variant"], r["target_effect_allele"], r["effect_weight"]
+                    id.strip_prefix("chr").unwrap_or(id),
+                    r["target_effect_allele"],
+                    r["effect_weight"]
                 )
             }))
             .collect();
@@ -367,7 +371,10 @@ fn plink2_sums(
     Some(out)
 }
 
-fn compare_with_plink2(res: &prs::ScoreResult, plink: &HashMap<String, (f64, f64, f64)>) -> f64 {
+pub(crate) fn compare_with_plink2(
+    res: &prs::ScoreResult,
+    plink: &HashMap<String, (f64, f64, f64)>,
+) -> f64 {
     let mut max = 0f64;
     for s in &res.samples {
         let (p, tol, denom) = plink.get(&s.sample).copied().unwrap_or((0.0, 1e-12, 0.0));

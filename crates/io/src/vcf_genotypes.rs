@@ -68,12 +68,61 @@ pub struct GenotypedSite {
     pub alleles: Vec<String>,
     /// One genotype per sample, in header order.
     pub gts: Vec<Gt>,
+    /// 1-based last position the record covers: `INFO/END` for a gVCF reference block, else
+    /// the last base of REF.
+    pub end: u64,
+}
+
+/// gVCF's placeholder for "any allele not listed" (`<*>` from bcftools, `<NON_REF>` from GATK
+/// and DeepVariant): not an allele a sample can be said to carry.
+pub fn is_non_ref_placeholder(allele: &[u8]) -> bool {
+    allele == b"<*>" || allele.eq_ignore_ascii_case(b"<NON_REF>")
 }
 
 impl GenotypedSite {
-    /// Whether the record has more than one ALT allele.
+    /// Whether the record lists more than one ALT allele, not counting a gVCF's `<*>` or
+    /// `<NON_REF>` (GATK writes every variant `A,<NON_REF>`).
     pub fn is_multiallelic(&self) -> bool {
-        self.alleles.len() > 2
+        self.real_alts() > 1
+    }
+
+    /// ALT alleles other than gVCF placeholders.
+    pub fn real_alts(&self) -> usize {
+        self.alleles
+            .iter()
+            .skip(1)
+            .filter(|a| !is_non_ref_placeholder(a.as_bytes()))
+            .count()
+    }
+
+    /// A record that states the reference allele only: ALT `.` (bcftools `convert
+    /// --gvcf2vcf`, GATK `--include-non-variant-sites`) or only `<*>`/`<NON_REF>` (a gVCF
+    /// reference block). A sample's `0/0` there is a hom-ref genotype, not a missing one.
+    pub fn is_reference_only(&self) -> bool {
+        self.real_alts() == 0
+    }
+
+    /// A gVCF reference block over more than its first base (`END` past it): its REF base is
+    /// known at the first position only, so per-position alleles need the reference FASTA.
+    pub fn is_reference_block(&self) -> bool {
+        self.is_reference_only() && self.end > self.pos + self.alleles[0].len() as u64 - 1
+    }
+
+    /// Refuse a gVCF reference block where a score needs each site's alleles: one line
+    /// naming the block's end and the command that expands it (the caller of [`for_each_site`]
+    /// names the file and the block's start).
+    pub fn refuse_reference_block(&self, path: &Path) -> Result<()> {
+        if self.is_reference_block() {
+            crate::bail_input!(
+                "gVCF reference block to {} (ALT {}): scores need the reference base of each \
+                 position in it; expand the blocks first with `bcftools convert --gvcf2vcf \
+                 --fasta-ref REF.fa -Oz -o OUT.vcf.gz {}` and score OUT.vcf.gz",
+                self.end,
+                self.alleles.get(1).map_or(".", String::as_str),
+                path.display()
+            );
+        }
+        Ok(())
     }
 
     /// `chrom:pos:ref:alt` for ALT number `alt` (1-based allele index).
@@ -221,6 +270,8 @@ pub fn for_each_site(
                 .map(|a| String::from_utf8_lossy(a).to_ascii_uppercase())
                 .collect(),
             gts: genotypes(&rec, n),
+            // htslib's rlen is INFO/END's span when END is given, else REF's length.
+            end: pos + (rec.rlen().max(1) as u64) - 1,
             chrom,
             pos,
         };
@@ -302,10 +353,12 @@ pub struct VcfSites {
     pub by_locus: HashMap<(String, u64), Vec<GenotypedSite>>,
 }
 
-/// Load the records at wanted loci (everything else is streamed past, not kept).
+/// Load the records at wanted loci (everything else is streamed past, not kept). A gVCF's
+/// reference blocks are refused ([`GenotypedSite::refuse_reference_block`]).
 pub fn load_sites(path: &Path, wanted: impl Fn(&str, u64) -> bool) -> Result<VcfSites> {
     let mut by_locus: HashMap<(String, u64), Vec<GenotypedSite>> = HashMap::new();
     let samples = for_each_site(path, |site| {
+        site.refuse_reference_block(path)?;
         let key = chrom_key(&site.chrom);
         if wanted(&key, site.pos) {
             by_locus
@@ -346,6 +399,49 @@ mod tests {
         assert_eq!(allele_count(s.gts[2], 0), Some(0.0));
         assert_eq!(allele_count(s.gts[3], 2), Some(2.0));
         assert_eq!(s.variant_id(2), "chr1:10:A:T");
+    }
+
+    #[test]
+    fn gvcf_blocks_and_placeholders() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("g.vcf");
+        std::fs::write(
+            &p,
+            "##fileformat=VCFv4.2\n##contig=<ID=1>\n\
+             ##INFO=<ID=END,Number=1,Type=Integer,Description=\"End\">\n\
+             ##FORMAT=<ID=GT,Number=1,Type=String,Description=\"GT\">\n\
+             #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n\
+             1\t1\t.\tA\t<NON_REF>\t.\t.\tEND=9\tGT\t0/0\n\
+             1\t10\t.\tC\tT,<NON_REF>\t.\t.\t.\tGT\t0/1\n\
+             1\t11\t.\tG\t.\t.\t.\t.\tGT\t0/0\n\
+             1\t12\t.\tG\t<*>\t.\t.\tEND=12\tGT\t0/0\n",
+        )
+        .unwrap();
+        let mut seen = Vec::new();
+        for_each_site(&p, |s| {
+            seen.push((
+                s.end,
+                s.is_multiallelic(),
+                s.is_reference_only(),
+                s.is_reference_block(),
+            ));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            seen,
+            [
+                (9, false, true, true),
+                (10, false, false, false),
+                (11, false, true, false),
+                (12, false, true, false)
+            ]
+        );
+        let e = format!("{:#}", load_sites(&p, |_, _| true).unwrap_err());
+        assert!(
+            e.contains("g.vcf: at 1:1: gVCF reference block to 9") && e.contains("--gvcf2vcf"),
+            "{e}"
+        );
     }
 
     #[test]

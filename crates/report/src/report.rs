@@ -125,7 +125,7 @@ pub struct CallStats {
     pub filters: BTreeMap<String, u64>,
     /// PASS records whose genotype carries an ALT.
     pub calls: u64,
-    /// Of those, records with more than one ALT listed.
+    /// Of those, records with more than one ALT listed (gVCF's `<*>`/`<NON_REF>` not counted).
     pub multiallelic: u64,
     /// Called ALT alleles by kind.
     pub types: TypeCounts,
@@ -359,7 +359,12 @@ impl Collector {
             return;
         }
         s.calls += 1;
-        if r.alleles.len() > 2 {
+        // gVCF variant records list `<NON_REF>` or `<*>` beside their ALT: not a second ALT.
+        let alts = r.alleles[1..]
+            .iter()
+            .filter(|a| !vcf_genotypes::is_non_ref_placeholder(a))
+            .count();
+        if alts > 1 {
             s.multiallelic += 1;
         }
         match *gt.alleles() {

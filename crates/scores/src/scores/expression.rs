@@ -232,6 +232,15 @@ fn locate<'a>(
         _ => by_id.get(&w.rsid).map(Vec::as_slice).unwrap_or(&[]),
     };
     cands.iter().find_map(|s| {
+        if s.is_reference_only() {
+            // A hom-ref site (ALT `.`): eff_allele is REF (index 0), or ref_allele is and no
+            // genotype there names eff_allele (0 copies).
+            return if s.alleles[0] == w.eff_allele {
+                Some((s, 0))
+            } else {
+                (s.alleles[0] == w.ref_allele).then_some((s, usize::MAX))
+            };
+        }
         let e = s.alleles.iter().position(|a| *a == w.eff_allele)?;
         let r = s.alleles.iter().position(|a| *a == w.ref_allele)?;
         (e != r).then_some((s, e))
@@ -259,6 +268,7 @@ pub fn predict(
     let mut by_locus: HashMap<(String, u64), Vec<GenotypedSite>> = HashMap::new();
     let mut by_id: HashMap<String, Vec<GenotypedSite>> = HashMap::new();
     let samples = vcf_genotypes::for_each_site(vcf, |s| {
+        s.refuse_reference_block(vcf)?;
         let key = (chrom_key(&s.chrom), s.pos);
         if by != MatchBy::Rsid && loci.contains(&key) {
             by_locus.entry(key).or_default().push(s.clone());

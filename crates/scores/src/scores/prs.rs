@@ -94,7 +94,21 @@ pub enum MatchType {
     NoOaRefFlip,
     /// No other allele; complement(effect) = ALT.
     NoOaAltFlip,
+    /// A record stating the reference allele only (ALT `.`, as `bcftools convert --gvcf2vcf`
+    /// writes hom-ref sites): effect = REF, so a `0/0` sample carries two effect copies.
+    /// Beyond pgsc_calc, which needs the other allele as ALT and so never scores these sites.
+    RefOnly,
+    /// The same with other = REF: a `0/0` sample carries no effect copy.
+    RefOnlyOther,
+    /// [`MatchType::RefOnly`] after complementing the scoring alleles.
+    RefOnlyFlip,
+    /// [`MatchType::RefOnlyOther`] after complementing the scoring alleles.
+    RefOnlyOtherFlip,
 }
+
+/// The effect allele index of a row whose effect allele is not in its reference-only record:
+/// no genotype names it, so every called sample has 0 copies.
+const NOT_LISTED: usize = usize::MAX;
 
 impl MatchType {
     /// pgsc_calc's spelling.
@@ -108,6 +122,10 @@ impl MatchType {
             MatchType::NoOaAlt => "no_oa_alt",
             MatchType::NoOaRefFlip => "no_oa_ref_flip",
             MatchType::NoOaAltFlip => "no_oa_alt_flip",
+            MatchType::RefOnly => "ref_only",
+            MatchType::RefOnlyOther => "ref_only_other",
+            MatchType::RefOnlyFlip => "ref_only_flip",
+            MatchType::RefOnlyOtherFlip => "ref_only_other_flip",
         }
     }
 
@@ -118,13 +136,20 @@ impl MatchType {
                 | MatchType::AltRefFlip
                 | MatchType::NoOaRefFlip
                 | MatchType::NoOaAltFlip
+                | MatchType::RefOnlyFlip
+                | MatchType::RefOnlyOtherFlip
         )
     }
 
     fn effect_is_ref(self) -> bool {
         matches!(
             self,
-            MatchType::RefAlt | MatchType::RefAltFlip | MatchType::NoOaRef | MatchType::NoOaRefFlip
+            MatchType::RefAlt
+                | MatchType::RefAltFlip
+                | MatchType::NoOaRef
+                | MatchType::NoOaRefFlip
+                | MatchType::RefOnly
+                | MatchType::RefOnlyFlip
         )
     }
 }
@@ -218,6 +243,24 @@ fn match_row(row: &ScoreRow, sites: &[GenotypedSite]) -> RowMatch {
     let mut cands: Vec<(MatchType, usize, usize)> = Vec::new();
     for (si, site) in sites.iter().enumerate() {
         let r = &site.alleles[0];
+        if site.is_reference_only() {
+            // A hom-ref site: the scoring alleles are checked against REF only (ALT index 0).
+            let o = row.other_allele.as_deref();
+            let of = o.map(complement);
+            let t = if e == r {
+                Some(MatchType::RefOnly)
+            } else if o == Some(r.as_str()) {
+                Some(MatchType::RefOnlyOther)
+            } else if &ef == r {
+                Some(MatchType::RefOnlyFlip)
+            } else if of.as_ref() == Some(r) {
+                Some(MatchType::RefOnlyOtherFlip)
+            } else {
+                None
+            };
+            cands.extend(t.map(|t| (t, si, 0)));
+            continue;
+        }
         for ai in 1..site.alleles.len() {
             let a = &site.alleles[ai];
             if !usable_allele(a) {
@@ -265,10 +308,25 @@ fn match_row(row: &ScoreRow, sites: &[GenotypedSite]) -> RowMatch {
     let site = &sites[si];
     m.match_type = Some(best);
     m.site = Some((si, ai));
-    m.effect_index = if best.effect_is_ref() { 0 } else { ai };
-    m.target_variant = site.variant_id(ai);
-    m.target_effect_allele = site.alleles[m.effect_index].clone();
-    m.ambiguous = is_ambiguous(&site.alleles[0], &site.alleles[ai]);
+    if ai == 0 {
+        // Reference-only record: strand is judged from the scoring alleles themselves.
+        m.effect_index = if best.effect_is_ref() { 0 } else { NOT_LISTED };
+        m.target_variant = format!("{}:{}:{}:.", site.chrom, site.pos, site.alleles[0]);
+        m.target_effect_allele = if best.flipped() {
+            ef.clone()
+        } else {
+            e.clone()
+        };
+        m.ambiguous = row
+            .other_allele
+            .as_deref()
+            .is_some_and(|o| is_ambiguous(e, o));
+    } else {
+        m.effect_index = if best.effect_is_ref() { 0 } else { ai };
+        m.target_variant = site.variant_id(ai);
+        m.target_effect_allele = site.alleles[m.effect_index].clone();
+        m.ambiguous = is_ambiguous(&site.alleles[0], &site.alleles[ai]);
+    }
     m.multiallelic = site.is_multiallelic();
     m.duplicate_best_match = bests.len() > 1;
     m.status = Status::Matched;
@@ -802,6 +860,7 @@ mod tests {
             id: ".".into(),
             alleles: alleles.iter().map(|s| s.to_string()).collect(),
             gts: vec![Some(vcf_genotypes::Call::diploid(0, 1))],
+            end: 100,
         }
     }
 
@@ -836,6 +895,34 @@ mod tests {
         assert_eq!(m.match_type, Some(MatchType::RefAlt));
         assert!(m.ambiguous);
         assert_eq!(m.effect_index, 0);
+    }
+
+    #[test]
+    fn reference_only_sites_are_hom_ref() {
+        let s = [site(&["A"]), site(&["A", "<*>"])];
+        for s in s.chunks(1) {
+            let t = |e, o| {
+                let m = match_row(&row(e, o), s);
+                (m.match_type, m.effect_index, m.target_variant)
+            };
+            let v = "1:100:A:.".to_string();
+            assert_eq!(t("A", Some("G")), (Some(MatchType::RefOnly), 0, v.clone()));
+            assert_eq!(
+                t("G", Some("A")),
+                (Some(MatchType::RefOnlyOther), NOT_LISTED, v.clone())
+            );
+            assert_eq!(
+                t("T", Some("C")),
+                (Some(MatchType::RefOnlyFlip), 0, v.clone())
+            );
+            assert_eq!(
+                t("C", Some("T")),
+                (Some(MatchType::RefOnlyOtherFlip), NOT_LISTED, v)
+            );
+            assert_eq!(t("G", Some("C")).0, None);
+        }
+        // A 0/1 genotype never names the unlisted effect allele.
+        assert_eq!(allele_count(s[0].gts[0], NOT_LISTED), Some(0.0));
     }
 
     #[test]
