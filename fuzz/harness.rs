@@ -395,7 +395,7 @@ pub fn eval_calls(data: &[u8]) {
         })
         .collect();
     EVAL_REF.with(|r| {
-        let _ = varstream::eval::load_calls(&p, r, &within);
+        let _ = varstream::eval::load_calls(&p, r, &within, None);
     });
 }
 

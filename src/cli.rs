@@ -275,10 +275,10 @@ pub struct MakeExamplesArgs {
 /// `varstream eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Truth VCF (first sample).
+    /// Truth VCF.
     #[arg(long)]
     pub truth: PathBuf,
-    /// VCF to evaluate (first sample; FILTER PASS or '.').
+    /// VCF to evaluate (FILTER PASS or '.').
     #[arg(long)]
     pub query: PathBuf,
     /// Confident regions (BED); only variants whose POS lies inside count.
@@ -287,6 +287,10 @@ pub struct EvalArgs {
     /// Reference FASTA (for left-alignment).
     #[arg(long = "ref")]
     pub reference: PathBuf,
+    /// The sample to compare, NAME in both files or TRUTH_NAME,QUERY_NAME (as rtg vcfeval's
+    /// --sample); needed for a file of several samples (default: each file's only sample).
+    #[arg(long, value_parser = values::sample_name)]
+    pub sample: Option<String>,
 }
 
 /// Value parsers: every number and name of the command line is checked where it is parsed,

@@ -22,7 +22,13 @@ pub fn run(settings: Settings) -> Result<()> {
         }
         Settings::Eval(e) => {
             let reference = crate::reference::Reference::open(&e.reference).bad_input()?;
-            let rep = crate::eval::evaluate(&e.truth, &e.query, &e.regions, &reference)?;
+            let rep = crate::eval::evaluate(
+                &e.truth,
+                &e.query,
+                &e.regions,
+                &reference,
+                (e.samples.0.as_deref(), e.samples.1.as_deref()),
+            )?;
             print!("{}", rep.table());
             Ok(())
         }

@@ -53,6 +53,8 @@ pub struct EvalSettings {
     pub query: PathBuf,
     pub regions: PathBuf,
     pub reference: PathBuf,
+    /// `--sample`: the truth's and the query's sample names.
+    pub samples: (Option<String>, Option<String>),
 }
 
 /// `varstream report`.
@@ -235,7 +237,14 @@ fn make_examples(a: MakeExamplesArgs) -> Result<ExamplesConfig> {
 }
 
 fn eval(a: EvalArgs) -> EvalSettings {
+    // One name for both files, or TRUTH,QUERY (rtg vcfeval's form).
+    let samples = match a.sample.as_deref().map(|s| s.split_once(',')) {
+        None => (None, None),
+        Some(None) => (a.sample.clone(), a.sample.clone()),
+        Some(Some((t, q))) => (Some(t.to_string()), Some(q.to_string())),
+    };
     EvalSettings {
+        samples,
         truth: a.truth,
         query: a.query,
         regions: a.regions,

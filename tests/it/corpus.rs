@@ -520,6 +520,8 @@ pub(crate) fn eval_all(c: &Cohort, vcf: &Path, s: usize) -> String {
         bed.to_str().unwrap(),
         "--ref",
         c.fasta.to_str().unwrap(),
+        "--sample",
+        SAMPLES[s],
     ]);
     assert_ok(&o);
     let text = String::from_utf8_lossy(&o.stdout).into_owned();
@@ -545,19 +547,53 @@ pub(crate) fn freebayes_vcf_is_evaluated_and_scored_as_plink2() {
             .any(|l| l.contains("TYPE=mnp") || l.contains("TYPE=complex")),
         "{body:#?}"
     );
-    // freebayes orders the sample columns its own way; eval reads the first.
-    let header = std::fs::read_to_string(&vcf).unwrap();
-    let first = header
-        .lines()
-        .find(|l| l.starts_with("#CHROM"))
-        .unwrap()
-        .split('\t')
-        .nth(9)
-        .unwrap()
-        .to_string();
-    let s = SAMPLES.iter().position(|n| *n == first).unwrap();
-    let all = eval_all(&c, &vcf, s);
-    assert!(all.contains("1.0000"), "freebayes, eval of {first}: {all}");
+    // freebayes orders the sample columns its own way (CAL came first): eval compares the
+    // sample --sample names, and refuses to guess among several.
+    let (truth, bed) = c.truth(0);
+    let o = run(&[
+        "eval",
+        "--truth",
+        truth.to_str().unwrap(),
+        "--query",
+        vcf.to_str().unwrap(),
+        "--regions",
+        bed.to_str().unwrap(),
+        "--ref",
+        c.fasta.to_str().unwrap(),
+    ]);
+    assert_fails(&o, &[INPUT], &["3 samples", "choose one with --sample"]);
+    let all = eval_all(&c, &vcf, 0);
+    assert!(
+        all.contains("1.0000"),
+        "freebayes, eval of {}: {all}",
+        SAMPLES[0]
+    );
+    // rtg vcfeval's TRUTH,QUERY form; a name a file lacks is refused, naming it.
+    let eval_as = |names: &str| {
+        run(&[
+            "eval",
+            "--truth",
+            truth.to_str().unwrap(),
+            "--query",
+            vcf.to_str().unwrap(),
+            "--regions",
+            bed.to_str().unwrap(),
+            "--ref",
+            c.fasta.to_str().unwrap(),
+            "--sample",
+            names,
+        ])
+    };
+    let pair = eval_as(&format!("{0},{0}", SAMPLES[0]));
+    assert_ok(&pair);
+    assert_eq!(
+        String::from_utf8_lossy(&pair.stdout)
+            .lines()
+            .find(|l| l.starts_with("ALL")),
+        Some(all.as_str())
+    );
+    let o = eval_as(&format!("{},ZED", SAMPLES[0]));
+    assert_fails(&o, &[INPUT], &["no sample ZED", SAMPLES[1]]);
     let rows = cohort_rows(&c);
     let pgs = c.path("PGS900004.txt");
     author_scoring_file(&pgs, "PGS900004", &rows, true);

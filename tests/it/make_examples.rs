@@ -26,17 +26,28 @@ fn npy_shape(path: &std::path::Path) -> (String, Vec<usize>, usize) {
 
 /// A bgzipped, tabix-indexed truth VCF of the fixture's planted variants, on `contig`.
 fn write_truth(fx: &Fixture, contig: &str) -> std::path::PathBuf {
-    let truth = fx.dir.path().join(format!("truth_{contig}.vcf.gz"));
+    write_truth_of(fx, contig, &["S"])
+}
+
+/// [`write_truth`] with `samples` columns, each with the planted genotypes.
+fn write_truth_of(fx: &Fixture, contig: &str, samples: &[&str]) -> std::path::PathBuf {
+    let truth = fx
+        .dir
+        .path()
+        .join(format!("truth_{contig}_{}.vcf.gz", samples.len()));
     {
         let mut w = rust_htslib::bgzf::Writer::from_path(&truth).unwrap();
-        let header = vcf_head(&[(contig, 3000)], &[], &["GT"], &["S"]);
+        let header = vcf_head(&[(contig, 3000)], &[], &["GT"], samples);
         w.write_all(header.as_bytes()).unwrap();
         for p in &fx.planted {
             let gt = if p.copies == 2 { "1/1" } else { "0/1" };
             writeln!(
                 w,
-                "{contig}\t{}\t.\t{}\t{}\t.\tPASS\t.\tGT\t{gt}",
-                p.pos, p.ref_allele, p.alt
+                "{contig}\t{}\t.\t{}\t{}\t.\tPASS\t.\tGT\t{}",
+                p.pos,
+                p.ref_allele,
+                p.alt,
+                vec![gt; samples.len()].join("\t")
             )
             .unwrap();
         }
@@ -215,4 +226,19 @@ fn unusable_reads_write_no_examples_and_earlier_examples_are_kept() {
         &["already holds examples", "empty folder"],
     );
     assert_eq!(std::fs::read(&meta).unwrap(), before);
+}
+
+// A truth of several samples: labels from the wrong one would look right, so it is refused
+// with the way to cut one out.
+#[test]
+fn truth_of_several_samples_is_refused() {
+    let fx = build(true);
+    let truth = write_truth_of(&fx, "chrT", &["HG001", "HG002"]);
+    let o = make_examples(&fx, &truth, "two", &[]);
+    assert_fails(
+        &o,
+        &[INPUT],
+        &["2 samples", "HG001, HG002", "bcftools view -s"],
+    );
+    assert_empty(&fx.dir.path().join("two"));
 }

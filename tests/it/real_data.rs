@@ -57,6 +57,7 @@ fn evaluate(d: &Data, vcf: &std::path::Path, bed: &std::path::Path) -> varstream
         vcf,
         bed,
         &reference,
+        (None, None),
     )
     .unwrap();
     eprintln!("{}:\n{}", bed.display(), rep.table());

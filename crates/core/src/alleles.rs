@@ -49,7 +49,7 @@ pub fn normalize(
     (contig.to_string(), pos, r, a)
 }
 
-/// Non-reference alleles of the first sample in one VCF record with their copy numbers, in
+/// Non-reference alleles of sample column `sample` in one VCF record with their copy numbers, in
 /// minimal left-aligned form. Same-length multi-base alleles (MNPs) are split into SNVs;
 /// symbolic and `*` alleles are skipped.
 pub fn sample_alleles(
@@ -57,6 +57,7 @@ pub fn sample_alleles(
     contig: &str,
     ref_at: &dyn Fn(u64) -> u8,
     path: &Path,
+    sample: usize,
 ) -> Result<Vec<(AlleleKey, u8)>> {
     let pos = rec.pos() as u64;
     let gt = rec
@@ -64,7 +65,7 @@ pub fn sample_alleles(
         .map_err(|e| anyhow::anyhow!("{}:{}: no GT: {e}", path.display(), pos + 1))?;
     let alleles: Vec<Vec<u8>> = rec.alleles().iter().map(|a| a.to_vec()).collect();
     let mut copies = vec![0u8; alleles.len()];
-    for g in gt.get(0).iter() {
+    for g in gt.get(sample).iter() {
         if let Some(c) = g.index().and_then(|i| copies.get_mut(i as usize)) {
             *c += 1;
         }
@@ -113,7 +114,7 @@ mod tests {
         let mut reader = rust_htslib::bcf::Reader::from_path(&p).unwrap();
         let copies: Vec<u8> = reader
             .records()
-            .flat_map(|r| sample_alleles(&r.unwrap(), "chrX", &ref_at, &p).unwrap())
+            .flat_map(|r| sample_alleles(&r.unwrap(), "chrX", &ref_at, &p, 0).unwrap())
             .map(|(_, c)| c)
             .collect();
         assert_eq!(copies, [1, 2, 1]);

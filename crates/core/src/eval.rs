@@ -94,7 +94,7 @@ impl Comparison {
     }
 }
 
-/// One allele's copies in the first sample, and that sample's ploidy at the record.
+/// One allele's copies in the chosen sample, and that sample's ploidy at the record.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Copies {
     /// Copies of the allele.
@@ -111,15 +111,19 @@ impl Copies {
     }
 }
 
-/// Non-reference alleles (FILTER PASS or missing) of the first sample with their copy numbers.
+/// Non-reference alleles (FILTER PASS or missing) of sample `sample` (by name; the only one
+/// when `None`) with their copy numbers.
 pub fn load_calls(
     path: &Path,
     reference: &Reference,
     within: &[Interval],
+    sample: Option<&str>,
 ) -> Result<HashMap<AlleleKey, Copies>> {
     let mut reader = crate::input::open_vcf(path)?;
     let header = reader.header().clone();
     check_region_contigs(&header, path, within)?;
+    let samples = crate::vcf_genotypes::header_samples(&reader);
+    let column = crate::vcf_genotypes::sample_column(&samples, sample, path, "--sample", false)?;
     let pass = header.name_to_id(b"PASS").ok();
     let mut out = HashMap::new();
     let mut cursor = RefCursor::new(reference);
@@ -142,13 +146,13 @@ pub fn load_calls(
         }
         cursor.load_around(&contig, pos, 1_000)?;
         let ref_at = |p: u64| cursor.base(p);
-        let alleles = sample_alleles(&rec, &contig, &ref_at, path)?;
+        let alleles = sample_alleles(&rec, &contig, &ref_at, path, column)?;
         if alleles.is_empty() {
             continue;
         }
         // sample_alleles has read the GT, so it is there. Missing alleles count towards the
         // ploidy: `./1` is not a hom-alt call.
-        let ploidy = rec.genotypes().map_or(2, |g| g.get(0).len() as u8);
+        let ploidy = rec.genotypes().map_or(2, |g| g.get(column).len() as u8);
         for (key, copies) in alleles {
             let e: &mut Copies = out.entry(key).or_default();
             e.copies = e.copies.saturating_add(copies);
@@ -182,16 +186,21 @@ pub fn check_region_contigs(
     Ok(())
 }
 
-/// Compare `query` with `truth` over `bed` (optionally also within `region`).
+/// The samples to compare: (truth's, query's), each the file's only sample when `None`.
+pub type SamplePair<'a> = (Option<&'a str>, Option<&'a str>);
+
+/// Compare `query` with `truth` over `bed`, sample `samples.0` of the truth with `samples.1`
+/// of the query.
 pub fn evaluate(
     truth: &Path,
     query: &Path,
     bed: &Path,
     reference: &Reference,
+    samples: SamplePair,
 ) -> Result<Comparison> {
     let within = read_bed(bed).bad_input()?;
-    let t = load_calls(truth, reference, &within).bad_input()?;
-    let q = load_calls(query, reference, &within).bad_input()?;
+    let t = load_calls(truth, reference, &within, samples.0).bad_input()?;
+    let q = load_calls(query, reference, &within, samples.1).bad_input()?;
     let mut rep = Comparison::default();
     let class = |k: &AlleleKey| k.2.len() == 1 && k.3.len() == 1;
     for (k, tc) in &t {
@@ -255,7 +264,7 @@ mod tests {
         let query = vcf("query.vcf", ["1", "1", "0/1", "1", "./1"]);
         let bed = dir.path().join("all.bed");
         std::fs::write(&bed, "chrX\t0\t20\n").unwrap();
-        let rep = evaluate(&truth, &query, &bed, &reference).unwrap();
+        let rep = evaluate(&truth, &query, &bed, &reference, (None, None)).unwrap();
         assert_eq!(rep.snv.tp, 5);
         // Counting copies alone would give 2: the haploid 1s against 1/1 wrong, against 0/1 right.
         assert_eq!(

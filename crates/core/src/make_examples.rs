@@ -32,9 +32,19 @@ pub struct Truth {
     pub unlabelable: Vec<Interval>,
 }
 
-/// Read the first sample's non-reference genotypes from a truth VCF over `intervals`.
+/// Read the truth sample's non-reference genotypes from a truth VCF over `intervals`: its
+/// only sample (a truth of several samples is refused, as labels from the wrong one would
+/// look right).
 pub fn load_truth(path: &Path, reference: &Reference, intervals: &[Interval]) -> Result<Truth> {
     let mut reader = crate::input::open_indexed_vcf(path)?;
+    let samples = crate::vcf_genotypes::header_samples(&reader);
+    let column = crate::vcf_genotypes::sample_column(
+        &samples,
+        None,
+        path,
+        "bcftools view -s NAME (make-examples reads a single-sample truth)",
+        false,
+    )?;
     let mut truth = Truth::default();
     let mut cursor = RefCursor::new(reference);
     for iv in intervals {
@@ -60,7 +70,7 @@ pub fn load_truth(path: &Path, reference: &Reference, intervals: &[Interval]) ->
             let ref_len = rec.alleles()[0].len() as u64;
             cursor.load_around(&iv.contig, pos, 2_000)?;
             let ref_at = |p: u64| cursor.base(p);
-            for (key, copies) in sample_alleles(&rec, &iv.contig, &ref_at, path)? {
+            for (key, copies) in sample_alleles(&rec, &iv.contig, &ref_at, path, column)? {
                 if key.2.len() > 1 && key.3.len() > 1 {
                     // Complex: no single candidate allele can match it; keep labels away.
                     truth.unlabelable.push(Interval {

@@ -150,8 +150,45 @@ pub fn open(path: &Path) -> Result<bcf::Reader> {
     crate::input::open_vcf(path)
 }
 
+/// Which sample column to read: `wanted` by name, else the only one. A VCF of several
+/// samples without `wanted` is read at its first when `first_by_default` (the report, which
+/// says so), and refused otherwise: comparing or labelling the wrong sample gives numbers
+/// that look right. `flag` is the option that names the sample, for the message.
+pub fn sample_column(
+    samples: &[String],
+    wanted: Option<&str>,
+    path: &Path,
+    flag: &str,
+    first_by_default: bool,
+) -> Result<usize> {
+    match wanted {
+        Some(name) => samples.iter().position(|s| s == name).ok_or_else(|| {
+            crate::errors::input_error(format!(
+                "{}: no sample {name} (it has: {})",
+                path.display(),
+                if samples.is_empty() {
+                    "no sample columns".to_string()
+                } else {
+                    samples.join(", ")
+                }
+            ))
+        }),
+        None if samples.is_empty() => Err(crate::errors::input_error(format!(
+            "{}: no sample columns",
+            path.display()
+        ))),
+        None if samples.len() > 1 && !first_by_default => Err(crate::errors::input_error(format!(
+            "{}: {} samples ({}): choose one with {flag}",
+            path.display(),
+            samples.len(),
+            samples.join(", ")
+        ))),
+        None => Ok(0),
+    }
+}
+
 /// Sample names of an open reader, in header order.
-pub fn header_samples(reader: &bcf::Reader) -> Vec<String> {
+pub fn header_samples(reader: &impl bcf::Read) -> Vec<String> {
     // Without samples htslib's name array is NULL, which rust-htslib's `samples()` makes
     // into a slice: undefined behaviour (a panic with debug assertions).
     if reader.header().sample_count() == 0 {

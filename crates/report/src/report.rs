@@ -45,17 +45,8 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
     let mut reader = vcf_genotypes::open(path)?;
     let header = reader.header().clone();
     let samples = vcf_genotypes::header_samples(&reader);
-    let sample_index = match &inputs.sample {
-        Some(name) => samples.iter().position(|s| s == name).with_context(|| {
-            format!(
-                "{}: no sample {name} (it has: {})",
-                path.display(),
-                samples.join(", ")
-            )
-        })?,
-        None if samples.is_empty() => bail!("{}: no sample columns", path.display()),
-        None => 0,
-    };
+    let sample_index =
+        vcf_genotypes::sample_column(&samples, inputs.sample.as_deref(), path, "--sample", true)?;
     if !header_is_utf8(&header) {
         bail!("{}: the VCF header is not UTF-8", path.display());
     }
