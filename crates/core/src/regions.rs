@@ -205,7 +205,15 @@ pub fn callable_contigs(
             .collect();
         let hint = reads
             .iter()
-            .find_map(|r| renamed(r, &refs).map(|m| format!(": did you mean {m}? (reads say {r})")))
+            .find_map(|r| {
+                renamed(r, &refs).map(|m| {
+                    format!(
+                        ": did you mean {m}? (reads say {r}: one names contigs the UCSC way, \
+                         the other the Ensembl way; use the reference the reads were aligned \
+                         to, or rename the reads' @SQ names with samtools reheader)"
+                    )
+                })
+            })
             .unwrap_or_default();
         bail_input!(
             "no contig of {} ({}) is in reference {} ({}){hint}",
