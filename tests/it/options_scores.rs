@@ -84,6 +84,34 @@ fn score_prs_and_expression_options_take_effect_or_say_why_not() {
             }),
         ),
         (
+            "score prs --min-overlap",
+            Box::new(|| {
+                // One of two rows is in the VCF: 0.5 fails the default 0.75, passes 0.5.
+                let pgs = dir.join("PGS_HALF.txt");
+                std::fs::write(
+                    &pgs,
+                    "#pgs_id=PGS_HALF\n#genome_build=GRCh38\n\
+                     chr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n\
+                     chr1\t100\tG\tA\t1.5\nchr1\t5000\tC\tT\t1\n",
+                )
+                .unwrap();
+                let status = |name: &str, extra: &[&str]| {
+                    let out = dir.join(name);
+                    let mut args = vec!["score", "prs", "--vcf", s(&vcf), "--pgs", s(&pgs)];
+                    args.extend(["--output", s(&out)]);
+                    args.extend_from_slice(extra);
+                    let (o, err) = varstream(&args);
+                    assert_ok(&o);
+                    let t = read_tsv(&dir.join(format!("{name}.prs.tsv")));
+                    (t[0]["status"].clone(), err)
+                };
+                let (st, err) = status("half_default", &[]);
+                assert_eq!(st, "FAIL");
+                assert!(err.contains("< --min-overlap 0.75"), "{err}");
+                assert_eq!(status("half", &["--min-overlap", "0.5"]).0, "PASS");
+            }),
+        ),
+        (
             "score expression --match-by",
             Box::new(|| {
                 // rs1's varID names chr1:100, rs7's a position the VCF lacks, rs9's no
