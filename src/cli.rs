@@ -175,9 +175,9 @@ pub struct PanelArgs {
     /// matched by exact allele after normalisation.
     #[arg(long, requires = "panel")]
     pub annotations: Option<PathBuf>,
-    /// INFO fields of --annotations to show.
-    #[arg(long, value_delimiter = ',', default_value = crate::report::findings::DEFAULT_FIELDS)]
-    pub annotation_fields: Vec<String>,
+    /// INFO fields of --annotations to show (default: CLNSIG,CLNDN,CLNREVSTAT,GENEINFO).
+    #[arg(long, value_delimiter = ',')]
+    pub annotation_fields: Option<Vec<String>>,
 }
 
 /// `varstream report`.

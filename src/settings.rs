@@ -72,7 +72,7 @@ impl Settings {
             Command::MakeExamples(a) => Settings::MakeExamples(make_examples(a)?),
             Command::Eval(a) => Settings::Eval(eval(a)),
             Command::Score(c) => Settings::Score(c),
-            Command::Report(a) => Settings::Report(report(a)),
+            Command::Report(a) => Settings::Report(report(a)?),
             Command::Shards(a) => Settings::Shards(shards(a)),
         })
     }
@@ -113,13 +113,27 @@ fn shard_params(e: &EvidenceArgs) -> Result<ShardParams> {
     })
 }
 
-fn findings(panel: &PanelArgs, reference: Option<&Path>) -> Option<FindingsInputs> {
-    Some(FindingsInputs {
-        panel: panel.panel.clone()?,
+fn findings(panel: &PanelArgs, reference: Option<&Path>) -> Result<Option<FindingsInputs>> {
+    if panel.annotation_fields.is_some() && panel.annotations.is_none() {
+        crate::bail_input!(
+            "--annotation-fields picks INFO fields of --annotations: add --annotations (and \
+             --panel)"
+        );
+    }
+    let Some(bed) = panel.panel.clone() else {
+        return Ok(None);
+    };
+    Ok(Some(FindingsInputs {
+        panel: bed,
         annotations: panel.annotations.clone(),
-        fields: panel.annotation_fields.clone(),
+        fields: panel.annotation_fields.clone().unwrap_or_else(|| {
+            crate::report::findings::DEFAULT_FIELDS
+                .split(',')
+                .map(String::from)
+                .collect()
+        }),
         reference: reference.map(Path::to_path_buf),
-    })
+    }))
 }
 
 fn call(a: CallArgs) -> Result<CallSettings> {
@@ -209,7 +223,10 @@ fn call(a: CallArgs) -> Result<CallSettings> {
     if let Some(p) = &a.panel.annotations {
         crate::input::open_vcf(p)?;
     }
-    let report = a.report.then(|| findings(&a.panel, Some(&cfg.reference)));
+    let report = match findings(&a.panel, Some(&cfg.reference))? {
+        found if a.report => Some(found),
+        _ => None,
+    };
     Ok(CallSettings {
         call: cfg,
         scores: crate::scores::AfterCall {
@@ -252,10 +269,10 @@ fn eval(a: EvalArgs) -> EvalSettings {
     }
 }
 
-fn report(a: ReportArgs) -> ReportSettings {
-    ReportSettings {
+fn report(a: ReportArgs) -> Result<ReportSettings> {
+    Ok(ReportSettings {
         inputs: ReportInputs {
-            findings: findings(&a.panel, a.reference.as_deref()),
+            findings: findings(&a.panel, a.reference.as_deref())?,
             vcf: a.vcf,
             sample: a.sample,
             stats: a.stats,
@@ -266,7 +283,7 @@ fn report(a: ReportArgs) -> ReportSettings {
             command_line: command_line(),
         },
         prefix: a.output,
-    }
+    })
 }
 
 fn shards(a: ShardsArgs) -> ShardsConfig {

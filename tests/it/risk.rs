@@ -13,7 +13,7 @@ use std::process::Command;
 
 use crate::common::{assert_ok, ci, require_ort, run};
 
-fn repo(p: &str) -> PathBuf {
+pub(crate) fn repo(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
 }
 
@@ -46,7 +46,7 @@ fn num(row: &HashMap<String, String>, col: &str) -> f64 {
 
 /// `score prs` (PGS000001, extra flags) and `score expression` (the demo model's synthetic
 /// eQTL weights) on the demonstration cohort, with prefix DIR/cohort.
-fn score_cohort(dir: &Path, prs_flags: &[&str]) -> PathBuf {
+pub(crate) fn score_cohort(dir: &Path, prs_flags: &[&str]) -> PathBuf {
     let vcf = repo("tests/data/risk/demo_cohort.vcf");
     let prefix = dir.join("cohort");
     let pgs = repo("tests/data/scores/PGS000001_hmPOS_GRCh37.txt.gz");

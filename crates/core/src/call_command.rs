@@ -196,14 +196,22 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
     }
     let shard_params = &shard_params;
     log::info!(
-        "calling {} shards ({} bp) of {} with model {} on {:?}, {} worker(s)",
+        "calling {} shards ({} bp) of {} with model {} on {:?}, {} worker(s), inference \
+         batches of up to {}",
         shards.len(),
         total_bp,
         cfg.reads.display(),
         info.name,
         cfg.device,
-        workers
+        workers,
+        cfg.batch_size
     );
+    if cfg.no_calibration && info.calibration.is_empty() {
+        log::warn!(
+            "--no-calibration changes nothing: model {} has no calibration in its sidecar",
+            info.name
+        );
+    }
 
     let mut used = ReadsUsed::new(&intervals);
     let head = HeaderInfo {

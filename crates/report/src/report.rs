@@ -287,6 +287,27 @@ fn findings_section(
     };
     let annotated = match &f.annotations {
         Some(p) => {
+            // A field the file does not declare would show nothing, and say nothing.
+            let declared = findings::declared_info(p).bad_input()?;
+            let absent: Vec<&str> = f
+                .fields
+                .iter()
+                .filter(|w| !declared.contains(w))
+                .map(String::as_str)
+                .collect();
+            if !absent.is_empty() {
+                log::warn!(
+                    "--annotation-fields: {} not declared as INFO in {}, so not shown (it \
+                     declares {})",
+                    absent.join(","),
+                    p.display(),
+                    if declared.is_empty() {
+                        "none".to_string()
+                    } else {
+                        declared.join(",")
+                    }
+                );
+            }
             findings::annotate(&mut calls, p, &f.fields, panel, reference.as_ref()).bad_input()?
         }
         None => 0,

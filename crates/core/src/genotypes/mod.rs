@@ -300,6 +300,14 @@ pub struct Calibration {
 }
 
 impl Calibration {
+    /// No band and no ceiling: the model's posteriors are used as they are.
+    pub fn is_empty(&self) -> bool {
+        self.snv.is_empty()
+            && self.indel.is_empty()
+            && self.snv_ceilings.iter().all(Vec::is_empty)
+            && self.indel_ceilings.iter().all(Vec::is_empty)
+    }
+
     pub fn power(&self, depth: u32, indel: bool) -> f64 {
         let bands = if indel { &self.indel } else { &self.snv };
         bands

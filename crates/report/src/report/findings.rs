@@ -302,6 +302,22 @@ pub fn annotate(
     Ok(calls.iter().filter(|c| !c.annotations.is_empty()).count() as u64)
 }
 
+/// The INFO ids an annotation VCF's header declares (`##INFO=<ID=...`), in header order.
+pub fn declared_info(path: &Path) -> Result<Vec<String>> {
+    let reader = crate::input::open_text(path, "annotation VCF")?;
+    let mut ids = Vec::new();
+    for line in reader.lines() {
+        let line = line.with_context(|| format!("cannot read {}", path.display()))?;
+        if !line.starts_with("##") {
+            break;
+        }
+        if let Some(rest) = line.strip_prefix("##INFO=<ID=") {
+            ids.push(rest.split([',', '>']).next().unwrap_or("").to_string());
+        }
+    }
+    Ok(ids)
+}
+
 /// Where the section's inputs are.
 #[derive(Debug, Clone, Default)]
 pub struct FindingsInputs {

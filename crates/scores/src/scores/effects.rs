@@ -41,11 +41,16 @@ pub struct EffectsArgs {
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
     pub device: Device,
     /// ONNX Runtime intra-op threads.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = at_least_one())]
     pub threads: usize,
     /// Windows per model call (default: the sidecar's batch_size).
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one())]
     pub batch_size: Option<usize>,
+}
+
+/// A count of at least 1 (0 is a usage error naming the flag, never clamped).
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
 }
 
 /// How windows are oriented relative to the target's strand.
@@ -415,15 +420,17 @@ pub fn run(args: &EffectsArgs) -> Result<()> {
         Ok(())
     })
     .bad_input()?;
+    let batch = args.batch_size.unwrap_or(sc.batch_size);
     log::info!(
-        "{} variant-target pairs to score ({skipped} skipped for REF mismatch), {} windows",
+        "{} variant-target pairs to score ({skipped} skipped for REF mismatch), {} windows, in \
+         batches of up to {batch} on {} thread(s)",
         effects.len(),
-        jobs.len()
+        jobs.len(),
+        args.threads
     );
     let mut ref_scores: HashMap<usize, Vec<f32>> = HashMap::new();
     if !jobs.is_empty() {
         let mut model = OnnxModel::load(&args.model, args.device, args.threads).bad_input()?;
-        let batch = args.batch_size.unwrap_or(sc.batch_size).max(1);
         let outs = run_jobs(&mut model, &sc, &jobs, batch, |ti| targets[ti].strand)?;
         for (j, o) in jobs.iter().zip(outs) {
             match j.variant {

@@ -139,7 +139,11 @@ impl Model {
             .query_map([], |r| {
                 Ok(Weight {
                     gene: text(r, 0)?,
-                    rsid: text(r, 1)?,
+                    // GTEx v8 writes `.` (and some builds `NA`) where a variant has no
+                    // rsID: no ID, or it would match every VCF record whose ID is `.`.
+                    rsid: Some(text(r, 1)?)
+                        .filter(|s| s != "." && !s.eq_ignore_ascii_case("NA"))
+                        .unwrap_or_default(),
                     var_id: text(r, 2)?,
                     ref_allele: text(r, 3)?.to_ascii_uppercase(),
                     eff_allele: text(r, 4)?.to_ascii_uppercase(),

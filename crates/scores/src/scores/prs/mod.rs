@@ -182,6 +182,21 @@ pub fn run(args: &PrsArgs) -> Result<Vec<ScoreResult>> {
         Some(p) => Some(ReferenceDistributions::read(p).bad_input()?),
         None => None,
     };
+    if let (Some(path), Some(reference)) = (&args.reference_distribution, &reference) {
+        // A reference that names none of a score's ids would leave its Z and percentile NA
+        // with nothing said.
+        for f in files.iter().filter(|f| reference.get(&f.id).is_none()) {
+            let has = reference.ids();
+            log::warn!(
+                "reference distribution {} (--reference-distribution, call's --pgs-reference) \
+                 has no row for {}: its Z and percentile are NA (it has {}{})",
+                path.display(),
+                f.id,
+                has.iter().take(5).copied().collect::<Vec<_>>().join(", "),
+                if has.len() > 5 { ", ..." } else { "" }
+            );
+        }
+    }
     let wanted: HashSet<(String, u64)> = files
         .iter()
         .flat_map(|f| f.rows.iter())

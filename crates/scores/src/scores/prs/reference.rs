@@ -148,4 +148,11 @@ impl ReferenceDistributions {
     pub(super) fn get(&self, id: &str) -> Option<&Distribution> {
         self.0.get(id)
     }
+
+    /// The score ids it has distributions for, sorted.
+    pub fn ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self.0.keys().map(String::as_str).collect();
+        ids.sort_unstable();
+        ids
+    }
 }
