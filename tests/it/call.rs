@@ -367,7 +367,10 @@ fn min_alt_reads_from_flag_or_sidecar() {
 }
 
 /// A PGS Catalog scoring file `PGS_TEST` weighting the ALT of each planted variant.
-pub(crate) fn write_pgs(fx: &Fixture, rows: &[(&crate::common::Planted, f64)]) -> std::path::PathBuf {
+pub(crate) fn write_pgs(
+    fx: &Fixture,
+    rows: &[(&crate::common::Planted, f64)],
+) -> std::path::PathBuf {
     let mut text = "#pgs_id=PGS_TEST\n#genome_build=GRCh38\n\
                     chr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n"
         .to_string();

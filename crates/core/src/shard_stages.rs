@@ -265,23 +265,41 @@ pub fn examples_from_reads(
     let coverage = Coverage::of(&pileup.depth[own(iv.start)..own(iv.end)]);
     let ref_agreement = RefAgreement::of(&pileup, own(iv.start), own(iv.end));
     let mut sites = find_sites(&iv.contig, &pileup, &reads, iv.start, iv.end, &p.candidates);
-    let n = example_count(&sites);
-    let mut tensors = vec![0f32; n * EXAMPLE_LEN];
-    let mut chunks = tensors.chunks_mut(EXAMPLE_LEN);
-    let mut other_depths = Vec::with_capacity(sites.len());
     // Reads are sorted by start, so the reads that can touch a window form one slice.
     let longest = reads
         .iter()
         .map(|r| r.bases.len() as u64)
         .max()
         .unwrap_or(0);
-    for site in &mut sites {
+    let near_of = |site: &Site| {
         let lo = site.pos.saturating_sub(WINDOW as u64 + longest);
         let a = reads.partition_point(|r| r.start < lo);
         let b = reads.partition_point(|r| r.start <= site.informative_end + WINDOW as u64);
-        let near = &reads[a..b];
-        let assigned = assign_reads(site, &pileup, near, p.candidates.min_baseq);
+        a..b
+    };
+    let mut assigned_of: Vec<Vec<Option<ReadAllele>>> = Vec::with_capacity(sites.len());
+    for site in &mut sites {
+        let assigned = assign_reads(site, &pileup, &reads[near_of(site)], p.candidates.min_baseq);
         site.allele_depths = allele_depths(&assigned, site.alts.len());
+        assigned_of.push(assigned);
+    }
+    // A candidate no read supports once the filters have judged each read's allele (an indel
+    // seen only in reads whose bases there are under --min-baseq) is no site: the model would
+    // be asked about evidence the user excluded.
+    let keep: Vec<bool> = sites
+        .iter()
+        .map(|s| s.allele_depths[1..].iter().any(|&d| d > 0))
+        .collect();
+    let mut k = keep.iter();
+    sites.retain(|_| *k.next().unwrap());
+    let mut k = keep.iter();
+    assigned_of.retain(|_| *k.next().unwrap());
+    let n = example_count(&sites);
+    let mut tensors = vec![0f32; n * EXAMPLE_LEN];
+    let mut chunks = tensors.chunks_mut(EXAMPLE_LEN);
+    let mut other_depths = Vec::with_capacity(sites.len());
+    for (site, assigned) in sites.iter().zip(&assigned_of) {
+        let near = &reads[near_of(site)];
         other_depths.push(
             assigned
                 .iter()
@@ -295,7 +313,7 @@ pub fn examples_from_reads(
                 &set,
                 &pileup,
                 near,
-                &assigned,
+                assigned,
                 p.candidates.min_baseq,
                 tiles[(site.pos / DEPTH_TILE - first_tile) as usize],
                 out,

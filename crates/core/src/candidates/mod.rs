@@ -561,6 +561,25 @@ pub fn assign_reads(
                 return c;
             }
             let base_off = (p - ws) as i64 - qi as i64;
+            // The one --min-baseq rule holds here too. A read rescored against the haplotypes
+            // is evidence through its bases over the window, so it counts only when their mean
+            // quality reaches --min-baseq (rescoring once let reads of any quality through, so
+            // --min-baseq above every quality still called indels).
+            let window_quals: Vec<u32> = r
+                .seq_qual
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| {
+                    let h = *i as i64 + base_off;
+                    h >= 0 && h < ref_hap.len() as i64
+                })
+                .map(|(_, &q)| q as u32)
+                .collect();
+            if window_quals.is_empty()
+                || window_quals.iter().sum::<u32>() < min_baseq as u32 * window_quals.len() as u32
+            {
+                return c;
+            }
             let costs: Vec<u32> = haps
                 .iter()
                 .map(|h| {
