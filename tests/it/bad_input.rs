@@ -12,6 +12,9 @@
 //! Every run uses `-q`. Outputs go to a fresh folder so "nothing left" means an empty folder.
 //! Tests that need ONNX Runtime skip without it (and fail when `CI=true`); so do the tests
 //! that need to mount a tmpfs (root).
+//!
+//! Over 600 lines on purpose: it is the bad-input matrix of docs/errors.md, one test per
+//! row, kept in one file so that the table and its tests can be read side by side.
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;

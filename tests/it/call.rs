@@ -1,4 +1,7 @@
 //! `varstream call` end to end on small BAM/CRAM fixtures built from SAM text.
+//!
+//! Over 600 lines: every behaviour of `call` on the shared SAM-text fixtures; the options'
+//! tests are in options_call.rs.
 
 use crate::common::*;
 

@@ -3,6 +3,9 @@
 //! submit them (gVCFs: `corpus_gvcf.rs`). Every VCF is written here by the real tool from
 //! BAMs of planted genotypes, so what is tested is what a user has; each answer is compared
 //! with plink2's and with the planted genotypes'.
+//!
+//! Over 600 lines: the cohort's builders (BAMs, truth, scoring files) and the tests that use
+//! them; the gVCF tests are in corpus_gvcf.rs.
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

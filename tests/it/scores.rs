@@ -2,6 +2,9 @@
 //!
 //! Fixtures are written into temp dirs by the tests; the plink2 comparisons run only where a
 //! `plink2` binary is on PATH and say so when skipped.
+//!
+//! Over 600 lines: the PRS and expression tests share their fixtures and the plink2
+//! comparison, which splitting would copy or scatter.
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,8 @@
 //! Stage: candidates. A per-position pileup of one shard's reads, the candidate variant sites
 //! found in it, and which allele each read carries at each site.
+//!
+//! About 600 lines: the pileup, the sites found in it and the reads' alleles at them share
+//! one set of types and the one `--min-baseq` rule, which is easier to check in one file.
 use crate::reads::{base_code, AlignedRead, Indel, DEL, GAP};
 
 /// Thresholds for proposing an allele (DeepVariant's published defaults: 0.12 for SNVs,
