@@ -510,10 +510,16 @@ pub(crate) fn report_stats(c: &Cohort, vcf: &Path, sample: &str, out: &str) -> s
     j["stats"].clone()
 }
 
-/// `eval` of `vcf`'s first sample against sample `s`'s planted variants: the table's ALL row.
-pub(crate) fn eval_all(c: &Cohort, vcf: &Path, s: usize) -> String {
+/// `varstream eval` of `vcf` against sample `s`'s planted variants, with `--sample NAMES`
+/// when given.
+pub(crate) fn eval_run(
+    c: &Cohort,
+    vcf: &Path,
+    s: usize,
+    names: Option<&str>,
+) -> std::process::Output {
     let (truth, bed) = c.truth(s);
-    let o = run(&[
+    let mut args = vec![
         "eval",
         "--truth",
         truth.to_str().unwrap(),
@@ -523,9 +529,14 @@ pub(crate) fn eval_all(c: &Cohort, vcf: &Path, s: usize) -> String {
         bed.to_str().unwrap(),
         "--ref",
         c.fasta.to_str().unwrap(),
-        "--sample",
-        SAMPLES[s],
-    ]);
+    ];
+    args.extend(names.iter().flat_map(|n| ["--sample", n]));
+    run(&args)
+}
+
+/// `eval` of `vcf`'s sample `s` against that sample's planted variants: the table's ALL row.
+pub(crate) fn eval_all(c: &Cohort, vcf: &Path, s: usize) -> String {
+    let o = eval_run(c, vcf, s, Some(SAMPLES[s]));
     assert_ok(&o);
     let text = String::from_utf8_lossy(&o.stdout).into_owned();
     text.lines()
@@ -552,18 +563,7 @@ pub(crate) fn freebayes_vcf_is_evaluated_and_scored_as_plink2() {
     );
     // freebayes orders the sample columns its own way (CAL came first): eval compares the
     // sample --sample names, and refuses to guess among several.
-    let (truth, bed) = c.truth(0);
-    let o = run(&[
-        "eval",
-        "--truth",
-        truth.to_str().unwrap(),
-        "--query",
-        vcf.to_str().unwrap(),
-        "--regions",
-        bed.to_str().unwrap(),
-        "--ref",
-        c.fasta.to_str().unwrap(),
-    ]);
+    let o = eval_run(&c, &vcf, 0, None);
     assert_fails(&o, &[INPUT], &["3 samples", "choose one with --sample"]);
     let all = eval_all(&c, &vcf, 0);
     assert!(
@@ -572,21 +572,7 @@ pub(crate) fn freebayes_vcf_is_evaluated_and_scored_as_plink2() {
         SAMPLES[0]
     );
     // rtg vcfeval's TRUTH,QUERY form; a name a file lacks is refused, naming it.
-    let eval_as = |names: &str| {
-        run(&[
-            "eval",
-            "--truth",
-            truth.to_str().unwrap(),
-            "--query",
-            vcf.to_str().unwrap(),
-            "--regions",
-            bed.to_str().unwrap(),
-            "--ref",
-            c.fasta.to_str().unwrap(),
-            "--sample",
-            names,
-        ])
-    };
+    let eval_as = |names: &str| eval_run(&c, &vcf, 0, Some(names));
     let pair = eval_as(&format!("{0},{0}", SAMPLES[0]));
     assert_ok(&pair);
     assert_eq!(

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::common::vcf_head;
+use crate::corpus::complement;
 use varstream::scores::{self, expression, prs};
 
 fn vcf_text(samples: &[&str], records: &[(&str, u64, &str, &str, &str)]) -> String {
@@ -418,18 +419,6 @@ fn prs_edge_cases_equal_plink2() {
             r.matched
         );
     }
-}
-
-fn complement(a: &str) -> String {
-    a.chars()
-        .map(|c| match c {
-            'A' => 'T',
-            'T' => 'A',
-            'C' => 'G',
-            'G' => 'C',
-            o => o,
-        })
-        .collect()
 }
 
 #[test]
