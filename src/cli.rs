@@ -61,8 +61,10 @@ pub struct EvidenceArgs {
     #[arg(long, default_value_t = CandidateParams::default().min_snv_fraction, value_parser = values::fraction)]
     pub min_snv_fraction: f32,
     /// Fraction of reads an insertion or deletion needs to become a candidate.
-    #[arg(long, default_value_t = CandidateParams::default().min_indel_fraction, value_parser = values::fraction)]
-    pub min_indel_fraction: f32,
+    /// (Default: 0.06 for Illumina; for `call` on long reads, the platform's: 0.08 HiFi,
+    /// 0.15 ONT.)
+    #[arg(long, value_parser = values::fraction)]
+    pub min_indel_fraction: Option<f32>,
     /// Reads an allele needs to become a candidate, at least 1 (`call`: default the model's
     /// sidecar `calling.min_alt_reads`, else 2; `make-examples`: default 2).
     #[arg(long)]

@@ -98,7 +98,9 @@ fn shard_params(e: &EvidenceArgs) -> Result<ShardParams> {
         candidates: CandidateParams {
             min_baseq: e.min_baseq,
             min_snv_fraction: e.min_snv_fraction,
-            min_indel_fraction: e.min_indel_fraction,
+            min_indel_fraction: e
+                .min_indel_fraction
+                .unwrap_or(CandidateParams::default().min_indel_fraction),
             min_count: e
                 .min_alt_reads
                 .unwrap_or(CandidateParams::default().min_count),
@@ -158,6 +160,7 @@ fn call(a: CallArgs) -> Result<CallSettings> {
         sample: a.sample,
         shard,
         min_alt_reads: a.evidence.min_alt_reads,
+        min_indel_fraction_given: a.evidence.min_indel_fraction.is_some(),
         min_qual: a.min_qual,
         batch_size: a.batch_size,
         shard_bp: a.shard_size,

@@ -745,6 +745,34 @@ fn long_reads_are_used_and_called_the_same_however_the_run_is_cut() {
             found * 10 >= planted * 9,
             "{errors:?}: {found} of {planted}"
         );
+        // The platform's indel threshold applies unless --min-indel-fraction is given
+        // (0.08 HiFi, 0.15 ONT, Clair3's defaults): the same records as giving it, and fewer
+        // than under Illumina's 0.06, which makes homopolymer errors candidates.
+        let platform_default = match errors {
+            LongReadErrors::Hifi => "0.08",
+            LongReadErrors::Ont => "0.15",
+        };
+        let (o, given) = call(
+            &fx,
+            &fx.bam,
+            "given.vcf.gz",
+            &["--min-indel-fraction", platform_default],
+        );
+        assert_ok(&o);
+        assert_eq!(vcf_body(&given), body, "{errors:?}");
+        let (o, illumina) = call(
+            &fx,
+            &fx.bam,
+            "illumina_indels.vcf.gz",
+            &["--min-indel-fraction", "0.06"],
+        );
+        assert_ok(&o);
+        eprintln!(
+            "{errors:?}: {} records at the platform's indel threshold, {} at 0.06",
+            body.len(),
+            vcf_body(&illumina).len()
+        );
+        assert!(vcf_body(&illumina).len() > body.len(), "{errors:?}");
         let runs: [(&str, &[&str]); 4] = [
             ("t1.vcf.gz", &["--threads", "1"]),
             ("s1k.vcf.gz", &["--shard-size", "1000"]),

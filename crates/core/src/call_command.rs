@@ -45,6 +45,8 @@ pub struct CallConfig {
     /// `--min-alt-reads`: overrides the model's `calling.min_alt_reads` (else
     /// `shard.candidates.min_count` stands).
     pub min_alt_reads: Option<u32>,
+    /// `--min-indel-fraction` was given: otherwise the platform's default applies.
+    pub min_indel_fraction_given: bool,
     /// LowQual threshold override.
     pub min_qual: Option<f64>,
     /// Examples per inference batch.
@@ -193,6 +195,11 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
     let mut shard_params = cfg.shard.clone();
     if let Some(n) = cfg.min_alt_reads.or(info.min_alt_reads) {
         shard_params.candidates.min_count = n;
+    }
+    // Long reads' homopolymer errors are common indels: their platform's threshold, unless
+    // the command line gave one.
+    if !cfg.min_indel_fraction_given {
+        shard_params.candidates.min_indel_fraction = platform.platform.default_min_indel_fraction();
     }
     let shard_params = &shard_params;
     log::info!(

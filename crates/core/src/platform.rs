@@ -36,6 +36,21 @@ impl Platform {
     }
 }
 
+impl Platform {
+    /// Fraction of reads an indel needs to become a candidate when `--min-indel-fraction` is
+    /// not given: varstream's own for Illumina (its model's training), Clair3's published
+    /// `indel_min_af` for the long-read platforms (0.15 ONT, 0.08 HiFi), whose homopolymer-
+    /// length errors are common indels in the reads (docs/long-reads.md, written before the
+    /// runs that check it).
+    pub fn default_min_indel_fraction(self) -> f32 {
+        match self {
+            Platform::Illumina => crate::candidates::CandidateParams::default().min_indel_fraction,
+            Platform::Hifi => 0.08,
+            Platform::OntR10 | Platform::OntR9 => 0.15,
+        }
+    }
+}
+
 impl fmt::Display for Platform {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -152,6 +152,16 @@ impl ReadsUsed {
                 reads.display()
             ))));
         }
+        // Reads used, and not one of their bases good enough to count (a --min-baseq above
+        // the reads' qualities): nothing could be called, which must not look like a success.
+        if stats.reads.kept > 0 && a.bases == 0 {
+            return Err(anyhow::Error::new(crate::errors::NothingUsable(format!(
+                "{}: {} read(s) used and none of their bases at or above --min-baseq {}; {what}",
+                reads.display(),
+                stats.reads.kept,
+                filter.min_baseq
+            ))));
+        }
         if stats.reads.seen == 0 && stats.coverage.depth_sum == 0 && self.bases > 0 {
             log::warn!(
                 "{}: no reads in the regions: {}",
