@@ -164,13 +164,8 @@ impl ReadsUsed {
         }
         if stats.reads.seen == 0 && stats.coverage.depth_sum == 0 && self.bases > 0 {
             log::warn!(
-                "{}: no reads in the regions: {}",
-                reads.display(),
-                if what.contains("VCF") {
-                    "the VCF has no records"
-                } else {
-                    "no examples"
-                }
+                "{}: no reads in the regions: nothing is called there",
+                reads.display()
             );
         }
         Ok(stats)

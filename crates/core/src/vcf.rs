@@ -88,25 +88,25 @@ pub struct CallRecord {
 }
 
 impl CallRecord {
-    /// 0-based POS.
-    pub fn pos(&self) -> u64 {
-        self.site.pos
-    }
-
-    /// End (exclusive) of the reference its REF covers.
-    pub fn end(&self) -> u64 {
-        self.site.pos + self.site.ref_allele.len() as u64
-    }
-
     /// Append the VCF data line, with its newline.
     pub fn write_vcf(&self, out: &mut String) {
         write_line(&self.site, &self.call, self.filter, None, out);
     }
+}
 
-    /// Append the gVCF's line: the VCF line with the `<*>` allele after the ALTs (its reads
-    /// in AD and VAF, its genotypes' PL after the record's own), so the gVCF's variant lines
-    /// are the VCF's lines plus that allele.
-    pub fn write_gvcf(&self, out: &mut String) {
+impl crate::gvcf::GvcfVariant for CallRecord {
+    fn pos(&self) -> u64 {
+        self.site.pos
+    }
+
+    fn end(&self) -> u64 {
+        self.site.pos + self.site.ref_allele.len() as u64
+    }
+
+    /// The VCF line with the `<*>` allele after the ALTs (its reads in AD and VAF, its
+    /// genotypes' PL after the record's own), so the gVCF's variant lines are the VCF's lines
+    /// plus that allele.
+    fn write_gvcf(&self, out: &mut String) {
         write_line(
             &self.site,
             &self.call,
@@ -265,6 +265,7 @@ fn check_complete_bgzf(path: &Path) -> Result<()> {
 mod tests {
     use super::*;
     use crate::candidates::AltKind;
+    use crate::gvcf::GvcfVariant as _;
 
     #[test]
     fn test_record_text() {

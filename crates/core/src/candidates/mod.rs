@@ -568,19 +568,12 @@ pub fn assign_reads(
             // is evidence through its bases over the window, so it counts only when their mean
             // quality reaches --min-baseq (rescoring once let reads of any quality through, so
             // --min-baseq above every quality still called indels).
-            let window_quals: Vec<u32> = r
-                .seq_qual
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| {
-                    let h = *i as i64 + base_off;
-                    h >= 0 && h < ref_hap.len() as i64
-                })
-                .map(|(_, &q)| q as u32)
-                .collect();
-            if window_quals.is_empty()
-                || window_quals.iter().sum::<u32>() < min_baseq as u32 * window_quals.len() as u32
-            {
+            // Read bases i with haplotype position i + base_off inside the window.
+            let lo = (-base_off).clamp(0, r.seq_qual.len() as i64) as usize;
+            let hi = (ref_hap.len() as i64 - base_off).clamp(lo as i64, r.seq_qual.len() as i64);
+            let window_quals = &r.seq_qual[lo..hi as usize];
+            let sum: u64 = window_quals.iter().map(|&q| q as u64).sum();
+            if window_quals.is_empty() || sum < min_baseq as u64 * window_quals.len() as u64 {
                 return c;
             }
             let costs: Vec<u32> = haps

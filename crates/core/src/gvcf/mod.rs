@@ -265,18 +265,6 @@ pub trait GvcfVariant {
     fn write_gvcf(&self, out: &mut String);
 }
 
-impl GvcfVariant for crate::vcf::CallRecord {
-    fn pos(&self) -> u64 {
-        crate::vcf::CallRecord::pos(self)
-    }
-    fn end(&self) -> u64 {
-        crate::vcf::CallRecord::end(self)
-    }
-    fn write_gvcf(&self, out: &mut String) {
-        crate::vcf::CallRecord::write_gvcf(self, out)
-    }
-}
-
 /// A gVCF variant record given as its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GvcfRecord {
