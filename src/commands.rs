@@ -42,7 +42,7 @@ pub fn run(settings: Settings) -> Result<()> {
 fn call(s: CallSettings) -> Result<()> {
     crate::call_command::run(&s.call)?;
     let prefix = crate::output::output_prefix(&s.call.output);
-    let tables = crate::scores::score_after_call(&s.call.output, &prefix, &s.scores)?;
+    let tables = crate::scores::score_after_call(&s.call.output, &prefix, s.scores)?;
     if let Some(findings) = s.report {
         let inputs = crate::report::ReportInputs {
             vcf: s.call.output.clone(),

@@ -211,15 +211,7 @@ fn call(a: CallArgs) -> Result<CallSettings> {
     }
     // The inputs of the scores and the report are read now too: a bad one fails the run
     // before calling, and leaves no VCF behind.
-    for p in &a.pgs {
-        crate::scores::pgs_file::ScoringFile::read(p).bad_input()?;
-    }
-    if let Some(p) = &a.pgs_reference {
-        crate::scores::prs::ReferenceDistributions::read(p).bad_input()?;
-    }
-    for p in &a.weights {
-        crate::scores::expression::Model::read(p).bad_input()?;
-    }
+    let scores = crate::scores::AfterCall::read(a.pgs, a.pgs_reference, a.weights)?;
     if let Some(p) = &a.panel.panel {
         crate::report::findings::read_panel(p).bad_input()?;
     }
@@ -232,11 +224,7 @@ fn call(a: CallArgs) -> Result<CallSettings> {
     };
     Ok(CallSettings {
         call: cfg,
-        scores: crate::scores::AfterCall {
-            pgs: a.pgs,
-            pgs_reference: a.pgs_reference,
-            weights: a.weights,
-        },
+        scores,
         report,
     })
 }

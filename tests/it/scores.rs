@@ -687,11 +687,7 @@ fn score_after_call_writes_prs_and_expression() {
     scores::score_after_call(
         &vcf,
         &prefix,
-        &scores::AfterCall {
-            pgs: vec![score],
-            weights: vec![db],
-            ..Default::default()
-        },
+        scores::AfterCall::read(vec![score], None, vec![db]).unwrap(),
     )
     .unwrap();
     for f in [
@@ -701,7 +697,7 @@ fn score_after_call_writes_prs_and_expression() {
     ] {
         assert!(d.path().join("run").join(f).is_file(), "{f}");
     }
-    scores::score_after_call(&vcf, &prefix, &scores::AfterCall::default()).unwrap();
+    scores::score_after_call(&vcf, &prefix, scores::AfterCall::default()).unwrap();
 }
 
 #[test]

@@ -43,14 +43,45 @@ impl ScoreCommand {
 }
 
 /// Scores requested on `varstream call`, run on the finished VCF.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct AfterCall {
     /// PGS Catalog scoring files.
-    pub pgs: Vec<PathBuf>,
+    pgs: Vec<PathBuf>,
     /// Their reference distribution, for Z and percentile.
-    pub pgs_reference: Option<PathBuf>,
+    pgs_reference: Option<PathBuf>,
     /// PredictDB SQLite weight databases.
-    pub weights: Vec<PathBuf>,
+    weights: Vec<PathBuf>,
+    /// `pgs` and `pgs_reference`, read (before calling, so a bad one fails first): only
+    /// [`AfterCall::read`] makes them, so they always match the paths.
+    pgs_read: Option<prs::PrsInputs>,
+    /// `weights`, read.
+    weights_read: Vec<expression::Model>,
+}
+
+impl AfterCall {
+    /// Read every input now: the outputs are checked by the caller, with the VCF's.
+    pub fn read(
+        pgs: Vec<PathBuf>,
+        pgs_reference: Option<PathBuf>,
+        weights: Vec<PathBuf>,
+    ) -> Result<Self> {
+        let pgs_read = if pgs.is_empty() {
+            None
+        } else {
+            Some(prs::PrsInputs::read(&pgs, pgs_reference.as_deref())?)
+        };
+        let weights_read = weights
+            .iter()
+            .map(|p| crate::errors::BadInput::bad_input(expression::Model::read(p)))
+            .collect::<Result<_>>()?;
+        Ok(Self {
+            pgs,
+            pgs_reference,
+            weights,
+            pgs_read,
+            weights_read,
+        })
+    }
 }
 
 /// Suffix of `score prs`'s score table after the output prefix.
@@ -70,17 +101,18 @@ pub struct AfterCallTables {
 /// Run the scores requested on `varstream call` against its finished VCF, with the same
 /// defaults as `varstream score prs` / `score expression` (outputs `PREFIX.prs.tsv`,
 /// `PREFIX.prs_matches.tsv.gz`, `PREFIX.expression.tsv`).
-pub fn score_after_call(vcf: &Path, prefix: &Path, req: &AfterCall) -> Result<AfterCallTables> {
+pub fn score_after_call(vcf: &Path, prefix: &Path, req: AfterCall) -> Result<AfterCallTables> {
     let mut tables = AfterCallTables::default();
-    if !req.pgs.is_empty() {
+    if let Some(read) = req.pgs_read {
         let mut args = prs::PrsArgs::defaults(vcf, &req.pgs, prefix);
         args.reference_distribution = req.pgs_reference.clone();
-        prs::run(&args).context("polygenic scores after calling")?;
+        prs::score(&args, read).context("polygenic scores after calling")?;
         tables.prs = Some(prefixed(prefix, PRS_TABLE));
     }
     if !req.weights.is_empty() {
         let args = expression::ExpressionArgs::defaults(vcf, &req.weights, prefix);
-        expression::run(&args).context("predicted expression after calling")?;
+        expression::score(&args, &req.weights_read)
+            .context("predicted expression after calling")?;
         tables.expression = Some(prefixed(prefix, EXPRESSION_TABLE));
     }
     Ok(tables)

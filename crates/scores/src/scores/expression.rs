@@ -348,6 +348,12 @@ pub fn run(args: &ExpressionArgs) -> Result<()> {
         .iter()
         .map(|p| Model::read(p).bad_input())
         .collect::<Result<_>>()?;
+    score(args, &models)
+}
+
+/// [`run`] on databases already read (`call --weights` reads them before calling), its
+/// output already checked.
+pub fn score(args: &ExpressionArgs, models: &[Model]) -> Result<()> {
     let preds = predict(&args.vcf, &models, args.missing, args.match_by).bad_input()?;
     let path = prefixed(&args.output, super::EXPRESSION_TABLE);
     let mut out = create_output(&path)?;

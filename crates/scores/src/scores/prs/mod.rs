@@ -155,6 +155,30 @@ fn compute(
         .collect()
 }
 
+/// The scoring files and reference distribution of a run, read once.
+#[derive(Debug)]
+pub struct PrsInputs {
+    /// `--pgs`, in order.
+    pub files: Vec<ScoringFile>,
+    /// `--reference-distribution`.
+    pub reference: Option<ReferenceDistributions>,
+}
+
+impl PrsInputs {
+    /// Read `pgs` and `reference`; a bad one is a one-line input error naming it.
+    pub fn read(pgs: &[PathBuf], reference: Option<&Path>) -> Result<Self> {
+        Ok(Self {
+            files: pgs
+                .iter()
+                .map(|p| ScoringFile::read(p).bad_input())
+                .collect::<Result<_>>()?,
+            reference: reference
+                .map(|p| ReferenceDistributions::read(p).bad_input())
+                .transpose()?,
+        })
+    }
+}
+
 /// Run `score prs`: write PREFIX.prs.tsv and PREFIX.prs_matches.tsv.gz, return the scores.
 pub fn run(args: &PrsArgs) -> Result<Vec<ScoreResult>> {
     let mut inputs = vec![args.vcf.clone()];
@@ -173,15 +197,14 @@ pub fn run(args: &PrsArgs) -> Result<Vec<ScoreResult>> {
             args.min_overlap
         );
     }
-    let files: Vec<ScoringFile> = args
-        .pgs
-        .iter()
-        .map(|p| ScoringFile::read(p).bad_input())
-        .collect::<Result<_>>()?;
-    let reference = match &args.reference_distribution {
-        Some(p) => Some(ReferenceDistributions::read(p).bad_input()?),
-        None => None,
-    };
+    let read = PrsInputs::read(&args.pgs, args.reference_distribution.as_deref())?;
+    score(args, read)
+}
+
+/// [`run`] on inputs already read (`call --pgs` reads them before calling), its outputs
+/// already checked.
+pub fn score(args: &PrsArgs, read: PrsInputs) -> Result<Vec<ScoreResult>> {
+    let PrsInputs { files, reference } = read;
     if let (Some(path), Some(reference)) = (&args.reference_distribution, &reference) {
         // A reference that names none of a score's ids would leave its Z and percentile NA
         // with nothing said.
