@@ -155,6 +155,11 @@ pub struct CallArgs {
     /// or `gatk` (1, 2, ..., 60, 70, 80, 90, 99).
     #[arg(long, requires = "gvcf", default_value = crate::gvcf::DEFAULT_BANDS)]
     pub gvcf_gq_bands: String,
+    /// Phase heterozygous PASS calls from the reads (long reads link many; Illumina read
+    /// pairs link nearby ones): GT `0|1` / `1|0` with PS, in the VCF and the gVCF, and
+    /// phasing statistics in the stats file and the report (docs/phasing.md).
+    #[arg(long)]
+    pub phase: bool,
     /// Sequencing platform: auto (from the header's @RG PL/DS and @PG aligner, and the read
     /// lengths; ambiguous evidence is an error asking for this flag), illumina, hifi, ont-r10
     /// or ont-r9. Written to the VCF header. Only an Illumina-trained model ships so far.

@@ -34,7 +34,7 @@
 //! let shape = [examples.len(), varstream::tensors::WINDOW, varstream::tensors::N_CHANNELS];
 //! let (_, flat) = model.run(&examples.tensors, &shape)?;
 //! let probs: Vec<[f32; 3]> = flat.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
-//! let records = shard_stages::genotype_records(&examples.sites, None, &probs, &Default::default())?;
+//! let records = shard_stages::genotype_records(&examples.sites, None, None, &probs, &Default::default())?;
 //! let mut text = String::new();
 //! records.iter().for_each(|r| r.write_vcf(&mut text));
 //! print!("{text}");

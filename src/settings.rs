@@ -112,6 +112,7 @@ fn shard_params(e: &EvidenceArgs) -> Result<ShardParams> {
         },
         tiles: Default::default(),
         gvcf: false,
+        phase: false,
     })
 }
 
@@ -148,6 +149,7 @@ fn call(a: CallArgs) -> Result<CallSettings> {
     };
     let mut shard = shard_params(&a.evidence)?;
     shard.gvcf = gvcf.is_some();
+    shard.phase = a.phase;
     let cfg = CallConfig {
         reference: a.reference,
         reads: a.reads,

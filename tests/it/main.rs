@@ -15,6 +15,7 @@ mod make_examples;
 mod options_call;
 mod options_scores;
 mod other_tools;
+mod phasing;
 mod ploidy;
 mod predictdb_gtex;
 mod real_data;

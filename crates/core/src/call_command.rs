@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use crate::gvcf::{ref_positions, BlockWriter, GqBands, RefPosition};
 use crate::inference::{Device, OnnxModel};
 use crate::model;
+use crate::phasing::Phaser;
 use crate::pipeline::{run_ordered, with_inference};
 use crate::preamble::{open_reads, Preamble, ReadsUsed, SampleChoice};
 use crate::regions;
@@ -235,6 +236,7 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         extra_meta: std::iter::once(platform.header_line())
             .chain(sex.iter().map(|c| c.header_line()))
             .collect(),
+        phased: cfg.shard.phase,
     };
     let genotyping = crate::shard_stages::Genotyping {
         min_qual,
@@ -260,6 +262,26 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         ..Default::default()
     };
 
+    // Records reach the writers through the phaser when phasing: it holds a shard back while
+    // a block there has one site that a read may still extend.
+    let mut phaser = cfg.shard.phase.then(Phaser::<Held>::default);
+    let mut write = |held: Held, records: Vec<crate::vcf::CallRecord>| -> Result<()> {
+        summary.records += records.len();
+        summary.pass += records
+            .iter()
+            .filter(|r| r.filter == crate::genotypes::Filter::Pass)
+            .count();
+        let mut text = String::new();
+        records.iter().for_each(|r| r.write_vcf(&mut text));
+        writer.write(&text)?;
+        if let (Some((w, cutter)), Some(positions)) = (&mut gvcf, held.ref_positions) {
+            let iv = &held.interval;
+            let mut out = String::new();
+            cutter.shard(&iv.contig, iv.start, &positions, &records, &mut out);
+            w.write(&out)?;
+        }
+        Ok(())
+    };
     let samples = SampleChoice::One(cfg.sample.as_deref());
     with_inference(onnx, &[WINDOW, N_CHANNELS], cfg.batch_size, |client| {
         run_ordered(
@@ -271,8 +293,9 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
                     .with_context(|| format!("while calling {}", shard.interval))?;
                 let probs = client.infer(std::mem::take(&mut ex.tensors))?;
                 let other = cfg.gvcf.is_some().then_some(&ex.other_depths[..]);
+                let site_reads = shard_params.phase.then_some(&ex.site_reads[..]);
                 Ok(ShardCalls {
-                    records: genotype_records(&ex.sites, other, &probs, &genotyping)?,
+                    records: genotype_records(&ex.sites, other, site_reads, &probs, &genotyping)?,
                     ref_positions: ex
                         .ref_evidence
                         .as_ref()
@@ -289,26 +312,35 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
                     &calls.reads,
                     &calls.ref_agreement,
                 );
-                summary.records += calls.records.len();
-                summary.pass += calls
-                    .records
-                    .iter()
-                    .filter(|r| r.filter == crate::genotypes::Filter::Pass)
-                    .count();
-                let mut text = String::new();
-                calls.records.iter().for_each(|r| r.write_vcf(&mut text));
-                writer.write(&text)?;
-                if let (Some((w, cutter)), Some(positions)) = (&mut gvcf, calls.ref_positions) {
-                    let iv = &shard.interval;
-                    let mut out = String::new();
-                    cutter.shard(&iv.contig, iv.start, &positions, &calls.records, &mut out);
-                    w.write(&out)?;
+                let iv = &shard.interval;
+                let held = Held {
+                    interval: iv.clone(),
+                    ref_positions: calls.ref_positions,
+                };
+                match &mut phaser {
+                    Some(p) => {
+                        for (held, records) in p.push(&iv.contig, iv.end, held, calls.records) {
+                            write(held, records)?;
+                        }
+                    }
+                    None => write(held, calls.records)?,
                 }
-                progress.tick(&shard.interval.to_string());
+                progress.tick(&iv.to_string());
                 Ok(())
             },
         )
     })?;
+    let phasing = match phaser {
+        Some(p) => {
+            let (rest, stats) = p.finish();
+            for (held, records) in rest {
+                write(held, records)?;
+            }
+            Some(stats)
+        }
+        None => None,
+    };
+    drop(write);
     let mut run_stats = used.finish(
         &sample,
         &cfg.shard.filter,
@@ -325,6 +357,7 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         done.extend(w.close()?);
     }
     // The stats file too: on any failure (a full disk) none of the run's outputs appears.
+    run_stats.phasing = phasing;
     run_stats.sex = sex.as_ref().map(|c| crate::run_stats::SexEvidence {
         call: c.sex.map_or("ambiguous", |s| s.as_str()).to_string(),
         source: c.source.to_string(),
@@ -349,6 +382,12 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         started.elapsed().as_secs_f64()
     );
     Ok(summary)
+}
+
+/// What the writers need of a shard beside its records.
+struct Held {
+    interval: regions::Interval,
+    ref_positions: Option<Vec<RefPosition>>,
 }
 
 /// What a worker hands the writer for one shard.

@@ -131,6 +131,9 @@ pub struct RunStats {
     /// The sample's sex, when known (see [`SexEvidence`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sex: Option<SexEvidence>,
+    /// With `call --phase`: heterozygous PASS calls phased, blocks and block N50.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phasing: Option<crate::phasing::PhasingStats>,
 }
 
 /// Called regions in numbers.
@@ -221,6 +224,7 @@ impl StatsCollector {
                 max_depth: filters.max_depth,
             },
             sex: None,
+            phasing: None,
         }
     }
 }

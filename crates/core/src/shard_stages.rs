@@ -11,6 +11,7 @@ use crate::candidates::{
 };
 use crate::genotypes::{call_site, filter};
 use crate::gvcf::{non_ref_allele, RefEvidence};
+use crate::phasing::{het_reads, SiteRead};
 use crate::reads::{left_align, AlignedRead, ReadBatch, ReadCounts, ReadFilter, ReadSource};
 use crate::realign::{realign_reads, RealignParams};
 use crate::ref_confidence::RefModel;
@@ -91,6 +92,8 @@ pub struct ShardExamples {
     pub tensors: Vec<f32>,
     /// Per site: reads that carry an allele other than REF and the site's ALTs.
     pub other_depths: Vec<u32>,
+    /// Per site, when [`ShardParams::phase`]: each read's allele there.
+    pub site_reads: Vec<Vec<SiteRead>>,
     /// The gVCF's evidence at every position of the shard, when [`ShardParams::gvcf`].
     pub ref_evidence: Option<RefEvidence>,
     /// Depth over the shard's own bases, from the pileup.
@@ -176,6 +179,8 @@ pub struct ShardParams {
     pub tiles: TileDepths,
     /// Also compute the reference evidence at every position, for the gVCF.
     pub gvcf: bool,
+    /// Also keep each read's allele at each site, for phasing.
+    pub phase: bool,
 }
 
 /// The read stage of one shard: its reads and those [`READ_PAD`] around it, filtered and
@@ -298,8 +303,28 @@ pub fn examples_from_reads(
     let mut tensors = vec![0f32; n * EXAMPLE_LEN];
     let mut chunks = tensors.chunks_mut(EXAMPLE_LEN);
     let mut other_depths = Vec::with_capacity(sites.len());
+    let mut site_reads = Vec::with_capacity(if p.phase { sites.len() } else { 0 });
     for (site, assigned) in sites.iter().zip(&assigned_of) {
         let near = &reads[near_of(site)];
+        if p.phase {
+            site_reads.push(
+                near.iter()
+                    .zip(assigned)
+                    .filter_map(|(r, a)| {
+                        let allele = match a {
+                            Some(ReadAllele::Ref) => 0,
+                            Some(ReadAllele::Alt(k)) => *k as u8 + 1,
+                            _ => return None,
+                        };
+                        Some(SiteRead {
+                            read: r.name,
+                            allele,
+                            reach: r.reach,
+                        })
+                    })
+                    .collect(),
+            );
+        }
         other_depths.push(
             assigned
                 .iter()
@@ -324,6 +349,7 @@ pub fn examples_from_reads(
         sites,
         tensors,
         other_depths,
+        site_reads,
         ref_evidence,
         coverage,
         ref_agreement,
@@ -376,10 +402,12 @@ fn example_count(sites: &[Site]) -> usize {
 /// Genotype each site from its allele sets' probabilities (`probs`: 3 per example, in example
 /// order) at the ploidy of its position, calibrated for its depth. With `other_depths` (one
 /// per site, from [`ShardExamples::other_depths`]) each record also gets its gVCF `<*>`
-/// allele.
+/// allele; with `site_reads` ([`ShardExamples::site_reads`]) each heterozygous PASS call
+/// gets its reads' alleles for the phaser.
 pub fn genotype_records(
     sites: &[Site],
     other_depths: Option<&[u32]>,
+    site_reads: Option<&[Vec<SiteRead>]>,
     probs: &[[f32; 3]],
     g: &Genotyping,
 ) -> Result<Vec<CallRecord>> {
@@ -408,6 +436,15 @@ pub fn genotype_records(
             ),
         );
         let f = filter(&c, g.min_qual);
+        // In the site's own allele numbering, before uncalled ALTs are dropped.
+        let het_reads = match site_reads {
+            Some(reads)
+                if f == crate::genotypes::Filter::Pass && c.ploidy == 2 && c.gt.0 != c.gt.1 =>
+            {
+                het_reads(&reads[i], c.gt)
+            }
+            _ => Vec::new(),
+        };
         let (s, c) = if c.gt == (0, 0) {
             (site.clone(), c)
         } else {
@@ -424,6 +461,8 @@ pub fn genotype_records(
             call: c,
             filter: f,
             non_ref,
+            het_reads,
+            phase: None,
         });
     }
     Ok(out)

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use crate::candidates::Site;
 use crate::genotypes::{Call, Filter};
 use crate::gvcf::NonRefAllele;
+use crate::phasing::{HetRead, Phase};
 
 /// What the header records about the run.
 #[derive(Debug, Clone)]
@@ -28,6 +29,8 @@ pub struct HeaderInfo {
     pub min_qual: f64,
     /// Further `##` lines (the sex call).
     pub extra_meta: Vec<String>,
+    /// Calls may be phased (`call --phase`): declare `PS`.
+    pub phased: bool,
 }
 
 /// Full VCF header text.
@@ -61,6 +64,9 @@ pub fn header(h: &HeaderInfo) -> String {
     );
     s.push_str("##FORMAT=<ID=VAF,Number=A,Type=Float,Description=\"Fraction of DP supporting each ALT\">\n");
     // Joint genotypers read PL as likelihoods; ours are the model's posteriors, so say so.
+    if h.phased {
+        s.push_str("##FORMAT=<ID=PS,Number=1,Type=Integer,Description=\"Phase set: 1-based position of the first variant of the read-backed phase block; GT a|b are phased within it\">\n");
+    }
     s.push_str("##FORMAT=<ID=PL,Number=G,Type=Integer,Description=\"Phred-scaled genotype posteriors from the model (not likelihoods: they include its prior), calibrated, normalised so the best is 0\">\n");
     for (name, len) in &h.contigs {
         s.push_str(&format!("##contig=<ID={name},length={len}>\n"));
@@ -85,12 +91,16 @@ pub struct CallRecord {
     pub filter: Filter,
     /// The gVCF's `<*>` allele (its reads and PL), when a gVCF is written.
     pub non_ref: Option<NonRefAllele>,
+    /// With `--phase`, for a heterozygous PASS call: its reads' alleles, for the phaser.
+    pub het_reads: Vec<HetRead>,
+    /// Where the phaser put it: written `a|b` with `PS`.
+    pub phase: Option<Phase>,
 }
 
 impl CallRecord {
     /// Append the VCF data line, with its newline.
     pub fn write_vcf(&self, out: &mut String) {
-        write_line(&self.site, &self.call, self.filter, None, out);
+        write_line(self, None, out);
     }
 }
 
@@ -107,24 +117,13 @@ impl crate::gvcf::GvcfVariant for CallRecord {
     /// genotypes' PL after the record's own), so the gVCF's variant lines are the VCF's lines
     /// plus that allele.
     fn write_gvcf(&self, out: &mut String) {
-        write_line(
-            &self.site,
-            &self.call,
-            self.filter,
-            self.non_ref.as_ref(),
-            out,
-        );
+        write_line(self, self.non_ref.as_ref(), out);
     }
 }
 
-fn write_line(
-    site: &Site,
-    call: &Call,
-    filter: Filter,
-    non_ref: Option<&NonRefAllele>,
-    out: &mut String,
-) {
+fn write_line(rec: &CallRecord, non_ref: Option<&NonRefAllele>, out: &mut String) {
     use std::fmt::Write as _;
+    let (site, call) = (&rec.site, &rec.call);
     let join = |out: &mut String, items: &mut dyn Iterator<Item = String>| {
         for (i, x) in items.enumerate() {
             if i > 0 {
@@ -149,12 +148,18 @@ fn write_line(
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .chain(non_ref_name),
     );
+    let gt = match rec.phase {
+        Some(Phase { swapped: false, .. }) => format!("{}|{}", call.gt.0, call.gt.1),
+        Some(Phase { swapped: true, .. }) => format!("{}|{}", call.gt.1, call.gt.0),
+        None => call.gt_text(),
+    };
     let _ = write!(
         out,
-        "\t{:.2}\t{}\t.\tGT:GQ:DP:AD:VAF:PL\t{}:{}:{}:",
+        "\t{:.2}\t{}\t.\tGT:GQ:DP:AD:VAF:PL{}\t{}:{}:{}:",
         call.qual,
-        filter.as_str(),
-        call.gt_text(),
+        rec.filter.as_str(),
+        if rec.phase.is_some() { ":PS" } else { "" },
+        gt,
         call.gq,
         site.depth
     );
@@ -174,6 +179,9 @@ fn write_line(
     out.push(':');
     let extra = non_ref.map_or(&[][..], |nr| &nr.pl[..]);
     join(out, &mut call.pl.iter().chain(extra).map(u32::to_string));
+    if let Some(p) = rec.phase {
+        let _ = write!(out, ":{}", p.set);
+    }
     out.push('\n');
 }
 
@@ -286,12 +294,14 @@ mod tests {
             qual: 45.678,
             pl: vec![90, 40, 60, 40, 0, 60],
         };
-        let text = |call: &Call, non_ref: Option<NonRefAllele>, gvcf: bool| {
+        let phased = |call: &Call, non_ref: Option<NonRefAllele>, gvcf: bool, phase| {
             let r = CallRecord {
                 site: site.clone(),
                 call: call.clone(),
                 filter: Filter::Pass,
                 non_ref,
+                het_reads: vec![],
+                phase,
             };
             let mut out = String::new();
             if gvcf {
@@ -301,6 +311,7 @@ mod tests {
             };
             out
         };
+        let text = |call: &Call, non_ref, gvcf| phased(call, non_ref, gvcf, None);
         assert_eq!(
             text(&call, None, false),
             "chr1\t100\t.\tGT\tTT,G\t45.68\tPASS\t.\tGT:GQ:DP:AD:VAF:PL\t1/2:30:10:4,3,3:0.3000,0.3000:90,40,60,40,0,60\n"
@@ -322,6 +333,17 @@ mod tests {
             text(&call, Some(nr), true),
             "chr1\t100\t.\tGT\tTT,G,<*>\t45.68\tPASS\t.\tGT:GQ:DP:AD:VAF:PL\t1/2:30:10:4,3,3,2:0.3000,0.3000,0.2000:90,40,60,40,0,60,70,80,90,99\n"
         );
+        // Phased: `a|b` (or `b|a` swapped) and PS last, in the VCF and the gVCF alike.
+        let ps = |swapped| Some(Phase { set: 57, swapped });
+        assert!(phased(&call, None, false, ps(false)).ends_with(
+            "\tGT:GQ:DP:AD:VAF:PL:PS\t1|2:30:10:4,3,3:0.3000,0.3000:90,40,60,40,0,60:57\n"
+        ));
+        let nr = NonRefAllele {
+            depth: 2,
+            pl: vec![70, 80, 90, 99],
+        };
+        assert!(phased(&call, Some(nr), true, ps(true))
+            .ends_with("\tGT:GQ:DP:AD:VAF:PL:PS\t2|1:30:10:4,3,3,2:0.3000,0.3000,0.2000:90,40,60,40,0,60,70,80,90,99:57\n"));
     }
 
     #[test]
@@ -337,6 +359,7 @@ mod tests {
             model_sha256: "00".into(),
             min_qual: 1.0,
             extra_meta: vec![],
+            phased: false,
         };
         {
             let mut w = VcfWriter::create(&dest, &header(&h)).unwrap();

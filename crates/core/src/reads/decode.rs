@@ -252,7 +252,26 @@ pub fn from_record_in(
         clip_left,
         clip_right,
         long: footprint > SLICE_PAD,
+        name: name_hash(rec.qname()),
+        reach: read_reach(rec, rec_end),
     }))
+}
+
+/// [`AlignedRead::reach`]: a paired read whose mate starts further right on the same contig
+/// (within a library's insert sizes) reaches past the mate's start by [`SLICE_PAD`], as long
+/// as any paired read is.
+fn read_reach(rec: &bam::Record, rec_end: u64) -> u64 {
+    const MAX_INSERT: i64 = 10_000;
+    let mate_right = rec.is_paired()
+        && !rec.is_mate_unmapped()
+        && rec.mtid() == rec.tid()
+        && rec.mpos() >= rec.pos()
+        && rec.mpos() - rec.pos() <= MAX_INSERT;
+    if mate_right {
+        rec_end.max(rec.mpos() as u64 + SLICE_PAD)
+    } else {
+        rec_end
+    }
 }
 
 /// BAM's 4-bit base codes (`=ACMGRSVTWYHKDBN`) as [`base_code`]s: A, C, G, T are 0-3, the

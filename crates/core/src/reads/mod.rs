@@ -84,6 +84,13 @@ pub struct AlignedRead {
     /// reference: it may be held as a slice ([`from_record_in`]), and the realigner, which
     /// places whole reads, leaves it as aligned. Shorter reads are never sliced.
     pub long: bool,
+    /// [`name_hash`] of the read's name: mates share it, and the shards that see a read agree
+    /// on it, so phasing links a read's alleles across sites, mates and shards.
+    pub name: u64,
+    /// The read's alignment end, or past its mate's start when the mate aligns further right
+    /// on the same contig: no site at or after this can be linked through this read (phasing
+    /// forgets it there; a slice's `end()` is only the slice's).
+    pub reach: u64,
 }
 
 impl AlignedRead {
@@ -116,6 +123,7 @@ impl AlignedRead {
                 }
             }
         }
+        let span = bases.len() as u64;
         AlignedRead {
             start,
             reverse,
@@ -129,6 +137,9 @@ impl AlignedRead {
             clip_left: 0,
             clip_right: 0,
             long: false,
+            // Synthetic reads are unnamed: each is its own read for phasing.
+            name: name_hash(format!("synthetic:{start}:{reverse}:{span}").as_bytes()),
+            reach: start + span,
         }
     }
 

@@ -1,0 +1,453 @@
+//! Stage: phasing (`call --phase`). Heterozygous PASS calls linked by reads are put on
+//! haplotypes and written `0|1` / `1|0` with `PS`, the position of the block's first variant
+//! (as WhatsHap writes it).
+//!
+//! The method is a streaming, read-weighted majority, in the spirit of WhatsHap's weighted
+//! minimum error correction but online. Each read that has been placed on a haplotype holds a
+//! score: the sites of its block where it carried the allele on haplotype 1, minus those where
+//! it carried the other. A new site is oriented by the reads it shares with earlier sites, each
+//! voting for the orientation its haplotype implies with weight `min(|score|, 3)` (a read seen
+//! agreeing at more sites is less likely mis-mapped or chimeric; capped so that one read cannot
+//! outvote several). The site joins the block with the most weight if at least
+//! [`MIN_SUPPORT`] weight agrees and at least 80 % of it does; with no linking read it starts
+//! a block; with links that disagree it stays unphased and the block goes on past it (a
+//! wrong-looking site, often a false heterozygote, neither joins nor cuts the block).
+//!
+//! Why not WhatsHap's exact dynamic programme or HapCUT2's max-cut: both need a whole
+//! connected component in memory, and with long reads one component can be a whole contig;
+//! varstream's memory is bounded by the shard and the reads' span. Phasing here holds only the
+//! reads that can still reach a coming site and the records of a block that has one site so
+//! far (a block is written only once it has two: a lone heterozygote is not phased, as in
+//! WhatsHap), at most [`MAX_HOLD`] of genome.
+//!
+//! Determinism: the phaser sees the calls in genome order, one shard's records after another,
+//! and decides from them alone; the records and each read's alleles do not depend on threads,
+//! shard size or how a run's regions are split (reads are identified across shards and mates
+//! by [`crate::reads::name_hash`]), so neither does the phasing. Runs made separately (scatter
+//! jobs) each phase their own region: blocks end at the edges of separately called regions.
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use crate::genotypes::Filter;
+use crate::vcf::CallRecord;
+
+/// Least weight of agreeing reads for a site to join a block.
+pub const MIN_SUPPORT: u32 = 2;
+/// A read's vote weighs at most this much, however many sites it agreed at.
+pub const MAX_READ_WEIGHT: u32 = 3;
+/// A block with one site is held back this far at most (genome bases past the site) waiting
+/// for a read to link a second site; reads of up to this span phase whatever their length.
+pub const MAX_HOLD: u64 = 300_000;
+
+/// A read's allele at a candidate site: 0 for REF, `k + 1` for ALT `k` (before the genotype
+/// drops the ALTs it does not use).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SiteRead {
+    /// [`crate::reads::AlignedRead::name`].
+    pub read: u64,
+    /// The allele.
+    pub allele: u8,
+    /// [`crate::reads::AlignedRead::reach`].
+    pub reach: u64,
+}
+
+/// A read's allele at a heterozygous call: which of the genotype's two alleles it carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HetRead {
+    /// [`crate::reads::AlignedRead::name`].
+    pub read: u64,
+    /// It carries the GT's second allele (the `1` of `0/1`).
+    pub second: bool,
+    /// [`crate::reads::AlignedRead::reach`].
+    pub reach: u64,
+}
+
+/// The reads of a heterozygous call with alleles `gt` (indices as in [`SiteRead::allele`]):
+/// reads of other alleles are left out, and a read seen twice (overlapping mates) counts once,
+/// or not at all where its mates disagree.
+pub fn het_reads(reads: &[SiteRead], gt: (usize, usize)) -> Vec<HetRead> {
+    let mut out: Vec<HetRead> = reads
+        .iter()
+        .filter(|r| r.allele as usize == gt.0 || r.allele as usize == gt.1)
+        .map(|r| HetRead {
+            read: r.read,
+            second: r.allele as usize == gt.1,
+            reach: r.reach,
+        })
+        .collect();
+    out.sort_by_key(|h| (h.read, h.second));
+    let mut kept: Vec<HetRead> = Vec::with_capacity(out.len());
+    let mut i = 0;
+    while i < out.len() {
+        let j = out[i..].partition_point(|h| h.read == out[i].read) + i;
+        if out[i..j].iter().all(|h| h.second == out[i].second) {
+            let reach = out[i..j].iter().map(|h| h.reach).max().unwrap_or(0);
+            kept.push(HetRead { reach, ..out[i] });
+        }
+        i = j;
+    }
+    kept
+}
+
+/// Where a phased call lies: its block and which way round its alleles are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Phase {
+    /// `PS`: 1-based position of the block's first variant.
+    pub set: u64,
+    /// The GT's second allele is on haplotype 1 (`1|0`).
+    pub swapped: bool,
+}
+
+/// Whether phasing considers a call: a diploid heterozygous PASS call.
+pub fn phasable(r: &CallRecord) -> bool {
+    r.filter == Filter::Pass && r.call.ploidy == 2 && r.call.gt.0 != r.call.gt.1
+}
+
+/// Phasing of one contig, for the stats file and the report.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ContigPhasing {
+    /// The contig.
+    pub contig: String,
+    /// Heterozygous PASS calls (diploid).
+    pub het_calls: u64,
+    /// Of them, written phased.
+    pub phased: u64,
+    /// Phase blocks (each of at least two variants).
+    pub blocks: u64,
+    /// N50 of the blocks' spans (first to last variant, inclusive), in bases.
+    pub block_n50: u64,
+}
+
+/// Phasing over a run.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PhasingStats {
+    /// Per contig with a heterozygous call, in the order called.
+    pub contigs: Vec<ContigPhasing>,
+    /// The same over all contigs (N50 over every block).
+    pub total: ContigPhasing,
+}
+
+struct ReadHap {
+    set: u64,
+    score: i32,
+    reach: u64,
+}
+
+struct Block {
+    last: u64,
+    sites: u32,
+    /// While the block has one site: that record (batch number, index) and the position from
+    /// which no read can link it any more.
+    single: Option<((u64, usize), u64)>,
+    dead: bool,
+}
+
+struct Pending<T> {
+    extra: T,
+    records: Vec<CallRecord>,
+    /// One-site blocks in these records not yet decided.
+    waiting: usize,
+}
+
+/// Phases calls handed over in genome order, a batch (a shard's records, with whatever the
+/// writer needs beside them, `T`) at a time, and hands batches back once final, in order.
+pub struct Phaser<T> {
+    contig: Option<String>,
+    reads: HashMap<u64, ReadHap>,
+    blocks: BTreeMap<u64, Block>,
+    /// Blocks with one site (few at a time: those a read can still extend).
+    singles: Vec<u64>,
+    pending: VecDeque<Pending<T>>,
+    /// Batch number of `pending[0]`.
+    first: u64,
+    /// Final batches not yet handed back.
+    done: Vec<(T, Vec<CallRecord>)>,
+    here: ContigPhasing,
+    spans: Vec<u64>,
+    all_spans: Vec<u64>,
+    stats: PhasingStats,
+}
+
+impl<T> Default for Phaser<T> {
+    fn default() -> Self {
+        Self {
+            contig: None,
+            reads: HashMap::new(),
+            blocks: BTreeMap::new(),
+            singles: Vec::new(),
+            pending: VecDeque::new(),
+            first: 0,
+            done: Vec::new(),
+            here: ContigPhasing::default(),
+            spans: Vec::new(),
+            all_spans: Vec::new(),
+            stats: PhasingStats::default(),
+        }
+    }
+}
+
+impl<T> Phaser<T> {
+    /// Phase `records` (of `contig`, in position order, every call before `done_to` on it
+    /// now seen) and return the batches that are final, in the order given.
+    pub fn push(
+        &mut self,
+        contig: &str,
+        done_to: u64,
+        extra: T,
+        records: Vec<CallRecord>,
+    ) -> Vec<(T, Vec<CallRecord>)> {
+        if self.contig.as_deref() != Some(contig) {
+            self.end_contig();
+            self.contig = Some(contig.to_string());
+            self.here.contig = contig.to_string();
+        }
+        let n = records.len();
+        self.pending.push_back(Pending {
+            extra,
+            records,
+            waiting: 0,
+        });
+        let batch = self.first + self.pending.len() as u64 - 1;
+        for i in 0..n {
+            let rec = &self.pending.back().expect("just pushed").records[i];
+            if !phasable(rec) {
+                continue;
+            }
+            let pos = rec.site.pos;
+            let reads = rec.het_reads.clone();
+            let snv = (0..rec.site.alts.len()).all(|k| rec.site.is_snv(k));
+            self.here.het_calls += 1;
+            self.expire(pos);
+            let phase = self.place(pos, &reads, snv, (batch, i));
+            self.pending.back_mut().expect("just pushed").records[i].phase = phase;
+        }
+        self.expire(done_to);
+        self.reads.retain(|_, h| h.reach > done_to);
+        self.ready();
+        std::mem::take(&mut self.done)
+    }
+
+    /// The batches still held, once every call has been pushed; and the stats.
+    pub fn finish(mut self) -> (Vec<(T, Vec<CallRecord>)>, PhasingStats) {
+        self.end_contig();
+        debug_assert!(self.pending.is_empty(), "bug: a batch held past its contig");
+        self.stats.total.block_n50 = n50(&mut self.all_spans);
+        (self.done, self.stats)
+    }
+
+    /// Orient the site at `pos` by its reads: join a block, start one, or stay unphased. Only
+    /// SNVs start blocks and place reads on haplotypes; an indel joins the block its reads
+    /// point to but places no read (the false heterozygotes that would misplace reads are
+    /// mostly homopolymer-length indels; WhatsHap's `--only-snvs` and LongPhase's default
+    /// build blocks from SNVs for the same reason).
+    fn place(&mut self, pos: u64, reads: &[HetRead], snv: bool, at: (u64, usize)) -> Option<Phase> {
+        // Votes per block: weight saying "as written" (first allele on haplotype 1), and
+        // weight saying "swapped".
+        let mut votes: Vec<(u64, u32, u32)> = Vec::new();
+        for r in reads {
+            let Some(h) = self.reads.get(&r.read) else {
+                continue;
+            };
+            if h.score == 0 || self.blocks.get(&h.set).is_none_or(|b| b.dead) {
+                continue;
+            }
+            let w = h.score.unsigned_abs().min(MAX_READ_WEIGHT);
+            let as_written = (h.score > 0) != r.second;
+            let v = match votes.iter_mut().find(|v| v.0 == h.set) {
+                Some(v) => v,
+                None => {
+                    votes.push((h.set, 0, 0));
+                    votes.last_mut().expect("just pushed")
+                }
+            };
+            if as_written {
+                v.1 += w;
+            } else {
+                v.2 += w;
+            }
+        }
+        log::trace!(
+            "phasing {}: {} reads, votes {votes:?}",
+            pos + 1,
+            reads.len()
+        );
+        // A single read of weight 1 is no link: with no more, the site starts a block.
+        let no_link = |&(_, a, b): &(u64, u32, u32)| a.max(b) < MIN_SUPPORT && a.min(b) == 0;
+        if votes.iter().all(no_link) {
+            if reads.is_empty() || !snv {
+                return None;
+            }
+            let set = pos + 1;
+            let expires = reads.iter().map(|r| r.reach).max().unwrap_or(0);
+            self.blocks.insert(
+                set,
+                Block {
+                    last: pos,
+                    sites: 1,
+                    single: Some((at, expires.min(pos + MAX_HOLD))),
+                    dead: false,
+                },
+            );
+            self.singles.push(set);
+            self.pending_mut(at.0).waiting += 1;
+            self.record_reads(set, false, reads);
+            return Some(Phase {
+                set,
+                swapped: false,
+            });
+        }
+        // Reads that disagree about any block: most often a false heterozygote. It stays
+        // unphased and the blocks go on past it. An SNV needs 80 % of the weight, since it
+        // places its reads; an indel, which places none, two thirds (homopolymer-length
+        // errors make its reads' alleles noisier).
+        let ratio = if snv { 4 } else { 2 };
+        let clear =
+            |&(_, a, b): &(u64, u32, u32)| a.max(b) >= MIN_SUPPORT && a.max(b) >= ratio * a.min(b);
+        if votes.iter().any(|v| !no_link(v) && !clear(v)) {
+            return None;
+        }
+        // The earliest block it links clearly; later blocks of one site it links join it.
+        votes.retain(clear);
+        votes.sort_unstable();
+        let (set, as_written, swapped) = votes[0];
+        let swapped = swapped > as_written;
+        if !snv {
+            return Some(Phase { set, swapped });
+        }
+        self.merge_lone_sites(set, swapped, &votes[1..]);
+        let block = self.blocks.get_mut(&set).expect("voted for");
+        block.last = pos;
+        block.sites += 1;
+        if let Some(((batch, _), _)) = block.single.take() {
+            self.singles.retain(|&s| s != set);
+            self.pending_mut(batch).waiting -= 1;
+        }
+        self.record_reads(set, swapped, reads);
+        Some(Phase { set, swapped })
+    }
+
+    /// A site joining block `set` (`swapped` there) that also links, clearly (`others`, all
+    /// later blocks), a block of one site (still held, so its record can change) joins the two: that site is turned
+    /// to agree and its reads follow. Without this, a site between two others that a read
+    /// pair links only to the later one would stay alone.
+    fn merge_lone_sites(&mut self, set: u64, swapped: bool, others: &[(u64, u32, u32)]) {
+        for &(other, as_written, turned) in others {
+            let Some(((batch, i), _)) = self.blocks.get(&other).and_then(|b| b.single) else {
+                continue;
+            };
+            let flip = (turned > as_written) != swapped;
+            self.blocks.remove(&other);
+            self.singles.retain(|&s| s != other);
+            self.blocks.get_mut(&set).expect("voted for").sites += 1;
+            let p = self.pending_mut(batch);
+            p.waiting -= 1;
+            let phase = p.records[i]
+                .phase
+                .as_mut()
+                .expect("a lone site is phased until it expires");
+            phase.set = set;
+            phase.swapped ^= flip;
+            for h in self.reads.values_mut().filter(|h| h.set == other) {
+                h.set = set;
+                if flip {
+                    h.score = -h.score;
+                }
+            }
+        }
+    }
+
+    /// Place each read on the haplotype its allele at a site of block `set` implies.
+    fn record_reads(&mut self, set: u64, swapped: bool, reads: &[HetRead]) {
+        for r in reads {
+            let h = self.reads.entry(r.read).or_insert(ReadHap {
+                set,
+                score: 0,
+                reach: 0,
+            });
+            if h.set != set {
+                *h = ReadHap {
+                    set,
+                    score: 0,
+                    reach: 0,
+                };
+            }
+            h.score += if r.second == swapped { 1 } else { -1 };
+            h.reach = h.reach.max(r.reach);
+        }
+    }
+
+    /// One-site blocks that no read can extend once calls up to `pos` are seen are not
+    /// phased after all.
+    fn expire(&mut self, pos: u64) {
+        let blocks = &self.blocks;
+        let (ended, open): (Vec<u64>, Vec<u64>) = self
+            .singles
+            .iter()
+            .partition(|s| blocks[s].single.is_some_and(|(_, e)| e <= pos));
+        self.singles = open;
+        for set in ended {
+            let b = self.blocks.get_mut(&set).expect("listed");
+            let ((batch, i), _) = b.single.take().expect("listed");
+            b.dead = true;
+            let p = self.pending_mut(batch);
+            p.waiting -= 1;
+            p.records[i].phase = None;
+        }
+    }
+
+    fn pending_mut(&mut self, batch: u64) -> &mut Pending<T> {
+        &mut self.pending[(batch - self.first) as usize]
+    }
+
+    /// Move the batches at the front with nothing undecided to `done`, counted into the
+    /// stats.
+    fn ready(&mut self) {
+        while self.pending.front().is_some_and(|p| p.waiting == 0) {
+            let p = self.pending.pop_front().expect("checked");
+            self.first += 1;
+            self.here.phased += p.records.iter().filter(|r| r.phase.is_some()).count() as u64;
+            self.done.push((p.extra, p.records));
+        }
+    }
+
+    /// Undecided blocks of the contig are not phased; its blocks go into the stats.
+    fn end_contig(&mut self) {
+        self.expire(u64::MAX);
+        self.ready();
+        for (set, b) in std::mem::take(&mut self.blocks) {
+            if b.sites >= 2 {
+                self.here.blocks += 1;
+                self.spans.push(b.last + 2 - set);
+            }
+        }
+        self.reads.clear();
+        if self.contig.is_some() {
+            self.here.block_n50 = n50(&mut self.spans);
+            self.all_spans.append(&mut self.spans);
+            let here = std::mem::take(&mut self.here);
+            let t = &mut self.stats.total;
+            t.het_calls += here.het_calls;
+            t.phased += here.phased;
+            t.blocks += here.blocks;
+            if here.het_calls > 0 {
+                self.stats.contigs.push(here);
+            }
+        }
+    }
+}
+
+/// N50 of `spans`: the span such that blocks at least that long cover half the total.
+pub fn n50(spans: &mut [u64]) -> u64 {
+    spans.sort_unstable_by(|a, b| b.cmp(a));
+    let total: u64 = spans.iter().sum();
+    let mut acc = 0;
+    for &s in spans.iter() {
+        acc += s;
+        if 2 * acc >= total {
+            return s;
+        }
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,392 @@
+//! `call --phase` (issue 24): simulated genomes whose heterozygous variants lie on known
+//! haplotypes, read as Illumina-like pairs and as HiFi-like long reads. The phase must match
+//! the haplotypes wherever reads link the sites (no switch error), cover nearly every
+//! heterozygous call, and not depend on threads, shard size or how a run's regions are split.
+use std::collections::BTreeMap;
+
+use rand::{Rng, SeedableRng};
+
+use crate::common::*;
+use crate::other_tools::tool;
+
+const CONTIG: usize = 60_000;
+
+/// 0-based position, REF, ALT.
+type Variant = (u64, Vec<u8>, Vec<u8>);
+
+#[derive(Debug, Clone, Copy)]
+enum Reads {
+    /// 2x100 pairs, fragments of 200-500 bp, 25x per haplotype, perfect.
+    Pairs,
+    /// 8-20 kb reads, 10x per haplotype, a substitution in 300 bases and an insertion in 1,000.
+    Long,
+}
+
+/// A genome with heterozygous SNVs on random haplotypes (and some homozygous ones), and for
+/// each heterozygous variant's 1-based POS, whether its ALT is on haplotype 1.
+fn build_phased(kind: Reads, seed: u64) -> (Fixture, BTreeMap<u64, bool>) {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let reference = random_seq(&mut rng, CONTIG);
+    let (dir, fasta) = temp_fasta(&[("chrP", &reference)]);
+    let spacing = match kind {
+        Reads::Pairs => 150..350,
+        Reads::Long => 300..1_500,
+    };
+    let mut hap_vars: [Vec<Variant>; 2] = [Vec::new(), Vec::new()];
+    let (mut planted, mut het) = (Vec::new(), BTreeMap::new());
+    let mut p = 1_000;
+    while p < CONTIG - 1_000 {
+        let alt = b"ACGT"[(b"ACGT".iter().position(|&b| b == reference[p]).unwrap() + 1) % 4];
+        let v = (p as u64, vec![reference[p]], vec![alt]);
+        let copies = if rng.random_range(0..5) == 0 { 2 } else { 1 };
+        if copies == 2 {
+            hap_vars[0].push(v.clone());
+            hap_vars[1].push(v);
+        } else {
+            let h = rng.random_range(0..2);
+            hap_vars[h].push(v);
+            het.insert(p as u64 + 1, h == 0);
+        }
+        planted.push(Planted {
+            pos: p as u64 + 1,
+            ref_allele: (reference[p] as char).to_string(),
+            alt: (alt as char).to_string(),
+            copies,
+        });
+        p += rng.random_range(spacing.clone());
+    }
+    let haps: Vec<Hap> = hap_vars
+        .iter()
+        .map(|v| {
+            let v: Vec<(u64, &[u8], &[u8])> =
+                v.iter().map(|(p, r, a)| (*p, &r[..], &a[..])).collect();
+            apply(&reference, &v)
+        })
+        .collect();
+    let mut records = Vec::new();
+    for (h, hap) in haps.iter().enumerate() {
+        match kind {
+            Reads::Pairs => {
+                let mut i = 0;
+                let mut n = 0;
+                while i + 500 <= hap.len() {
+                    let frag = rng.random_range(200..500);
+                    let name = format!("h{h}f{n}");
+                    let r1 = sam_line(&name, "chrP", hap, i, 100, false, true);
+                    let r2 = sam_line(&name, "chrP", hap, i + frag - 100, 100, true, true);
+                    if let (Some(a), Some(b)) = (r1, r2) {
+                        let tlen = (b.0 + 100) as i64 - a.0 as i64;
+                        let (pa, pb) = (a.0, b.0);
+                        records.push(mate(a, 99, pb, tlen));
+                        records.push(mate(b, 147, pa, -tlen));
+                    }
+                    i += 8;
+                    n += 1;
+                }
+            }
+            Reads::Long => {
+                for n in 0..(10 * CONTIG / 14_000) {
+                    let l = rng.random_range(8_000..20_000).min(hap.len());
+                    let i = rng.random_range(0..=hap.len() - l);
+                    let mut read: Hap = Vec::with_capacity(l + l / 500);
+                    for &(p, b) in &hap[i..i + l] {
+                        match rng.random_range(0..3_000) {
+                            0..10 => read.push((p, b"ACGT"[(b as usize + 1) % 4])),
+                            10..13 => {
+                                read.push((p, b));
+                                read.push((None, b"ACGT"[rng.random_range(0..4)]));
+                            }
+                            _ => read.push((p, b)),
+                        }
+                    }
+                    let name = format!("h{h}long{n}");
+                    let len = read.len();
+                    if let Some(rec) = sam_line(&name, "chrP", &read, 0, len, n % 2 == 1, true) {
+                        records.push(rec);
+                    }
+                }
+            }
+        }
+    }
+    let mut header = sam_header(&[("chrP", CONTIG)], "PHASED");
+    if let Reads::Long = kind {
+        header = header.replace(
+            "@RG\tID:rg1\tSM:PHASED\n",
+            "@RG\tID:rg1\tSM:PHASED\tPL:PACBIO\tDS:READTYPE=CCS\n",
+        );
+    }
+    let bam = dir.path().join("reads.bam");
+    write_alignments(&bam, &header, records, None);
+    let fx = Fixture {
+        dir,
+        fasta,
+        bam,
+        planted,
+    };
+    (fx, het)
+}
+
+/// A SAM line made a properly paired mate: FLAG, RNEXT `=`, PNEXT and TLEN.
+fn mate((pos, line): (u64, String), flag: u16, mate_pos: u64, tlen: i64) -> (u64, String) {
+    let mut f: Vec<String> = line.split('\t').map(String::from).collect();
+    f[1] = flag.to_string();
+    f[6] = "=".into();
+    f[7] = (mate_pos + 1).to_string();
+    f[8] = tlen.to_string();
+    (pos, f.join("\t"))
+}
+
+/// A record's GT and PS (when FORMAT has one), from a VCF body line.
+fn gt_ps(line: &str) -> (u64, String, String, Option<u64>) {
+    let f: Vec<&str> = line.split('\t').collect();
+    let keys: Vec<&str> = f[8].split(':').collect();
+    let vals: Vec<&str> = f[9].split(':').collect();
+    let at = |k: &str| keys.iter().position(|x| *x == k).map(|i| vals[i]);
+    (
+        f[1].parse().unwrap(),
+        f[6].to_string(),
+        at("GT").unwrap().to_string(),
+        at("PS").map(|s| s.parse().unwrap()),
+    )
+}
+
+/// Phased records against the truth: (heterozygous PASS calls, phased ones, switch errors).
+/// A switch error is a phased site whose orientation relative to the truth differs from the
+/// previous phased site's in the same block.
+fn judge(body: &[String], het: &BTreeMap<u64, bool>) -> (usize, usize, usize) {
+    let (mut calls, mut phased, mut switches) = (0, 0, 0);
+    let mut last: BTreeMap<u64, bool> = BTreeMap::new();
+    for line in body {
+        let (pos, filter, gt, ps) = gt_ps(line);
+        let het_call = gt == "0/1" || gt == "0|1" || gt == "1|0";
+        if filter != "PASS" || !het_call {
+            assert!(
+                !gt.contains('|'),
+                "{line}: phased but not a heterozygous PASS call"
+            );
+            continue;
+        }
+        calls += 1;
+        if !gt.contains('|') {
+            assert!(ps.is_none(), "{line}: PS on an unphased call");
+            continue;
+        }
+        phased += 1;
+        let ps = ps.unwrap_or_else(|| panic!("{line}: phased without PS"));
+        assert!(ps <= pos, "{line}: PS after the variant");
+        let alt_first = gt == "1|0";
+        let Some(&alt_on_1) = het.get(&pos) else {
+            panic!("{line}: phased call of no planted heterozygous variant");
+        };
+        let relation = alt_first == alt_on_1;
+        if let Some(prev) = last.insert(ps, relation) {
+            switches += (prev != relation) as usize;
+        }
+    }
+    (calls, phased, switches)
+}
+
+fn stats(vcf: &std::path::Path) -> serde_json::Value {
+    let path = vcf.to_str().unwrap().replace(".vcf.gz", ".stats.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn phased_calls_follow_the_haplotypes_and_do_not_depend_on_how_the_run_is_cut() {
+    if !require_ort() {
+        return;
+    }
+    for (kind, seed) in [(Reads::Pairs, 31), (Reads::Long, 32)] {
+        let (fx, het) = build_phased(kind, seed);
+        let (o, vcf) = call_fixture(&fx, &fx.bam, "phased.vcf.gz", &["--phase"]);
+        assert_ok(&o);
+        let body = vcf_body(&vcf);
+        let (calls, phased, switches) = judge(&body, &het);
+        eprintln!("{kind:?}: {phased} of {calls} heterozygous PASS calls phased, {switches} switch errors ({} planted)", het.len());
+        assert!(
+            calls * 10 >= het.len() * 9,
+            "{kind:?}: {calls} of {} called",
+            het.len()
+        );
+        assert_eq!(switches, 0, "{kind:?}");
+        // Every call of a planted heterozygous variant with another a fragment's length away
+        // (or within the long reads' span) is linked by several reads, so it is phased. (A
+        // false heterozygote, from read errors, is left unphased: its reads disagree.)
+        let near = match kind {
+            Reads::Pairs => 300,
+            Reads::Long => 5_000,
+        };
+        let hets: Vec<(u64, bool)> = body
+            .iter()
+            .map(|l| gt_ps(l))
+            .filter(|(pos, f, gt, _)| {
+                f == "PASS" && (gt == "0/1" || gt.contains('|')) && het.contains_key(pos)
+            })
+            .map(|(pos, _, gt, _)| (pos, gt.contains('|')))
+            .collect();
+        let mut linked = 0;
+        for (i, &(pos, is_phased)) in hets.iter().enumerate() {
+            let near_another = [i.wrapping_sub(1), i + 1]
+                .iter()
+                .filter_map(|&j| hets.get(j))
+                .any(|&(p, _)| p.abs_diff(pos) <= near);
+            linked += near_another as usize;
+            assert!(
+                is_phased || !near_another,
+                "{kind:?}: {pos} is linked but not phased"
+            );
+        }
+        assert!(
+            linked * 10 >= calls * 8,
+            "{kind:?}: {linked} of {calls} linked"
+        );
+        // PS is the position of a phased record of its block: its first.
+        let firsts: BTreeMap<u64, u64> = body
+            .iter()
+            .map(|l| gt_ps(l))
+            .filter_map(|(pos, _, _, ps)| ps.map(|ps| (ps, pos)))
+            .fold(BTreeMap::new(), |mut m, (ps, pos)| {
+                m.entry(ps)
+                    .and_modify(|p: &mut u64| *p = (*p).min(pos))
+                    .or_insert(pos);
+                m
+            });
+        assert!(
+            firsts.iter().all(|(ps, first)| ps == first),
+            "{kind:?}: {firsts:?}"
+        );
+        let header = vcf_header(&vcf);
+        assert!(
+            header.iter().any(|l| l.starts_with("##FORMAT=<ID=PS,")),
+            "{kind:?}"
+        );
+        // The stats file counts what the VCF holds.
+        let s = &stats(&vcf)["phasing"]["total"];
+        assert_eq!(s["het_calls"], calls as u64, "{kind:?}: {s}");
+        assert_eq!(s["phased"], phased as u64, "{kind:?}: {s}");
+        assert_eq!(s["blocks"], firsts.len() as u64, "{kind:?}: {s}");
+        if let Some(o) = tool("bcftools", &["view", "-H", vcf.to_str().unwrap()]) {
+            assert_eq!(
+                String::from_utf8_lossy(&o.stdout).lines().count(),
+                body.len()
+            );
+        }
+        // One body for any thread count, shard size and split of the regions in a run.
+        let runs: [(&str, &[&str]); 4] = [
+            ("t1.vcf.gz", &["--phase", "--threads", "1"]),
+            ("s1k.vcf.gz", &["--phase", "--shard-size", "1000"]),
+            (
+                "s7k.vcf.gz",
+                &["--phase", "--shard-size", "7000", "--threads", "2"],
+            ),
+            (
+                "split.vcf.gz",
+                &[
+                    "--phase",
+                    "--region",
+                    "chrP:1-21234",
+                    "--region",
+                    "chrP:21235-60000",
+                ],
+            ),
+        ];
+        for (name, extra) in runs {
+            let (o, v) = call_fixture(&fx, &fx.bam, name, extra);
+            assert_ok(&o);
+            assert_eq!(
+                vcf_body(&v),
+                body,
+                "{kind:?}: {extra:?} changed the phasing"
+            );
+        }
+        // Without --phase nothing is phased and the calls are the same.
+        let (o, plain) = call_fixture(&fx, &fx.bam, "plain.vcf.gz", &[]);
+        assert_ok(&o);
+        let unphased: Vec<String> = body
+            .iter()
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                if !f[8].ends_with(":PS") {
+                    return l.clone();
+                }
+                let sample = f[9]
+                    .rsplit_once(':')
+                    .unwrap()
+                    .0
+                    .replace('|', "/")
+                    .replace("1/0", "0/1");
+                [&f[..8], &[f[8].trim_end_matches(":PS"), &sample]]
+                    .concat()
+                    .join("\t")
+            })
+            .collect();
+        assert_eq!(vcf_body(&plain), unphased, "{kind:?}");
+        assert!(!vcf_header(&plain).iter().any(|l| l.contains("ID=PS,")));
+        assert!(stats(&plain).get("phasing").is_none());
+    }
+}
+
+// The gVCF's variant lines are the VCF's, phase included; scores count a phased `1|0` as
+// one copy, as they count `0/1`.
+#[test]
+fn gvcf_and_scores_read_phased_genotypes() {
+    if !require_ort() {
+        return;
+    }
+    let (fx, het) = build_phased(Reads::Pairs, 33);
+    let gvcf = fx.dir.path().join("phased.g.vcf.gz");
+    let (o, vcf) = call_fixture(
+        &fx,
+        &fx.bam,
+        "phased.vcf.gz",
+        &["--phase", "--gvcf", gvcf.to_str().unwrap()],
+    );
+    assert_ok(&o);
+    let body = vcf_body(&vcf);
+    let g: BTreeMap<u64, String> = vcf_body(&gvcf)
+        .into_iter()
+        .filter(|l| !l.split('\t').nth(4).unwrap().starts_with("<*>"))
+        .map(|l| (gt_ps(&l).0, l))
+        .collect();
+    let mut phased = 0;
+    for line in &body {
+        let (pos, _, gt, ps) = gt_ps(line);
+        let (_, _, ggt, gps) = gt_ps(&g[&pos]);
+        assert_eq!((&gt, ps), (&ggt, gps), "{line}\n{}", g[&pos]);
+        phased += gt.contains('|') as usize;
+    }
+    assert!(phased > 50, "{phased}");
+    // A score over every planted heterozygous SNV with weight 1 per ALT copy: phased or
+    // not, each one is one copy.
+    let pgs = fx.dir.path().join("het.txt");
+    let mut text = String::from(
+        "#pgs_id=PGS_HET\nchr_name\tchr_position\teffect_allele\tother_allele\teffect_weight\n",
+    );
+    for p in fx.planted.iter().filter(|p| het.contains_key(&p.pos)) {
+        text.push_str(&format!(
+            "chrP\t{}\t{}\t{}\t1\n",
+            p.pos, p.alt, p.ref_allele
+        ));
+    }
+    std::fs::write(&pgs, text).unwrap();
+    let score = |vcf: &std::path::Path, out: &str| {
+        let prefix = fx.dir.path().join(out);
+        let o = run(&[
+            "score",
+            "prs",
+            "--vcf",
+            vcf.to_str().unwrap(),
+            "--pgs",
+            pgs.to_str().unwrap(),
+            "--output",
+            prefix.to_str().unwrap(),
+        ]);
+        assert_ok(&o);
+        std::fs::read_to_string(format!("{}.prs.tsv", prefix.display())).unwrap()
+    };
+    let (o, plain) = call_fixture(&fx, &fx.bam, "plain.vcf.gz", &[]);
+    assert_ok(&o);
+    let (a, b) = (score(&vcf, "phased"), score(&plain, "plain"));
+    assert_eq!(a, b);
+    eprintln!("{a}");
+}
