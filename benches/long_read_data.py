@@ -10,8 +10,11 @@ short or long with probability 0.15, ONT's dominant error). The CIGAR is exact; 
 MAPQ 60, Q30 bases; the read group names the platform as its tools write it. Deterministic
 for a --seed.
 
+With --het-haplotypes random each het SNV lies on a haplotype drawn at random (by default all
+lie on the first), for phasing (benches/phasing.sh); OUT/truth.vcf then gives the phased truth.
+
 Usage: long_read_data.py OUT --length 1000000 --read-length 20000 --depth 30 [--errors hifi]
-       [--seed 1]
+       [--seed 1] [--het-haplotypes first|random]
 """
 import argparse
 import os
@@ -27,6 +30,7 @@ def main():
     ap.add_argument("--depth", type=float, default=30)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--errors", choices=["hifi", "ont"], default="hifi")
+    ap.add_argument("--het-haplotypes", choices=["first", "random"], default="first")
     a = ap.parse_args()
     if a.read_length > a.length or a.read_length < 100:
         sys.exit("long_read_data.py: --read-length must be 100 to --length")
@@ -39,11 +43,26 @@ def main():
             f.write(ref[i:i + 80] + "\n")
     other = {"A": "C", "C": "G", "G": "T", "T": "A"}
     haps = [list(ref), list(ref)]
+    # Its own generator: the reads stay those of --het-haplotypes first.
+    hap_rng = random.Random(a.seed + 1_000)
+    truth = []
     for p in range(500, a.length - 500, 1000):
-        haps[0][p] = other[ref[p]]
         if p % 5000 == 500:
-            haps[1][p] = other[ref[p]]
+            haps[0][p] = haps[1][p] = other[ref[p]]
+            truth.append((p, "1|1"))
+        else:
+            h = hap_rng.randrange(2) if a.het_haplotypes == "random" else 0
+            haps[h][p] = other[ref[p]]
+            truth.append((p, "1|0" if h == 0 else "0|1"))
     haps = ["".join(h) for h in haps]
+    with open(os.path.join(a.out, "truth.vcf"), "w") as f:
+        f.write("##fileformat=VCFv4.2\n")
+        f.write(f"##contig=<ID=chrS,length={a.length}>\n")
+        f.write('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n')
+        f.write('##FORMAT=<ID=PS,Number=1,Type=Integer,Description="Phase set">\n')
+        f.write("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tSIM\n")
+        for p, gt in truth:
+            f.write(f"chrS\t{p + 1}\t.\t{ref[p]}\t{other[ref[p]]}\t.\tPASS\t.\tGT:PS\t{gt}:1\n")
     n_reads = int(a.depth * a.length / a.read_length)
     with open(os.path.join(a.out, "reads.sam"), "w") as f:
         f.write(f"@HD\tVN:1.6\tSO:unsorted\n@SQ\tSN:chrS\tLN:{a.length}\n")

@@ -264,7 +264,10 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
 
     // Records reach the writers through the phaser when phasing: it holds a shard back while
     // a block there has one site that a read may still extend.
-    let mut phaser = cfg.shard.phase.then(Phaser::<Held>::default);
+    let mut phaser = cfg
+        .shard
+        .phase
+        .then(|| Phaser::<Held>::new(platform.platform == crate::platform::Platform::Illumina));
     let mut write = |held: Held, records: Vec<crate::vcf::CallRecord>| -> Result<()> {
         summary.records += records.len();
         summary.pass += records

@@ -31,9 +31,14 @@ use crate::genotypes::Filter;
 use crate::vcf::CallRecord;
 
 /// Least weight of agreeing reads for a site to join a block.
-pub const MIN_SUPPORT: u32 = 2;
+pub const MIN_SUPPORT: u32 = 1;
 /// A read's vote weighs at most this much, however many sites it agreed at.
 pub const MAX_READ_WEIGHT: u32 = 3;
+/// Records are held until calls this far past them have been phased, so that a block
+/// begun within this distance of a site that links it to an earlier block can still be
+/// joined to it (renamed and turned); decided by positions alone, so that it does not
+/// depend on the shards.
+pub const MERGE_WINDOW: u64 = 100_000;
 /// A block with one site is held back this far at most (genome bases past the site) waiting
 /// for a read to link a second site; reads of up to this span phase whatever their length.
 pub const MAX_HOLD: u64 = 300_000;
@@ -143,6 +148,8 @@ struct Block {
 
 struct Pending<T> {
     extra: T,
+    /// Every call before this was seen when the batch came.
+    end: u64,
     records: Vec<CallRecord>,
     /// One-site blocks in these records not yet decided.
     waiting: usize,
@@ -151,6 +158,8 @@ struct Pending<T> {
 /// Phases calls handed over in genome order, a batch (a shard's records, with whatever the
 /// writer needs beside them, `T`) at a time, and hands batches back once final, in order.
 pub struct Phaser<T> {
+    /// Indels may start blocks and place reads (Illumina); otherwise only SNVs do.
+    indels_anchor: bool,
     contig: Option<String>,
     reads: HashMap<u64, ReadHap>,
     blocks: BTreeMap<u64, Block>,
@@ -168,8 +177,22 @@ pub struct Phaser<T> {
 }
 
 impl<T> Default for Phaser<T> {
+    /// For short reads: [`Phaser::new`]`(true)`.
     fn default() -> Self {
+        Self::new(true)
+    }
+}
+
+impl<T> Phaser<T> {
+    /// A phaser; `indels_anchor`: whether indels start blocks and place reads. Long reads'
+    /// homopolymer-length errors make false heterozygous indels common (hundreds per Mb of
+    /// ONT-like reads with today's model), and a false site that places reads costs the
+    /// true ones after it their phase, so with long reads only SNVs build blocks and indels
+    /// join them (as LongPhase does by default; WhatsHap's `--only-snvs` leaves indels out
+    /// altogether). Illumina indels are called well enough to anchor.
+    pub fn new(indels_anchor: bool) -> Self {
         Self {
+            indels_anchor,
             contig: None,
             reads: HashMap::new(),
             blocks: BTreeMap::new(),
@@ -183,9 +206,7 @@ impl<T> Default for Phaser<T> {
             stats: PhasingStats::default(),
         }
     }
-}
 
-impl<T> Phaser<T> {
     /// Phase `records` (of `contig`, in position order, every call before `done_to` on it
     /// now seen) and return the batches that are final, in the order given.
     pub fn push(
@@ -203,6 +224,7 @@ impl<T> Phaser<T> {
         let n = records.len();
         self.pending.push_back(Pending {
             extra,
+            end: done_to,
             records,
             waiting: 0,
         });
@@ -222,7 +244,7 @@ impl<T> Phaser<T> {
         }
         self.expire(done_to);
         self.reads.retain(|_, h| h.reach > done_to);
-        self.ready();
+        self.ready(done_to.saturating_sub(MERGE_WINDOW));
         std::mem::take(&mut self.done)
     }
 
@@ -234,11 +256,11 @@ impl<T> Phaser<T> {
         (self.done, self.stats)
     }
 
-    /// Orient the site at `pos` by its reads: join a block, start one, or stay unphased. Only
-    /// SNVs start blocks and place reads on haplotypes; an indel joins the block its reads
-    /// point to but places no read (the false heterozygotes that would misplace reads are
-    /// mostly homopolymer-length indels; WhatsHap's `--only-snvs` and LongPhase's default
-    /// build blocks from SNVs for the same reason).
+    /// Orient the site at `pos` by its reads: join a block, start one, or stay unphased.
+    /// Reads that disagree about a block (under 80 % of the weight on one side; two thirds
+    /// for an indel, whose reads' alleles homopolymer-length errors make noisier) leave the
+    /// site unphased. A site places its reads on haplotypes only when 80 % agree, so an
+    /// indel joined on a weaker majority is a passenger.
     fn place(&mut self, pos: u64, reads: &[HetRead], snv: bool, at: (u64, usize)) -> Option<Phase> {
         // Votes per block: weight saying "as written" (first allele on haplotype 1), and
         // weight saying "swapped".
@@ -270,10 +292,12 @@ impl<T> Phaser<T> {
             pos + 1,
             reads.len()
         );
-        // A single read of weight 1 is no link: with no more, the site starts a block.
-        let no_link = |&(_, a, b): &(u64, u32, u32)| a.max(b) < MIN_SUPPORT && a.min(b) == 0;
-        if votes.iter().all(no_link) {
-            if reads.is_empty() || !snv {
+        let anchors = snv || self.indels_anchor;
+        let ratio = if snv { 4 } else { 2 };
+        let clear =
+            |&(_, a, b): &(u64, u32, u32)| a.max(b) >= MIN_SUPPORT && a.max(b) >= ratio * a.min(b);
+        if votes.is_empty() {
+            if reads.is_empty() || !anchors {
                 return None;
             }
             let set = pos + 1;
@@ -295,25 +319,18 @@ impl<T> Phaser<T> {
                 swapped: false,
             });
         }
-        // Reads that disagree about any block: most often a false heterozygote. It stays
-        // unphased and the blocks go on past it. An SNV needs 80 % of the weight, since it
-        // places its reads; an indel, which places none, two thirds (homopolymer-length
-        // errors make its reads' alleles noisier).
-        let ratio = if snv { 4 } else { 2 };
-        let clear =
-            |&(_, a, b): &(u64, u32, u32)| a.max(b) >= MIN_SUPPORT && a.max(b) >= ratio * a.min(b);
-        if votes.iter().any(|v| !no_link(v) && !clear(v)) {
+        if !votes.iter().all(clear) {
             return None;
         }
-        // The earliest block it links clearly; later blocks of one site it links join it.
-        votes.retain(clear);
+        // The earliest block it links clearly; later blocks it links join it.
         votes.sort_unstable();
         let (set, as_written, swapped) = votes[0];
+        let places = anchors && as_written.max(swapped) >= 4 * as_written.min(swapped);
         let swapped = swapped > as_written;
-        if !snv {
+        if !places {
             return Some(Phase { set, swapped });
         }
-        self.merge_lone_sites(set, swapped, &votes[1..]);
+        self.merge_blocks(pos, set, swapped, &votes[1..]);
         let block = self.blocks.get_mut(&set).expect("voted for");
         block.last = pos;
         block.sites += 1;
@@ -325,27 +342,33 @@ impl<T> Phaser<T> {
         Some(Phase { set, swapped })
     }
 
-    /// A site joining block `set` (`swapped` there) that also links, clearly (`others`, all
-    /// later blocks), a block of one site (still held, so its record can change) joins the two: that site is turned
-    /// to agree and its reads follow. Without this, a site between two others that a read
-    /// pair links only to the later one would stay alone.
-    fn merge_lone_sites(&mut self, set: u64, swapped: bool, others: &[(u64, u32, u32)]) {
+    /// A site joining block `set` (`swapped` there) that also links, clearly, later blocks
+    /// (`others`) joins them: a block that began within [`MERGE_WINDOW`] of the site (so
+    /// every record of it is still held) is turned to agree and renamed, and its reads
+    /// follow. Without this, a site between two others that reads link only to the later
+    /// one starts a block of its own, and the blocks it links stay apart.
+    fn merge_blocks(&mut self, pos: u64, set: u64, swapped: bool, others: &[(u64, u32, u32)]) {
         for &(other, as_written, turned) in others {
-            let Some(((batch, i), _)) = self.blocks.get(&other).and_then(|b| b.single) else {
+            if other + MERGE_WINDOW <= pos + 1 {
+                continue;
+            }
+            let Some(b) = self.blocks.remove(&other) else {
                 continue;
             };
             let flip = (turned > as_written) != swapped;
-            self.blocks.remove(&other);
-            self.singles.retain(|&s| s != other);
-            self.blocks.get_mut(&set).expect("voted for").sites += 1;
-            let p = self.pending_mut(batch);
-            p.waiting -= 1;
-            let phase = p.records[i]
-                .phase
-                .as_mut()
-                .expect("a lone site is phased until it expires");
-            phase.set = set;
-            phase.swapped ^= flip;
+            if let Some(((batch, _), _)) = b.single {
+                self.singles.retain(|&s| s != other);
+                self.pending_mut(batch).waiting -= 1;
+            }
+            let target = self.blocks.get_mut(&set).expect("voted for");
+            target.sites += b.sites;
+            target.last = target.last.max(b.last);
+            for r in self.pending.iter_mut().flat_map(|p| p.records.iter_mut()) {
+                if let Some(ph) = r.phase.as_mut().filter(|ph| ph.set == other) {
+                    ph.set = set;
+                    ph.swapped ^= flip;
+                }
+            }
             for h in self.reads.values_mut().filter(|h| h.set == other) {
                 h.set = set;
                 if flip {
@@ -398,10 +421,14 @@ impl<T> Phaser<T> {
         &mut self.pending[(batch - self.first) as usize]
     }
 
-    /// Move the batches at the front with nothing undecided to `done`, counted into the
-    /// stats.
-    fn ready(&mut self) {
-        while self.pending.front().is_some_and(|p| p.waiting == 0) {
+    /// Move the batches at the front with nothing undecided and ending by `final_to` to
+    /// `done`, counted into the stats.
+    fn ready(&mut self, final_to: u64) {
+        while self
+            .pending
+            .front()
+            .is_some_and(|p| p.waiting == 0 && p.end <= final_to)
+        {
             let p = self.pending.pop_front().expect("checked");
             self.first += 1;
             self.here.phased += p.records.iter().filter(|r| r.phase.is_some()).count() as u64;
@@ -412,7 +439,7 @@ impl<T> Phaser<T> {
     /// Undecided blocks of the contig are not phased; its blocks go into the stats.
     fn end_contig(&mut self) {
         self.expire(u64::MAX);
-        self.ready();
+        self.ready(u64::MAX);
         for (set, b) in std::mem::take(&mut self.blocks) {
             if b.sites >= 2 {
                 self.here.blocks += 1;

@@ -50,7 +50,10 @@ fn two_haplotypes(pos: u64, alt_on: u8, snv: bool) -> CallRecord {
 }
 
 fn phase_all(batches: Vec<Vec<CallRecord>>) -> (Vec<CallRecord>, PhasingStats) {
-    let mut p = Phaser::default();
+    phase_with(Phaser::default(), batches)
+}
+
+fn phase_with(mut p: Phaser<()>, batches: Vec<Vec<CallRecord>>) -> (Vec<CallRecord>, PhasingStats) {
     let mut out = Vec::new();
     for b in batches {
         let done_to = b.last().map_or(0, |r| r.site.pos + 1);
@@ -135,18 +138,25 @@ fn test_a_site_whose_reads_disagree_is_left_unphased_and_the_block_goes_on() {
 }
 
 #[test]
-fn test_indels_join_blocks_but_do_not_start_them() {
+fn test_with_long_reads_indels_join_blocks_but_do_not_start_them() {
     let recs = vec![
         two_haplotypes(90, 2, false),
         two_haplotypes(100, 1, true),
         two_haplotypes(110, 2, false),
         two_haplotypes(120, 2, true),
     ];
-    let (out, _) = phase_all(vec![recs]);
+    let (out, _) = phase_with(Phaser::new(false), vec![recs.clone()]);
     assert_eq!(out[0].phase, None, "an indel started a block");
     let p: Vec<Option<Phase>> = out[1..].iter().map(|r| r.phase).collect();
-    let ph = |swapped| Some(Phase { set: 101, swapped });
-    assert_eq!(p, vec![ph(false), ph(true), ph(true)]);
+    let ph = |set, swapped| Some(Phase { set, swapped });
+    assert_eq!(p, vec![ph(101, false), ph(101, true), ph(101, true)]);
+    // With short reads the indel starts the block.
+    let (out, _) = phase_all(vec![recs]);
+    let p: Vec<Option<Phase>> = out.iter().map(|r| r.phase).collect();
+    assert_eq!(
+        p,
+        vec![ph(91, false), ph(91, true), ph(91, false), ph(91, false)]
+    );
 }
 
 #[test]
@@ -175,27 +185,55 @@ fn test_the_phase_does_not_depend_on_how_the_calls_are_batched() {
 }
 
 #[test]
-fn test_a_batch_waits_for_its_lone_site_and_comes_back_in_order() {
+fn test_a_batch_waits_for_its_lone_site_and_the_merge_window_and_comes_back_in_order() {
     let mut p = Phaser::default();
+    let w = MERGE_WINDOW;
     // Batch 0: one site whose reads reach to 10,100; batch 1: nothing; batch 2: a linked site.
     let lone = call(100, (0, 1), true, &[(1, false), (2, true)]);
     assert!(p.push("c", 1_000, 0, vec![lone]).is_empty());
     assert!(p.push("c", 2_000, 1, vec![]).is_empty());
     let linked = call(3_000, (0, 1), true, &[(1, false), (2, true)]);
-    let got = p.push("c", 4_000, 2, vec![linked]);
+    assert!(p.push("c", 4_000, 2, vec![linked]).is_empty());
+    // Held until the calls MERGE_WINDOW past them are phased.
+    let got = p.push("c", 4_000 + w, 3, vec![]);
     let order: Vec<i32> = got.iter().map(|(t, _)| *t).collect();
     assert_eq!(order, vec![0, 1, 2]);
     assert!(got[0].1[0].phase.is_some() && got[2].1[0].phase.is_some());
-    // A lone site is released unphased once its reads end.
-    let lone = call(20_000, (0, 1), true, &[(5, false), (6, true)]);
-    assert!(p.push("c", 21_000, 3, vec![lone]).is_empty());
-    let got = p.push("c", 30_000, 4, vec![]);
-    assert_eq!(got.len(), 2);
-    assert_eq!(got[0].1[0].phase, None);
-    // A new contig ends the old one's blocks.
+    // A lone site is released unphased once its reads end (and the window has passed).
+    let lone = call(4_000 + w, (0, 1), true, &[(5, false), (6, true)]);
+    assert!(p.push("c", 5_000 + w, 4, vec![lone]).is_empty());
+    let got = p.push("c", 20_000 + 2 * w, 5, vec![]);
+    let order: Vec<i32> = got.iter().map(|(t, _)| *t).collect();
+    assert_eq!(order, vec![3, 4]);
+    assert_eq!(got[1].1[0].phase, None);
+    // The rest at the end.
     let (rest, stats) = p.finish();
-    assert!(rest.is_empty());
+    assert_eq!(rest.iter().map(|(t, _)| *t).collect::<Vec<_>>(), vec![5]);
     assert_eq!((stats.total.het_calls, stats.total.phased), (3, 2));
+}
+
+#[test]
+fn test_a_site_linking_two_blocks_joins_them() {
+    // Block A: sites at 100 and 200 (reads 0-3); block B: sites at 1,000 and 1,100 (reads
+    // 10-13, on the other orientation); the site at 1,200 has reads of both.
+    let a = [(0, false), (1, false), (2, true), (3, true)];
+    let b = [(10, true), (11, true), (12, false), (13, false)];
+    let both = [(0, false), (2, true), (10, false), (12, true)];
+    let recs = vec![
+        call(100, (0, 1), true, &a),
+        call(200, (0, 1), true, &a),
+        call(1_000, (0, 1), true, &b),
+        call(1_100, (0, 1), true, &b),
+        call(1_200, (0, 1), true, &both),
+    ];
+    let (out, stats) = phase_all(vec![recs]);
+    let ph: Vec<Phase> = out.iter().map(|r| r.phase.expect("phased")).collect();
+    assert!(ph.iter().all(|p| p.set == 101), "{ph:?}");
+    // Reads 0 and 10 carry the first allele at 1,200: read 10 is on haplotype 1, so block
+    // B's sites, where it carried the second allele, are turned.
+    let swapped: Vec<bool> = ph.iter().map(|p| p.swapped).collect();
+    assert_eq!(swapped, vec![false, false, true, true, false]);
+    assert_eq!((stats.total.blocks, stats.total.block_n50), (1, 1_101));
 }
 
 #[test]
