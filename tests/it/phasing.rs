@@ -327,9 +327,9 @@ fn phased_calls_follow_the_haplotypes_and_do_not_depend_on_how_the_run_is_cut() 
 }
 
 // The gVCF's variant lines are the VCF's, phase included; scores count a phased `1|0` as
-// one copy, as they count `0/1`.
+// one copy, as they count `0/1`; the report and its MultiQC section show the phasing.
 #[test]
-fn gvcf_and_scores_read_phased_genotypes() {
+fn gvcf_scores_and_report_read_phased_genotypes() {
     if !require_ort() {
         return;
     }
@@ -339,10 +339,33 @@ fn gvcf_and_scores_read_phased_genotypes() {
         &fx,
         &fx.bam,
         "phased.vcf.gz",
-        &["--phase", "--gvcf", gvcf.to_str().unwrap()],
+        &["--phase", "--gvcf", gvcf.to_str().unwrap(), "--report"],
     );
     assert_ok(&o);
     let body = vcf_body(&vcf);
+    let s = &stats(&vcf)["phasing"]["total"];
+    let html = std::fs::read_to_string(fx.dir.path().join("phased.report.html")).unwrap();
+    let phased_cell = format!("<td class=\"n\">{} (", s["phased"]);
+    assert!(
+        html.contains("<h3>Phasing</h3>") && html.contains(&phased_cell),
+        "{s}"
+    );
+    let mqc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fx.dir.path().join("phased.report_mqc.json")).unwrap(),
+    )
+    .unwrap();
+    let json = fx.dir.path().join("phased.report.json");
+    if let Some(errors) = crate::report::schema_errors(&json) {
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+    let row = &mqc["data"]["PHASED"];
+    assert_eq!(row["Phase blocks"], s["blocks"], "{row}");
+    assert_eq!(row["Phase block N50"], s["block_n50"], "{row}");
+    let share = 100.0 * s["phased"].as_f64().unwrap() / s["het_calls"].as_f64().unwrap();
+    assert!(
+        (row["% hets phased"].as_f64().unwrap() - share).abs() < 0.01,
+        "{row}"
+    );
     let g: BTreeMap<u64, String> = vcf_body(&gvcf)
         .into_iter()
         .filter(|l| !l.split('\t').nth(4).unwrap().starts_with("<*>"))

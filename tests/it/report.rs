@@ -359,7 +359,7 @@ fn run_report(args: &[String]) -> std::process::Output {
 
 /// The report JSON checked against docs/report.schema.json with the PyPI `jsonschema` in
 /// .venv (scripts/setup.sh). `None` when that is not installed (a failure when CI=true).
-fn schema_errors(json: &Path) -> Option<Vec<String>> {
+pub(crate) fn schema_errors(json: &Path) -> Option<Vec<String>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let script = "import json, sys, jsonschema\n\
         schema = json.load(open(sys.argv[1]))\n\

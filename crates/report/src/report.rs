@@ -506,6 +506,15 @@ pub fn multiqc(report: &Report) -> serde_json::Value {
         if let Some(f) = c.fraction_at_least(20) {
             row.insert("% bases >= 20x".into(), round3(100.0 * f).into());
         }
+        if let Some(ph) = &run.stats.phasing {
+            let t = &ph.total;
+            if t.het_calls > 0 {
+                let share = 100.0 * t.phased as f64 / t.het_calls as f64;
+                row.insert("% hets phased".into(), round3(share).into());
+            }
+            row.insert("Phase blocks".into(), t.blocks.into());
+            row.insert("Phase block N50".into(), t.block_n50.into());
+        }
     }
     let mut data = serde_json::Map::new();
     data.insert(report.sample.clone(), row.into());

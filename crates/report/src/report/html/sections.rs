@@ -110,11 +110,50 @@ pub(super) fn called_section(o: &mut String, r: &Report) {
             share(n)
         );
     }
+    o.push_str("</table></div>\n");
+    if let Some(ph) = &st.phasing {
+        phasing_table(o, ph);
+    }
     let _ = writeln!(
         o,
-        "</table></div>\n<p class=\"note\">Depth: {}. From <code>{}</code>.</p>\n</section>",
+        "<p class=\"note\">Depth: {}. From <code>{}</code>.</p>\n</section>",
         esc(&st.depth_definition),
         esc(&run.file)
+    );
+}
+
+/// `call --phase`: heterozygous PASS calls phased, blocks and block N50, per contig.
+fn phasing_table(o: &mut String, ph: &crate::phasing::PhasingStats) {
+    o.push_str(
+        "<h3>Phasing</h3><div class=\"wide\"><table><tr><th>contig</th>\
+         <th class=\"n\">heterozygous PASS calls</th><th class=\"n\">phased</th>\
+         <th class=\"n\">blocks</th><th class=\"n\">block N50 (bp)</th></tr>\n",
+    );
+    let total = crate::phasing::ContigPhasing {
+        contig: "all".into(),
+        ..ph.total.clone()
+    };
+    for c in ph.contigs.iter().chain(std::iter::once(&total)) {
+        let share = if c.het_calls == 0 {
+            "n/a".to_string()
+        } else {
+            format!("{:.1}%", 100.0 * c.phased as f64 / c.het_calls as f64)
+        };
+        let _ = writeln!(
+            o,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{} ({share})</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&c.contig),
+            group(c.het_calls),
+            group(c.phased),
+            group(c.blocks),
+            group(c.block_n50)
+        );
+    }
+    o.push_str(
+        "</table></div>\n<p class=\"note\">Read-backed phasing (<code>call --phase</code>): \
+         calls written <code>0|1</code> or <code>1|0</code> with the block's <code>PS</code>; a \
+         block is at least two variants, its span first to last.</p>\n",
     );
 }
 
