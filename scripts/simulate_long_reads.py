@@ -4,9 +4,12 @@ on real reads by scripts/longread_profile.py (issue 21, long-read models).
 
 pbsim (v1) has no homopolymer errors, the dominant long-read error; this simulator is built
 around them. The template (a slice of one haplotype, either strand) is cut into homopolymer runs
-(a single base is a run of length 1); each run's length changes by d with the probability
+(a single base is a run of length 1); each run's length changes with the error probability
 measured for its reference length (runs >= 12 share one bin, and sparse bins are pooled with
-their longer neighbours until they hold >= 200 observed runs). Then every base is substituted
+their longer neighbours until they hold >= 200 observed runs) times a per-site multiplier (mean
+1, the profile's measured between-site variance, a fixed function of the run's sequence
+context, so errors concentrate at the same sites in every read as real ones do), by a change d
+drawn from the measured non-zero changes. Then every base is substituted
 with the measured substitution rate, and a random base unlike its neighbours is inserted after
 a base with the measured non-homopolymer insertion rate. Base qualities are drawn from the
 measured histograms: substituted bases from the substituted bases' histogram, bases of a run
@@ -40,7 +43,8 @@ def read_fasta(path):
 
 
 def hp_tables(profile, max_l=12, min_n=200):
-    """Per run length 1..max_l: (deltas, probabilities), sparse bins pooled upward."""
+    """Per run length 1..max_l: (error probability, non-zero deltas, their probabilities),
+    sparse bins pooled with their longer (then shorter) neighbours until >= min_n runs."""
     hp = profile["hp"]
     counts = {}
     for L in range(1, max_l + 1):
@@ -50,25 +54,54 @@ def hp_tables(profile, max_l=12, min_n=200):
     for L in range(1, max_l + 1):
         n, d = counts[L]
         pooled = dict(d)
-        k = L + 1
-        while n < min_n and k <= max_l:
+        for k in list(range(L + 1, max_l + 1)) + list(range(L - 1, 0, -1)):
+            if n >= min_n:
+                break
             n2, d2 = counts[k]
             n += n2
             for kk, v in d2.items():
                 pooled[kk] = pooled.get(kk, 0) + v
-            k += 1
-        k = L - 1
-        while n < min_n and k >= 1:  # nothing longer left: borrow shorter runs
-            n2, d2 = counts[k]
-            n += n2
-            for kk, v in d2.items():
-                pooled[kk] = pooled.get(kk, 0) + v
-            k -= 1
-        ds = np.array(sorted(pooled), dtype=np.int64)
+        err = sum(v for x, v in pooled.items() if x != 0)
+        ds = np.array(sorted(x for x in pooled if x != 0), dtype=np.int64)
         ps = np.array([pooled[x] for x in ds], dtype=np.float64)
-        ps /= ps.sum()
-        tables[L] = (ds, ps)
+        if len(ds) == 0:
+            ds, ps = np.array([1]), np.array([1.0])
+        tables[L] = (err / max(1, n), ds, ps / ps.sum())
     return tables
+
+
+def splitmix64(x):
+    with np.errstate(over="ignore"):
+        x = (x + np.uint64(0x9E3779B97F4A7C15)).astype(np.uint64)
+        x = ((x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)).astype(np.uint64)
+        x = ((x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)).astype(np.uint64)
+        return x ^ (x >> np.uint64(31))
+
+
+def site_multiplier(arr, rs, rl, var):
+    """A per-run error-rate multiplier of mean 1 and variance `var` (lognormal), a fixed
+    function of the run's base, length and 6 bp on each side: the same context gets the same
+    multiplier on both haplotypes and in every data set, as systematic errors do."""
+    if var <= 0:
+        return np.ones(len(rs))
+    code = np.zeros(256, dtype=np.uint64)
+    for i, b in enumerate(b"ACGT"):
+        code[b] = i
+    c = code[arr]
+    k = 6
+    km = np.zeros(len(arr) + 1, dtype=np.uint64)
+    # km[i] = 6-mer starting at i (zero-padded past the end)
+    pad = np.concatenate((c, np.zeros(k, dtype=np.uint64)))
+    for j in range(k):
+        km[:len(arr)] = (km[:len(arr)] << np.uint64(2)) | pad[j:j + len(arr)]
+    left = km[np.clip(rs - k, 0, len(arr))]
+    right = km[np.clip(rs + rl, 0, len(arr))]
+    key = (((left << np.uint64(12)) | right) << np.uint64(6)) | (c[rs] << np.uint64(4)) | np.minimum(rl, 15).astype(np.uint64)
+    u1 = (splitmix64(key) >> np.uint64(11)).astype(np.float64) / 2.0**53
+    u2 = (splitmix64(key ^ np.uint64(0x5DEECE66D)) >> np.uint64(11)).astype(np.float64) / 2.0**53
+    z = np.sqrt(-2 * np.log(np.maximum(u1, 1e-300))) * np.cos(2 * np.pi * u2)
+    s2 = np.log1p(var)
+    return np.exp(np.sqrt(s2) * z - s2 / 2)
 
 
 def qual_sampler(hist):
@@ -85,6 +118,8 @@ def main():
     ap.add_argument("--depth", type=float, required=True)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--name-prefix", default="")
+    ap.add_argument("--site-var", type=float, default=None,
+                    help="variance of the per-site run-length error multiplier (default: the profile's)")
     ap.add_argument("-o", "--out", required=True)
     a = ap.parse_args()
     prof = json.load(open(a.profile))
@@ -97,6 +132,7 @@ def main():
     qvals = np.arange(len(q_match))
     lengths = np.array(prof["read_lengths"], dtype=np.int64)
     lengths = lengths[lengths >= 1000]
+    site_var = prof.get("hp_site_var", 0.0) if a.site_var is None else a.site_var
     sub_rate = prof["sub_rate"]
     ins_rate = prof["ins_other_rate"]
     n_bases = n_reads = 0
@@ -106,6 +142,13 @@ def main():
             _, seq = read_fasta(path)
             arr = np.frombuffer(seq.encode(), dtype=np.uint8)
             G = len(arr)
+            brk = np.flatnonzero(arr[1:] != arr[:-1]) + 1
+            hrs = np.concatenate(([0], brk))
+            hrl = np.diff(np.concatenate((hrs, [G])))
+            hrb = arr[hrs]
+            bucket_all = np.minimum(hrl, max_l)
+            p_err = np.array([0.0] + [tables[x][0] for x in range(1, max_l + 1)])[bucket_all]
+            p_run = np.minimum(0.9, p_err * site_multiplier(arr, hrs, hrl, site_var))
             target = a.depth / len(a.haps) * G
             made = 0
             k = 0
@@ -116,20 +159,20 @@ def main():
                 t = arr[start:start + L]
                 if (t == ord("N")).mean() > 0.1:
                     continue
-                # runs
-                brk = np.flatnonzero(t[1:] != t[:-1]) + 1
-                rs = np.concatenate(([0], brk))
-                rl = np.diff(np.concatenate((rs, [L])))
-                rb = t[rs]
-                newl = rl.copy()
+                i0 = int(np.searchsorted(hrs, start, side="right") - 1)
+                i1 = int(np.searchsorted(hrs, start + L - 1, side="right") - 1)
+                rl = hrl[i0:i1 + 1].copy()
+                rl[0] -= start - hrs[i0]
+                rl[-1] = (start + L) - hrs[i1] if i1 > i0 else L
+                rb = hrb[i0:i1 + 1]
+                changed = rng.random(len(rl)) < p_run[i0:i1 + 1]
                 bucket = np.minimum(rl, max_l)
-                changed = np.zeros(len(rl), dtype=bool)
-                for Lb in np.unique(bucket):
-                    idx = np.flatnonzero(bucket == Lb)
-                    ds, ps = tables[int(Lb)]
-                    d = rng.choice(ds, size=len(idx), p=ps)
-                    newl[idx] = np.maximum(0, rl[idx] + d)
-                    changed[idx] = d != 0
+                newl = rl.copy()
+                for Lb in np.unique(bucket[changed]):
+                    idx = np.flatnonzero(changed & (bucket == Lb))
+                    _, ds, ps = tables[int(Lb)]
+                    newl[idx] = np.maximum(0, rl[idx] + rng.choice(ds, size=len(idx), p=ps))
+                changed &= newl != rl
                 n_hp += int(changed.sum())
                 read = np.repeat(rb, newl)
                 chg = np.repeat(changed, newl)
