@@ -8,7 +8,9 @@
 #      platform's calling threshold),
 #   4. scripts/train.py fine-tunes varstream-v3's network on them and exports
 #      MODEL_DIR/varstream-PLATFORM-v1.onnx (+ .json, .train_log.tsv).
-# Usage: scripts/build_long_read_model.sh hifi|ont-r10 [WORKDIR]   (default work/lr)
+# ROUND=2 (docs/long-reads.md, round 2): also the train2 regions (lr_b, lr_e), and the sidecar's
+# calling.min_qual set to 0 as varstream-v4's (train.py's own pick kept as min_qual_fitted).
+# Usage: [ROUND=2] scripts/build_long_read_model.sh hifi|ont-r10 [WORKDIR]   (default work/lr)
 # Needs minimap2, samtools, bcftools, a release build, .venv (numpy) and .venv-train
 # (scripts/setup_train_env.sh).
 set -euo pipefail
@@ -18,7 +20,8 @@ WORK=${2:-$ROOT/work/lr}
 DATA=${VARSTREAM_DATA:-$ROOT/../shared/data}
 BIN=${BIN:-$ROOT/target/release/varstream}
 NAME=${MODEL_NAME:-varstream-$PLATFORM-v1}
-OUT=${MODEL_DIR:-$WORK/model}
+ROUND=${ROUND:-1}
+OUT=${MODEL_DIR:-$WORK/model$([ "$ROUND" = 1 ] || echo "_r$ROUND")}
 case $PLATFORM in
   hifi) REAL=$DATA/longreads/hg002_hifi_sequel2_modkit_chr20_0.06mb; INDEL=0.04 ;;
   ont-r10) REAL=$DATA/longreads/hg002_ont_r10_dorado_chr20_5.00mb; INDEL=0.075 ;;
@@ -31,15 +34,20 @@ if [ ! -s "$PROFILE" ]; then
     "$REAL/truth.vcf.gz" "$REAL/confident.bed" --platform "$PLATFORM" -o "$PROFILE"
 fi
 SIM=$WORK/sim
-for set in train holdout; do
-  grep -q "^${PLATFORM}_lr_${set/train/a}_" "$SIM/manifest.tsv" 2>/dev/null \
-    || PROFILE=$PROFILE bash "$ROOT/scripts/simulate_long_training.sh" "$PLATFORM" "$set" "$SIM"
+sets="train:a holdout:holdout"
+[ "$ROUND" = 1 ] || sets="$sets train2:b holdout2:holdout2"
+for s in $sets; do
+  grep -q "^${PLATFORM}_lr_${s#*:}_" "$SIM/manifest.tsv" 2>/dev/null \
+    || PROFILE=$PROFILE bash "$ROOT/scripts/simulate_long_training.sh" "$PLATFORM" "${s%%:*}" "$SIM"
 done
+pattern="${PLATFORM}_lr_[ad]_*"
+[ "$ROUND" = 1 ] || pattern="${PLATFORM}_lr_[adbe]_*"
 EX=$WORK/examples_$PLATFORM
 mkdir -p "$EX"
 dirs=()
 while IFS=$'\t' read -r name ref bam truth bed depth build sample; do
-  case $name in ${PLATFORM}_lr_a_*|${PLATFORM}_lr_d_*) ;; *) continue ;; esac
+  # shellcheck disable=SC2254
+  case $name in $pattern) ;; *) continue ;; esac
   dirs+=("$EX/$name")
   [ -s "$EX/$name/examples.json" ] && continue
   echo "make-examples: $name" >&2
@@ -50,4 +58,16 @@ done < <(tail -n +2 "$SIM/manifest.tsv")
 nice -n 10 "$ROOT/.venv-train/bin/python" "$ROOT/scripts/train.py" --examples "${dirs[@]}" \
   --name "$NAME" --init-onnx "$ROOT/models/varstream-v3.onnx" --epochs 8 --patience 3 --lr 5e-4 \
   --augment-quality 0.5 --seed 1 --threads 2 --out-dir "$OUT"
+if [ "$ROUND" != 1 ]; then
+  "$ROOT/.venv/bin/python" - "$OUT/$NAME.json" <<'PY'
+import json, sys
+p = sys.argv[1]
+d = json.load(open(p))
+c = d.setdefault("calling", {})
+c["min_qual_fitted"] = c.get("min_qual")
+c["min_qual"] = 0.0
+c["min_qual_why"] = "round 2 (docs/long-reads.md): LowQual at QUAL < 0, as varstream-v4; min_qual_fitted is train.py's pick on validation blocks"
+json.dump(d, open(p, "w"), indent=2)
+PY
+fi
 ls -la "$OUT/$NAME.onnx"
