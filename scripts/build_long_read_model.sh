@@ -29,6 +29,11 @@ case $PLATFORM in
 esac
 mkdir -p "$WORK"
 PROFILE=$WORK/profile_$PLATFORM.json
+# The profiles the shipped models were built with are committed (data/longread_profiles/);
+# REMEASURE=1 measures them again from the real reads.
+if [ ! -s "$PROFILE" ] && [ -z "${REMEASURE:-}" ] && [ -s "$ROOT/data/longread_profiles/$PLATFORM.json" ]; then
+  cp "$ROOT/data/longread_profiles/$PLATFORM.json" "$PROFILE"
+fi
 if [ ! -s "$PROFILE" ]; then
   "$ROOT/.venv/bin/python" "$ROOT/scripts/longread_profile.py" "$REAL"/*.bam "$REAL"/*.fa.gz \
     "$REAL/truth.vcf.gz" "$REAL/confident.bed" --platform "$PLATFORM" -o "$PROFILE"

@@ -5,7 +5,7 @@
 # bcftools (`mpileup -X pacbio-ccs` / `-X ont` | `call -mv`) on the same sets; every score is
 # ../shared/tools/eval_vcf.sh's inside the set's BED. Prints one TSV row per set:
 #   caller set SNV_F1 INDEL_F1 ALL_F1_GT
-# Usage: scripts/long_read_eval.sh PLATFORM MODEL|default|bcftools OUTDIR [SIMDIR]
+# Usage: [HOLDOUT=lr_holdout2] [NO_REAL=1] scripts/long_read_eval.sh PLATFORM MODEL|default|bcftools OUTDIR [SIMDIR]
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PLATFORM=$1 MODEL=$2 OUT=$3 SIM=${4:-$ROOT/work/lr/sim}
@@ -18,8 +18,12 @@ case $PLATFORM in
 esac
 mkdir -p "$OUT"
 sets=()
-for d in 10 20 30 60; do sets+=("sim_${d}x|$SIM/${PLATFORM}_lr_holdout_${d}x/reads.bam|$SIM/${PLATFORM}_lr_holdout_${d}x/truth.vcf.gz|$SIM/${PLATFORM}_lr_holdout_${d}x/regions.bed|$SIM/refs/grch38.chr20_and_21_10M.fa"); done
-sets+=("real|$(ls "$REAL"/*.bam)|$REAL/truth.vcf.gz|$REAL/confident.bed|$(ls "$REAL"/*.fa.gz)")
+HO=${HOLDOUT:-lr_holdout}
+for d in 10 20 30 60; do
+  h=$SIM/${PLATFORM}_${HO}_${d}x
+  sets+=("${HO#lr_}_${d}x|$h/reads.bam|$h/truth.vcf.gz|$h/regions.bed|$SIM/refs/grch38.chr20_and_21_10M.fa")
+done
+[ -n "${NO_REAL:-}" ] || sets+=("real|$(ls "$REAL"/*.bam)|$REAL/truth.vcf.gz|$REAL/confident.bed|$(ls "$REAL"/*.fa.gz)")
 label=$(basename "$MODEL" .onnx)
 for s in "${sets[@]}"; do
   IFS='|' read -r name bam truth bed ref <<< "$s"

@@ -64,7 +64,24 @@ pub struct EmbeddedModel {
 /// The built-in models trained for a platform other than Illumina, each shipped only after it
 /// passed the rule in docs/long-reads.md ("Long-read models: how one is chosen"). A platform
 /// missing here is called with the Illumina model (and a warning).
-pub const PLATFORM_MODELS: &[(crate::platform::Platform, EmbeddedModel)] = &[];
+pub const PLATFORM_MODELS: &[(crate::platform::Platform, EmbeddedModel)] = &[
+    (
+        crate::platform::Platform::Hifi,
+        EmbeddedModel {
+            name: "varstream-hifi-v1",
+            onnx: include_bytes!("../../../models/varstream-hifi-v1.onnx"),
+            sidecar: include_str!("../../../models/varstream-hifi-v1.json"),
+        },
+    ),
+    (
+        crate::platform::Platform::OntR10,
+        EmbeddedModel {
+            name: "varstream-ont-r10-v1",
+            onnx: include_bytes!("../../../models/varstream-ont-r10-v1.onnx"),
+            sidecar: include_str!("../../../models/varstream-ont-r10-v1.json"),
+        },
+    ),
+];
 
 /// The built-in model `call` uses for a platform when `--model` is not given: the platform's
 /// own (see [`PLATFORM_MODELS`]), else the Illumina-trained default.
