@@ -23,10 +23,12 @@
 #              chr20:8,000,000-8,900,000, 40x, downsampled as train
 #     holdout2: (round 2) lr_holdout2 chr20:3,500,000-4,500,000 at 60x, downsampled as holdout;
 #              built after round 1 was scored, for round 2's comparison only
+#     cal:     lr_cal chr20:3,000,000-3,500,000 at 60x, downsampled as holdout: GQ/QUAL
+#              calibration of the shipped long-read models (scripts/calibrate_long_read_model.sh)
 # Environment: VARSTREAM_DATA (default ../shared/data), SIM_THREADS (default 2),
 #              PROFILE (default work/lr/profile_PLATFORM.json, from longread_profile.py)
 set -euo pipefail
-[ $# -eq 3 ] || { echo "usage: $0 hifi|ont-r10 train|holdout|train2|holdout2 OUTDIR" >&2; exit 2; }
+[ $# -eq 3 ] || { echo "usage: $0 hifi|ont-r10 train|holdout|train2|holdout2|cal OUTDIR" >&2; exit 2; }
 PLATFORM=$1 SET=$2 OUTDIR=$3
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DATA=$(cd "${VARSTREAM_DATA:-$ROOT/../shared/data}" && pwd)
@@ -46,7 +48,8 @@ case $SET in
   holdout) ROWS=("lr_holdout 6500000 7000000 60 3"); DOWN="10 20 30" ;;
   train2) ROWS=("lr_b 5500000 6500000 40 4" "lr_e 8000000 8900000 40 5"); DOWN="10 20 30" ;;
   holdout2) ROWS=("lr_holdout2 3500000 4500000 60 6"); DOWN="10 20 30" ;;
-  *) echo "set must be train, holdout, train2 or holdout2" >&2; exit 2 ;;
+  cal) ROWS=("lr_cal 3000000 3500000 60 7"); DOWN="10 20 30" ;;
+  *) echo "set must be train, holdout, train2, holdout2 or cal" >&2; exit 2 ;;
 esac
 [ -s "$PROFILE" ] || { echo "missing $PROFILE (scripts/longread_profile.py)" >&2; exit 1; }
 for t in samtools bcftools bgzip tabix minimap2; do command -v $t >/dev/null || { echo "$t not found" >&2; exit 1; }; done
