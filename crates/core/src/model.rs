@@ -190,7 +190,7 @@ mod tests {
         // Illumina keeps the default, byte for byte.
         let m = embedded_for(Platform::Illumina);
         assert_eq!(m.name, DEFAULT_MODEL);
-        assert!(std::ptr::eq(m.onnx, EMBEDDED_ONNX));
+        assert!(m.onnx == EMBEDDED_ONNX && m.sidecar == EMBEDDED_SIDECAR);
         for (p, m) in PLATFORM_MODELS {
             assert_ne!(*p, Platform::Illumina);
             let info = embedded_model_info(m).unwrap();
