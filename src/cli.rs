@@ -162,7 +162,9 @@ pub struct CallArgs {
     pub phase: bool,
     /// Sequencing platform: auto (from the header's @RG PL/DS and @PG aligner, and the read
     /// lengths; ambiguous evidence is an error asking for this flag), illumina, hifi, ont-r10
-    /// or ont-r9. Written to the VCF header. Only an Illumina-trained model ships so far.
+    /// or ont-r9. Written to the VCF header. Without --model, hifi and ont-r10 are called with
+    /// their own built-in models (varstream-hifi-v1, varstream-ont-r10-v1), the others with
+    /// the Illumina-trained default.
     #[arg(long, default_value = "auto", value_parser = values::platform)]
     pub platform: crate::platform::PlatformChoice,
     #[command(flatten)]

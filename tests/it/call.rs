@@ -738,6 +738,25 @@ fn long_reads_are_used_and_called_the_same_however_the_run_is_cut() {
             vcf_header(&whole).iter().any(|l| l.starts_with(want)),
             "{errors:?}"
         );
+        // The platform picks its own built-in model where one ships (docs/long-reads.md), and
+        // the VCF header names the model used; --model still wins.
+        let model = match errors {
+            LongReadErrors::Hifi => "##varstream_model=<Name=varstream-hifi-v1,",
+            LongReadErrors::Ont => "##varstream_model=<Name=varstream-ont-r10-v1,",
+        };
+        assert!(
+            vcf_header(&whole).iter().any(|l| l.starts_with(model)),
+            "{errors:?}: {:?}",
+            vcf_header(&whole)
+        );
+        let v4 = concat!(env!("CARGO_MANIFEST_DIR"), "/models/varstream-v4.onnx");
+        let (o, forced) = call(&fx, &fx.bam, "forced.vcf.gz", &["--model", v4]);
+        assert_ok(&o);
+        assert!(vcf_header(&forced)
+            .iter()
+            .any(|l| l.starts_with("##varstream_model=<Name=varstream-v4,")));
+        let warned = String::from_utf8_lossy(&o.stderr).contains("model yet");
+        assert!(!warned, "{errors:?}: --model given, yet the no-model warning");
         let body = vcf_body(&whole);
         let (found, planted) = planted_found(&fx, &body);
         eprintln!("{errors:?}: {found} of {planted} planted variants called with their genotype");

@@ -145,8 +145,8 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         platform.source,
         platform.evidence
     );
-    if platform.platform != crate::platform::Platform::Illumina {
-        // The only model there is; say so rather than let the user assume a long-read model.
+    if cfg.model.is_none() && !model::has_platform_model(platform.platform) {
+        // Say so rather than let the user assume a long-read model.
         log::warn!(
             "no {} model yet: calling with the Illumina-trained model, which calls \
              homopolymer-length errors as indels (docs/long-reads.md)",
@@ -179,9 +179,11 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
             OnnxModel::load(p, cfg.device, ort_threads).bad_input()?,
         ),
         None => {
-            let info = model::embedded_info()?;
+            // The platform's own built-in model where there is one (docs/long-reads.md).
+            let built_in = model::embedded_for(platform.platform);
+            let info = model::embedded_model_info(&built_in)?;
             let onnx = OnnxModel::load_from_memory(
-                model::EMBEDDED_ONNX,
+                built_in.onnx,
                 &info.path,
                 cfg.device,
                 ort_threads,

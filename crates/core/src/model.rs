@@ -50,6 +50,68 @@ pub fn embedded_info() -> Result<ModelInfo> {
     )
 }
 
+/// A model built into the binary.
+#[derive(Debug, Clone, Copy)]
+pub struct EmbeddedModel {
+    /// Its name (the sidecar's).
+    pub name: &'static str,
+    /// The ONNX bytes.
+    pub onnx: &'static [u8],
+    /// The sidecar.
+    pub sidecar: &'static str,
+}
+
+/// The built-in models trained for a platform other than Illumina, each shipped only after it
+/// passed the rule in docs/long-reads.md ("Long-read models: how one is chosen"). A platform
+/// missing here is called with the Illumina model (and a warning).
+pub const PLATFORM_MODELS: &[(crate::platform::Platform, EmbeddedModel)] = &[
+    (
+        crate::platform::Platform::Hifi,
+        EmbeddedModel {
+            name: "varstream-hifi-v1",
+            onnx: include_bytes!("../../../models/varstream-hifi-v1.onnx"),
+            sidecar: include_str!("../../../models/varstream-hifi-v1.json"),
+        },
+    ),
+    (
+        crate::platform::Platform::OntR10,
+        EmbeddedModel {
+            name: "varstream-ont-r10-v1",
+            onnx: include_bytes!("../../../models/varstream-ont-r10-v1.onnx"),
+            sidecar: include_str!("../../../models/varstream-ont-r10-v1.json"),
+        },
+    ),
+];
+
+/// The built-in model `call` uses for a platform when `--model` is not given: the platform's
+/// own (see [`PLATFORM_MODELS`]), else the Illumina-trained default.
+pub fn embedded_for(platform: crate::platform::Platform) -> EmbeddedModel {
+    PLATFORM_MODELS
+        .iter()
+        .find(|(p, _)| *p == platform)
+        .map(|(_, m)| *m)
+        .unwrap_or(EmbeddedModel {
+            name: DEFAULT_MODEL,
+            onnx: EMBEDDED_ONNX,
+            sidecar: EMBEDDED_SIDECAR,
+        })
+}
+
+/// Whether a platform has a built-in model of its own.
+pub fn has_platform_model(platform: crate::platform::Platform) -> bool {
+    platform == crate::platform::Platform::Illumina
+        || PLATFORM_MODELS.iter().any(|(p, _)| *p == platform)
+}
+
+/// Check and describe a built-in model.
+pub fn embedded_model_info(m: &EmbeddedModel) -> Result<ModelInfo> {
+    info_from(
+        m.sidecar,
+        m.onnx,
+        Path::new(&format!("<built-in {}>", m.name)),
+    )
+}
+
 /// Read and check a model's sidecar against this build's tensor layout.
 pub fn load_info(model: &Path) -> Result<ModelInfo> {
     let side = sidecar_path(model);
@@ -120,6 +182,29 @@ mod tests {
         let info = embedded_info().unwrap();
         assert_eq!(info.name, DEFAULT_MODEL);
         assert_eq!(info.sidecar["sha256"].as_str(), Some(info.sha256.as_str()));
+    }
+
+    #[test]
+    fn test_platform_models() {
+        use crate::platform::Platform;
+        // Illumina keeps the default, byte for byte.
+        let m = embedded_for(Platform::Illumina);
+        assert_eq!(m.name, DEFAULT_MODEL);
+        assert!(m.onnx == EMBEDDED_ONNX && m.sidecar == EMBEDDED_SIDECAR);
+        for (p, m) in PLATFORM_MODELS {
+            assert_ne!(*p, Platform::Illumina);
+            let info = embedded_model_info(m).unwrap();
+            assert_eq!(info.name, m.name, "{p}");
+            assert_eq!(info.sidecar["sha256"].as_str(), Some(info.sha256.as_str()));
+            assert_eq!(embedded_for(*p).name, m.name);
+            assert!(has_platform_model(*p));
+        }
+        for p in [Platform::Hifi, Platform::OntR10, Platform::OntR9] {
+            if !PLATFORM_MODELS.iter().any(|(q, _)| *q == p) {
+                assert_eq!(embedded_for(p).name, DEFAULT_MODEL);
+                assert!(!has_platform_model(p));
+            }
+        }
     }
 
     #[test]
