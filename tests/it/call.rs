@@ -756,7 +756,10 @@ fn long_reads_are_used_and_called_the_same_however_the_run_is_cut() {
             .iter()
             .any(|l| l.starts_with("##varstream_model=<Name=varstream-v4,")));
         let warned = String::from_utf8_lossy(&o.stderr).contains("model yet");
-        assert!(!warned, "{errors:?}: --model given, yet the no-model warning");
+        assert!(
+            !warned,
+            "{errors:?}: --model given, yet the no-model warning"
+        );
         let body = vcf_body(&whole);
         let (found, planted) = planted_found(&fx, &body);
         eprintln!("{errors:?}: {found} of {planted} planted variants called with their genotype");

@@ -182,12 +182,8 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
             // The platform's own built-in model where there is one (docs/long-reads.md).
             let built_in = model::embedded_for(platform.platform);
             let info = model::embedded_model_info(&built_in)?;
-            let onnx = OnnxModel::load_from_memory(
-                built_in.onnx,
-                &info.path,
-                cfg.device,
-                ort_threads,
-            )?;
+            let onnx =
+                OnnxModel::load_from_memory(built_in.onnx, &info.path, cfg.device, ort_threads)?;
             (info, onnx)
         }
     };

@@ -186,7 +186,7 @@ impl<T> Default for Phaser<T> {
 impl<T> Phaser<T> {
     /// A phaser; `indels_anchor`: whether indels start blocks and place reads. Long reads'
     /// homopolymer-length errors make false heterozygous indels common (hundreds per Mb of
-    /// ONT-like reads with today's model), and a false site that places reads costs the
+    /// ONT-like reads with the Illumina-trained model), and a false site that places reads costs the
     /// true ones after it their phase, so with long reads only SNVs build blocks and indels
     /// join them (as LongPhase does by default; WhatsHap's `--only-snvs` leaves indels out
     /// altogether). Illumina indels are called well enough to anchor.
