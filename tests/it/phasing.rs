@@ -150,11 +150,12 @@ fn gt_ps(line: &str) -> (u64, String, String, Option<u64>) {
     )
 }
 
-/// Phased records against the truth: (heterozygous PASS calls, phased ones, switch errors).
+/// Phased records against the truth: (heterozygous PASS calls, phased ones, switch errors);
+/// phased calls of no planted variant must be rare.
 /// A switch error is a phased site whose orientation relative to the truth differs from the
 /// previous phased site's in the same block.
 fn judge(body: &[String], het: &BTreeMap<u64, bool>) -> (usize, usize, usize) {
-    let (mut calls, mut phased, mut switches) = (0, 0, 0);
+    let (mut calls, mut phased, mut switches, mut false_phased) = (0, 0, 0, 0);
     let mut last: BTreeMap<u64, bool> = BTreeMap::new();
     for line in body {
         let (pos, filter, gt, ps) = gt_ps(line);
@@ -175,14 +176,21 @@ fn judge(body: &[String], het: &BTreeMap<u64, bool>) -> (usize, usize, usize) {
         let ps = ps.unwrap_or_else(|| panic!("{line}: phased without PS"));
         assert!(ps <= pos, "{line}: PS after the variant");
         let alt_first = gt == "1|0";
+        // A false heterozygote (read errors that happen to lie on one haplotype) may be
+        // phased; it has no truth to switch against.
         let Some(&alt_on_1) = het.get(&pos) else {
-            panic!("{line}: phased call of no planted heterozygous variant");
+            false_phased += 1;
+            continue;
         };
         let relation = alt_first == alt_on_1;
         if let Some(prev) = last.insert(ps, relation) {
             switches += (prev != relation) as usize;
         }
     }
+    assert!(
+        false_phased * 20 <= phased,
+        "{false_phased} of {phased} phased calls are no planted variant"
+    );
     (calls, phased, switches)
 }
 
