@@ -41,15 +41,6 @@ pub const EMBEDDED_ONNX: &[u8] = include_bytes!("../../../models/varstream-v4.on
 /// The shipped model's sidecar.
 pub const EMBEDDED_SIDECAR: &str = include_str!("../../../models/varstream-v4.json");
 
-/// Check and describe the built-in model.
-pub fn embedded_info() -> Result<ModelInfo> {
-    info_from(
-        EMBEDDED_SIDECAR,
-        EMBEDDED_ONNX,
-        Path::new("<built-in varstream-v4>"),
-    )
-}
-
 /// A model built into the binary.
 #[derive(Debug, Clone, Copy)]
 pub struct EmbeddedModel {
@@ -179,7 +170,7 @@ mod tests {
 
     #[test]
     fn test_embedded_model_matches_its_sidecar() {
-        let info = embedded_info().unwrap();
+        let info = embedded_model_info(&embedded_for(crate::platform::Platform::Illumina)).unwrap();
         assert_eq!(info.name, DEFAULT_MODEL);
         assert_eq!(info.sidecar["sha256"].as_str(), Some(info.sha256.as_str()));
     }
@@ -214,7 +205,12 @@ mod tests {
             v["calling"]["min_alt_reads"] = x;
             info_from(&v.to_string(), EMBEDDED_ONNX, Path::new("m.onnx"))
         };
-        assert_eq!(embedded_info().unwrap().min_alt_reads, None);
+        assert_eq!(
+            embedded_model_info(&embedded_for(crate::platform::Platform::Illumina))
+                .unwrap()
+                .min_alt_reads,
+            None
+        );
         assert_eq!(with(serde_json::json!(1)).unwrap().min_alt_reads, Some(1));
         for bad in [
             serde_json::json!(0),

@@ -8,17 +8,19 @@
 //! it carried the other. A new site is oriented by the reads it shares with earlier sites, each
 //! voting for the orientation its haplotype implies with weight `min(|score|, 3)` (a read seen
 //! agreeing at more sites is less likely mis-mapped or chimeric; capped so that one read cannot
-//! outvote several). The site joins the block with the most weight if at least
-//! [`MIN_SUPPORT`] weight agrees and at least 80 % of it does; with no linking read it starts
-//! a block; with links that disagree it stays unphased and the block goes on past it (a
-//! wrong-looking site, often a false heterozygote, neither joins nor cuts the block).
+//! outvote several). With no linking read a site starts a block. If its reads agree about
+//! every block they link (80 % of the weight on one side; two thirds for an indel) it joins
+//! the earliest, and later blocks it links are joined to that one. If they disagree it stays
+//! unphased and the blocks go on past it (a wrong-looking site, often a false heterozygote,
+//! neither joins nor cuts a block). With long reads only SNVs start blocks or place reads
+//! ([`Phaser::new`]).
 //!
 //! Why not WhatsHap's exact dynamic programme or HapCUT2's max-cut: both need a whole
 //! connected component in memory, and with long reads one component can be a whole contig;
 //! varstream's memory is bounded by the shard and the reads' span. Phasing here holds only the
-//! reads that can still reach a coming site and the records of a block that has one site so
-//! far (a block is written only once it has two: a lone heterozygote is not phased, as in
-//! WhatsHap), at most [`MAX_HOLD`] of genome.
+//! reads that can still reach a coming site, the records of the last [`MERGE_WINDOW`], and
+//! those of a block that has one site so far (a block is written only once it has two: a
+//! lone heterozygote is not phased, as in WhatsHap), at most [`MAX_HOLD`] of genome.
 //!
 //! Determinism: the phaser sees the calls in genome order, one shard's records after another,
 //! and decides from them alone; the records and each read's alleles do not depend on threads,
@@ -27,11 +29,9 @@
 //! jobs) each phase their own region: blocks end at the edges of separately called regions.
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use crate::genotypes::Filter;
+use crate::genotypes::{Call, Filter};
 use crate::vcf::CallRecord;
 
-/// Least weight of agreeing reads for a site to join a block.
-pub const MIN_SUPPORT: u32 = 1;
 /// A read's vote weighs at most this much, however many sites it agreed at.
 pub const MAX_READ_WEIGHT: u32 = 3;
 /// Records are held until calls this far past them have been phased, so that a block
@@ -103,8 +103,8 @@ pub struct Phase {
 }
 
 /// Whether phasing considers a call: a diploid heterozygous PASS call.
-pub fn phasable(r: &CallRecord) -> bool {
-    r.filter == Filter::Pass && r.call.ploidy == 2 && r.call.gt.0 != r.call.gt.1
+pub fn phasable(call: &Call, filter: Filter) -> bool {
+    filter == Filter::Pass && call.ploidy == 2 && call.gt.0 != call.gt.1
 }
 
 /// Phasing of one contig, for the stats file and the report.
@@ -143,7 +143,6 @@ struct Block {
     /// While the block has one site: that record (batch number, index) and the position from
     /// which no read can link it any more.
     single: Option<((u64, usize), u64)>,
-    dead: bool,
 }
 
 struct Pending<T> {
@@ -230,12 +229,13 @@ impl<T> Phaser<T> {
         });
         let batch = self.first + self.pending.len() as u64 - 1;
         for i in 0..n {
-            let rec = &self.pending.back().expect("just pushed").records[i];
-            if !phasable(rec) {
+            let rec = &mut self.pending.back_mut().expect("just pushed").records[i];
+            if !phasable(&rec.call, rec.filter) {
                 continue;
             }
             let pos = rec.site.pos;
-            let reads = rec.het_reads.clone();
+            // Needed only here: the held record need not keep them.
+            let reads = std::mem::take(&mut rec.het_reads);
             let snv = (0..rec.site.alts.len()).all(|k| rec.site.is_snv(k));
             self.here.het_calls += 1;
             self.expire(pos);
@@ -269,7 +269,8 @@ impl<T> Phaser<T> {
             let Some(h) = self.reads.get(&r.read) else {
                 continue;
             };
-            if h.score == 0 || self.blocks.get(&h.set).is_none_or(|b| b.dead) {
+            // A read of a block that ended with one site (removed) no longer links anything.
+            if h.score == 0 || !self.blocks.contains_key(&h.set) {
                 continue;
             }
             let w = h.score.unsigned_abs().min(MAX_READ_WEIGHT);
@@ -294,8 +295,8 @@ impl<T> Phaser<T> {
         );
         let anchors = snv || self.indels_anchor;
         let ratio = if snv { 4 } else { 2 };
-        let clear =
-            |&(_, a, b): &(u64, u32, u32)| a.max(b) >= MIN_SUPPORT && a.max(b) >= ratio * a.min(b);
+        // Every vote weighs at least 1, so any one read links.
+        let clear = |&(_, a, b): &(u64, u32, u32)| a.max(b) >= ratio * a.min(b);
         if votes.is_empty() {
             if reads.is_empty() || !anchors {
                 return None;
@@ -308,7 +309,6 @@ impl<T> Phaser<T> {
                     last: pos,
                     sites: 1,
                     single: Some((at, expires.min(pos + MAX_HOLD))),
-                    dead: false,
                 },
             );
             self.singles.push(set);
@@ -399,7 +399,7 @@ impl<T> Phaser<T> {
     }
 
     /// One-site blocks that no read can extend once calls up to `pos` are seen are not
-    /// phased after all.
+    /// phased after all, and are forgotten.
     fn expire(&mut self, pos: u64) {
         let blocks = &self.blocks;
         let (ended, open): (Vec<u64>, Vec<u64>) = self
@@ -408,9 +408,8 @@ impl<T> Phaser<T> {
             .partition(|s| blocks[s].single.is_some_and(|(_, e)| e <= pos));
         self.singles = open;
         for set in ended {
-            let b = self.blocks.get_mut(&set).expect("listed");
-            let ((batch, i), _) = b.single.take().expect("listed");
-            b.dead = true;
+            let b = self.blocks.remove(&set).expect("listed");
+            let ((batch, i), _) = b.single.expect("listed");
             let p = self.pending_mut(batch);
             p.waiting -= 1;
             p.records[i].phase = None;

@@ -438,11 +438,7 @@ pub fn genotype_records(
         let f = filter(&c, g.min_qual);
         // In the site's own allele numbering, before uncalled ALTs are dropped.
         let het_reads = match site_reads {
-            Some(reads)
-                if f == crate::genotypes::Filter::Pass && c.ploidy == 2 && c.gt.0 != c.gt.1 =>
-            {
-                het_reads(&reads[i], c.gt)
-            }
+            Some(reads) if crate::phasing::phasable(&c, f) => het_reads(&reads[i], c.gt),
             _ => Vec::new(),
         };
         let (s, c) = if c.gt == (0, 0) {

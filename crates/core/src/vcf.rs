@@ -91,7 +91,8 @@ pub struct CallRecord {
     pub filter: Filter,
     /// The gVCF's `<*>` allele (its reads and PL), when a gVCF is written.
     pub non_ref: Option<NonRefAllele>,
-    /// With `--phase`, for a heterozygous PASS call: its reads' alleles, for the phaser.
+    /// With `--phase`, for a heterozygous PASS call: its reads' alleles, for the phaser
+    /// (which takes them: empty once phased).
     pub het_reads: Vec<HetRead>,
     /// Where the phaser put it: written `a|b` with `PS`.
     pub phase: Option<Phase>,
