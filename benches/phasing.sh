@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Read-backed phasing (issue 24): `varstream call --phase` against WhatsHap 2.8 (`whatshap
 # phase`, PyPI) run on the same calls (varstream's without --phase) and the same reads.
-# For each set: heterozygous PASS calls phased, blocks and block N50 (benches/phase_blocks.py,
+# For each set: heterozygous PASS calls (varstream's after its PhaseConflict filter; WhatsHap
+# phases the calls without --phase, so its share is of those), phased, blocks and block N50 (benches/phase_blocks.py,
 # the same count for both), the switch error rate between the two (`whatshap compare`), and,
 # where the haplotypes are known (simulated sets), each one's switch errors against the truth;
 # then the cost of phasing: varstream's wall with and without --phase, and WhatsHap's.
@@ -45,7 +46,7 @@ switches() {
     END{printf "%.2f %% (%d/%d; %d flips)", (p ? 100*s/p : 0), s, p, fl}' "$W/cmp.tsv"
 }
 
-echo "| set | het PASS calls | phased: varstream / WhatsHap | blocks | block N50 bp | switch errors, varstream vs WhatsHap | vs truth: varstream / WhatsHap | wall s: call, call --phase, whatshap phase |"
+echo "| set | het PASS calls: varstream --phase / WhatsHap's input (PhaseConflict) | phased: varstream / WhatsHap | blocks | block N50 bp | switch errors, varstream vs WhatsHap | vs truth: varstream / WhatsHap | wall s: call, call --phase, whatshap phase |"
 echo "|---|---|---|---|---|---|---|---|"
 
 # one_set NAME REF BAM REGION [TRUTH.vcf.gz, phased, sample renamed to the calls']
@@ -61,7 +62,9 @@ one_set() {
   t_ws=$(timed "$WHATSHAP" phase --ignore-read-groups --reference "$ref" \
     -o "$d/whatshap.vcf" "$d/plain.vcf.gz" "$bam")
   read -r het vp vb vn < <(python3 benches/phase_blocks.py "$d/phased.vcf.gz")
-  read -r _ wp wb wn < <(python3 benches/phase_blocks.py "$d/whatshap.vcf")
+  read -r wh wp wb wn < <(python3 benches/phase_blocks.py "$d/whatshap.vcf")
+  local pc
+  pc=$(bcftools view -H -i 'FILTER="PhaseConflict"' "$d/phased.vcf.gz" | wc -l)
   local sw truth_cols="n/a"
   sw=$(switches "$d/whatshap.vcf" "$d/phased.vcf.gz")
   if [ -n "$truth" ]; then
@@ -71,8 +74,8 @@ one_set() {
     bcftools reheader -s "$d/sample.txt" -o "$d/truth.vcf.gz" "$truth"
     truth_cols="$(switches "$d/truth.vcf.gz" "$d/phased.vcf.gz") / $(switches "$d/truth.vcf.gz" "$d/whatshap.vcf")"
   fi
-  printf "| %s | %d | %d (%.1f %%) / %d (%.1f %%) | %d / %d | %d / %d | %s | %s | %s, %s, %s |\n" \
-    "$name" "$het" "$vp" "$(echo "100 * $vp / $het" | bc -l)" "$wp" "$(echo "100 * $wp / $het" | bc -l)" \
+  printf "| %s | %d / %d (%d) | %d (%.1f %%) / %d (%.1f %%) | %d / %d | %d / %d | %s | %s | %s, %s, %s |\n" \
+    "$name" "$het" "$wh" "$pc" "$vp" "$(echo "100 * $vp / $het" | bc -l)" "$wp" "$(echo "100 * $wp / $wh" | bc -l)" \
     "$vb" "$wb" "$vn" "$wn" "$sw" "$truth_cols" "$t_plain" "$t_phase" "$t_ws"
 }
 

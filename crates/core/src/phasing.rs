@@ -12,7 +12,9 @@
 //! every block they link (80 % of the weight on one side; two thirds for an indel) it joins
 //! the earliest, and later blocks it links are joined to that one. If they disagree it stays
 //! unphased and the blocks go on past it (a wrong-looking site, often a false heterozygote,
-//! neither joins nor cuts a block). With long reads only SNVs start blocks or place reads
+//! neither joins nor cuts a block). A site whose reads are split between the haplotypes of
+//! a block more than errors explain, weighed against the model's confidence, is filtered
+//! `PhaseConflict` ([`conflict`]). With long reads only SNVs start blocks or place reads
 //! ([`Phaser::new`]).
 //!
 //! Why not WhatsHap's exact dynamic programme or HapCUT2's max-cut: both need a whole
@@ -34,6 +36,11 @@ use crate::vcf::CallRecord;
 
 /// A read's vote weighs at most this much, however many sites it agreed at.
 pub const MAX_READ_WEIGHT: u32 = 3;
+/// Per-read error (allele misread, or read misplaced) assumed of a true heterozygote when
+/// weighing a split of its reads between haplotypes: SNVs, indels. Pessimistic on purpose
+/// (long reads misread an SNV about 1 % of the time), so that only a split far beyond
+/// what errors explain filters a call (see [`conflict`]).
+pub const CONFLICT_ERROR: (f64, f64) = (0.1, 0.2);
 /// Records are held until calls this far past them have been phased, so that a block
 /// begun within this distance of a site that links it to an earlier block can still be
 /// joined to it (renamed and turned); decided by positions alone, so that it does not
@@ -107,6 +114,49 @@ pub fn phasable(call: &Call, filter: Filter) -> bool {
     filter == Filter::Pass && call.ploidy == 2 && call.gt.0 != call.gt.1
 }
 
+/// Whether a heterozygous call whose `n` linking reads put `m` (at least one) on the
+/// minority orientation of their block is a phase conflict: the split is likelier if the
+/// reads' alleles do not follow the haplotypes at all (each side 1/2) than if the call is a
+/// true heterozygote whose reads are wrong with probability [`CONFLICT_ERROR`], by more
+/// than the model's own odds that the call is right (from its GQ).
+pub fn conflict(n: u32, m: u32, snv: bool, gq: u32) -> bool {
+    if m == 0 || 2 * m > n {
+        return false;
+    }
+    let e = if snv {
+        CONFLICT_ERROR.0
+    } else {
+        CONFLICT_ERROR.1
+    };
+    let (n, m) = (f64::from(n), f64::from(m));
+    // log10 of the likelihood ratio, independent : true heterozygote.
+    let log_lr = n * 0.5f64.log10() - (m * e.log10() + (n - m) * (1.0 - e).log10());
+    // log10 of the odds that the call is right: P / (1 - P), with 1 - P = 10^(-GQ/10).
+    let wrong = 10f64.powf(-f64::from(gq) / 10.0);
+    let log_odds = (1.0 - wrong).max(f64::MIN_POSITIVE).log10() - wrong.log10();
+    log_lr > log_odds
+}
+
+/// What the phaser made of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    Phased(Phase),
+    Unphased,
+    /// Filtered `PhaseConflict`.
+    Conflict,
+}
+
+/// Reads linking a site to a block: their weight and number saying "as written" (the GT's
+/// first allele on haplotype 1) and "swapped".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Vote {
+    set: u64,
+    as_written: u32,
+    swapped: u32,
+    reads_as_written: u32,
+    reads_swapped: u32,
+}
+
 /// Phasing of one contig, for the stats file and the report.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ContigPhasing {
@@ -118,6 +168,9 @@ pub struct ContigPhasing {
     pub phased: u64,
     /// Phase blocks (each of at least two variants).
     pub blocks: u64,
+    /// Heterozygous calls filtered `PhaseConflict` (not counted in `het_calls`).
+    #[serde(default)]
+    pub conflicts: u64,
     /// N50 of the blocks' spans (first to last variant, inclusive), in bases.
     pub block_n50: u64,
 }
@@ -237,10 +290,21 @@ impl<T> Phaser<T> {
             // Needed only here: the held record need not keep them.
             let reads = std::mem::take(&mut rec.het_reads);
             let snv = (0..rec.site.alts.len()).all(|k| rec.site.is_snv(k));
-            self.here.het_calls += 1;
+            let gq = rec.call.gq;
             self.expire(pos);
-            let phase = self.place(pos, &reads, snv, (batch, i));
-            self.pending.back_mut().expect("just pushed").records[i].phase = phase;
+            let placed = self.place(pos, &reads, snv, gq, (batch, i));
+            let rec = &mut self.pending.back_mut().expect("just pushed").records[i];
+            match placed {
+                Placement::Conflict => {
+                    rec.filter = Filter::PhaseConflict;
+                    self.here.conflicts += 1;
+                }
+                Placement::Phased(phase) => {
+                    rec.phase = Some(phase);
+                    self.here.het_calls += 1;
+                }
+                Placement::Unphased => self.here.het_calls += 1,
+            }
         }
         self.expire(done_to);
         self.reads.retain(|_, h| h.reach > done_to);
@@ -256,15 +320,20 @@ impl<T> Phaser<T> {
         (self.done, self.stats)
     }
 
-    /// Orient the site at `pos` by its reads: join a block, start one, or stay unphased.
-    /// Reads that disagree about a block (under 80 % of the weight on one side; two thirds
-    /// for an indel, whose reads' alleles homopolymer-length errors make noisier) leave the
-    /// site unphased. A site places its reads on haplotypes only when 80 % agree, so an
-    /// indel joined on a weaker majority is a passenger.
-    fn place(&mut self, pos: u64, reads: &[HetRead], snv: bool, at: (u64, usize)) -> Option<Phase> {
-        // Votes per block: weight saying "as written" (first allele on haplotype 1), and
-        // weight saying "swapped".
-        let mut votes: Vec<(u64, u32, u32)> = Vec::new();
+    /// Orient the site at `pos` by its reads: join a block, start one, stay unphased, or be
+    /// filtered as a [`conflict`]. Reads that disagree about a block (under 80 % of the
+    /// weight on one side; two thirds for an indel, whose reads' alleles homopolymer-length
+    /// errors make noisier) leave the site unphased. A site places its reads on haplotypes
+    /// only when 80 % agree, so an indel joined on a weaker majority is a passenger.
+    fn place(
+        &mut self,
+        pos: u64,
+        reads: &[HetRead],
+        snv: bool,
+        gq: u32,
+        at: (u64, usize),
+    ) -> Placement {
+        let mut votes: Vec<Vote> = Vec::new();
         for r in reads {
             let Some(h) = self.reads.get(&r.read) else {
                 continue;
@@ -275,17 +344,25 @@ impl<T> Phaser<T> {
             }
             let w = h.score.unsigned_abs().min(MAX_READ_WEIGHT);
             let as_written = (h.score > 0) != r.second;
-            let v = match votes.iter_mut().find(|v| v.0 == h.set) {
+            let v = match votes.iter_mut().find(|v| v.set == h.set) {
                 Some(v) => v,
                 None => {
-                    votes.push((h.set, 0, 0));
+                    votes.push(Vote {
+                        set: h.set,
+                        as_written: 0,
+                        swapped: 0,
+                        reads_as_written: 0,
+                        reads_swapped: 0,
+                    });
                     votes.last_mut().expect("just pushed")
                 }
             };
             if as_written {
-                v.1 += w;
+                v.as_written += w;
+                v.reads_as_written += 1;
             } else {
-                v.2 += w;
+                v.swapped += w;
+                v.reads_swapped += 1;
             }
         }
         log::trace!(
@@ -293,13 +370,26 @@ impl<T> Phaser<T> {
             pos + 1,
             reads.len()
         );
+        votes.sort_unstable();
+        // The block most reads link (the earliest of equals) judges a conflict.
+        if let Some(v) = votes.iter().max_by_key(|v| {
+            (
+                v.reads_as_written + v.reads_swapped,
+                std::cmp::Reverse(v.set),
+            )
+        }) {
+            let n = v.reads_as_written + v.reads_swapped;
+            if conflict(n, v.reads_as_written.min(v.reads_swapped), snv, gq) {
+                return Placement::Conflict;
+            }
+        }
         let anchors = snv || self.indels_anchor;
         let ratio = if snv { 4 } else { 2 };
         // Every vote weighs at least 1, so any one read links.
-        let clear = |&(_, a, b): &(u64, u32, u32)| a.max(b) >= ratio * a.min(b);
+        let clear = |v: &Vote| v.as_written.max(v.swapped) >= ratio * v.as_written.min(v.swapped);
         if votes.is_empty() {
             if reads.is_empty() || !anchors {
-                return None;
+                return Placement::Unphased;
             }
             let set = pos + 1;
             let expires = reads.iter().map(|r| r.reach).max().unwrap_or(0);
@@ -314,21 +404,25 @@ impl<T> Phaser<T> {
             self.singles.push(set);
             self.pending_mut(at.0).waiting += 1;
             self.record_reads(set, false, reads);
-            return Some(Phase {
+            return Placement::Phased(Phase {
                 set,
                 swapped: false,
             });
         }
         if !votes.iter().all(clear) {
-            return None;
+            return Placement::Unphased;
         }
         // The earliest block it links clearly; later blocks it links join it.
-        votes.sort_unstable();
-        let (set, as_written, swapped) = votes[0];
+        let Vote {
+            set,
+            as_written,
+            swapped,
+            ..
+        } = votes[0];
         let places = anchors && as_written.max(swapped) >= 4 * as_written.min(swapped);
         let swapped = swapped > as_written;
         if !places {
-            return Some(Phase { set, swapped });
+            return Placement::Phased(Phase { set, swapped });
         }
         self.merge_blocks(pos, set, swapped, &votes[1..]);
         let block = self.blocks.get_mut(&set).expect("voted for");
@@ -339,7 +433,7 @@ impl<T> Phaser<T> {
             self.pending_mut(batch).waiting -= 1;
         }
         self.record_reads(set, swapped, reads);
-        Some(Phase { set, swapped })
+        Placement::Phased(Phase { set, swapped })
     }
 
     /// A site joining block `set` (`swapped` there) that also links, clearly, later blocks
@@ -347,8 +441,14 @@ impl<T> Phaser<T> {
     /// every record of it is still held) is turned to agree and renamed, and its reads
     /// follow. Without this, a site between two others that reads link only to the later
     /// one starts a block of its own, and the blocks it links stay apart.
-    fn merge_blocks(&mut self, pos: u64, set: u64, swapped: bool, others: &[(u64, u32, u32)]) {
-        for &(other, as_written, turned) in others {
+    fn merge_blocks(&mut self, pos: u64, set: u64, swapped: bool, others: &[Vote]) {
+        for &Vote {
+            set: other,
+            as_written,
+            swapped: turned,
+            ..
+        } in others
+        {
             if other + MERGE_WINDOW <= pos + 1 {
                 continue;
             }
@@ -454,7 +554,8 @@ impl<T> Phaser<T> {
             t.het_calls += here.het_calls;
             t.phased += here.phased;
             t.blocks += here.blocks;
-            if here.het_calls > 0 {
+            t.conflicts += here.conflicts;
+            if here.het_calls + here.conflicts > 0 {
                 self.stats.contigs.push(here);
             }
         }

@@ -56,6 +56,9 @@ pub fn header(h: &HeaderInfo) -> String {
         "##FILTER=<ID=LowQual,Description=\"Non-reference call with QUAL < {}\">\n",
         h.min_qual
     ));
+    if h.phased {
+        s.push_str("##FILTER=<ID=PhaseConflict,Description=\"Heterozygous call whose reads are split between the haplotypes of its phase block beyond what read errors explain, given the model's GQ (--phase)\">\n");
+    }
     s.push_str("##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n");
     s.push_str("##FORMAT=<ID=GQ,Number=1,Type=Integer,Description=\"Phred-scaled probability that the genotype is wrong, capped at 99\">\n");
     s.push_str("##FORMAT=<ID=DP,Number=1,Type=Integer,Description=\"Read depth after filters\">\n");

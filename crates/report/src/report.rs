@@ -514,6 +514,7 @@ pub fn multiqc(report: &Report) -> serde_json::Value {
             }
             row.insert("Phase blocks".into(), t.blocks.into());
             row.insert("Phase block N50".into(), t.block_n50.into());
+            row.insert("PhaseConflict calls".into(), t.conflicts.into());
         }
     }
     let mut data = serde_json::Map::new();

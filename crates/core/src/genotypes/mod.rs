@@ -426,6 +426,9 @@ pub enum Filter {
     RefCall,
     /// Non-reference, but QUAL is under the threshold.
     LowQual,
+    /// Heterozygous, but its reads are split between the haplotypes of the phase block
+    /// around it (`--phase`; [`crate::phasing::conflict`]).
+    PhaseConflict,
 }
 
 impl Filter {
@@ -435,6 +438,7 @@ impl Filter {
             Filter::Pass => "PASS",
             Filter::RefCall => "RefCall",
             Filter::LowQual => "LowQual",
+            Filter::PhaseConflict => "PhaseConflict",
         }
     }
 }

@@ -126,7 +126,32 @@ fn test_a_site_whose_reads_disagree_is_left_unphased_and_the_block_goes_on() {
     let noisy: Vec<(u64, bool)> = (0..20u64).map(|r| (r, r % 2 == 0)).collect();
     recs.push(call(140, (0, 1), true, &noisy));
     recs.push(two_haplotypes(150, 2, true));
-    let (out, _) = phase_all(vec![recs]);
+    let (out, stats) = phase_all(vec![recs]);
+    assert_eq!(out[3].phase, None);
+    // At GQ 50 the model's odds (10^5) outweigh a 10:10 split (likelihood ratio 10^4.4).
+    assert_eq!(out[3].filter, Filter::Pass);
+    assert_eq!(
+        out[4].phase,
+        Some(Phase {
+            set: 101,
+            swapped: true
+        })
+    );
+    assert_eq!((stats.total.het_calls, stats.total.conflicts), (5, 0));
+}
+
+#[test]
+fn test_a_split_site_the_model_doubts_is_filtered_phase_conflict_and_the_block_goes_on() {
+    let mut recs: Vec<CallRecord> = (0..3)
+        .map(|i| two_haplotypes(100 + 10 * i, 1, true))
+        .collect();
+    let noisy: Vec<(u64, bool)> = (0..20u64).map(|r| (r, r % 2 == 0)).collect();
+    let mut doubted = call(140, (0, 1), true, &noisy);
+    doubted.call.gq = 10;
+    recs.push(doubted);
+    recs.push(two_haplotypes(150, 2, true));
+    let (out, stats) = phase_all(vec![recs]);
+    assert_eq!(out[3].filter, Filter::PhaseConflict);
     assert_eq!(out[3].phase, None);
     assert_eq!(
         out[4].phase,
@@ -135,6 +160,44 @@ fn test_a_site_whose_reads_disagree_is_left_unphased_and_the_block_goes_on() {
             swapped: true
         })
     );
+    // Filtered calls are not PASS heterozygotes: counted apart.
+    assert_eq!(
+        (
+            stats.total.het_calls,
+            stats.total.phased,
+            stats.total.conflicts
+        ),
+        (4, 4, 1)
+    );
+    let mut text = String::new();
+    out[3].write_vcf(&mut text);
+    assert_eq!(text.split('\t').nth(6), Some("PhaseConflict"), "{text}");
+}
+
+#[test]
+fn test_a_conflict_weighs_the_split_against_the_model_confidence() {
+    // (reads linking, on the minority side, SNV, GQ) -> filtered
+    let cases = [
+        ((20, 10, true, 50), false),
+        ((20, 10, true, 40), true),
+        ((12, 6, false, 5), true),
+        ((10, 5, false, 6), true),
+        ((14, 6, true, 7), true),
+        // Unanimous reads never conflict, however doubtful the call.
+        ((7, 0, false, 2), false),
+        ((1, 0, false, 0), false),
+        // A lopsided split is what read errors give a true heterozygote.
+        ((20, 2, true, 10), false),
+        ((20, 4, false, 5), false),
+        ((5, 1, true, 2), false),
+    ];
+    for ((n, m, snv, gq), want) in cases {
+        assert_eq!(
+            conflict(n, m, snv, gq),
+            want,
+            "n {n} m {m} snv {snv} gq {gq}"
+        );
+    }
 }
 
 #[test]

@@ -127,7 +127,8 @@ fn phasing_table(o: &mut String, ph: &crate::phasing::PhasingStats) {
     o.push_str(
         "<h3>Phasing</h3><div class=\"wide\"><table><tr><th>contig</th>\
          <th class=\"n\">heterozygous PASS calls</th><th class=\"n\">phased</th>\
-         <th class=\"n\">blocks</th><th class=\"n\">block N50 (bp)</th></tr>\n",
+         <th class=\"n\">blocks</th><th class=\"n\">block N50 (bp)</th>\
+         <th class=\"n\">PhaseConflict</th></tr>\n",
     );
     let total = crate::phasing::ContigPhasing {
         contig: "all".into(),
@@ -142,18 +143,21 @@ fn phasing_table(o: &mut String, ph: &crate::phasing::PhasingStats) {
         let _ = writeln!(
             o,
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{} ({share})</td>\
-             <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             esc(&c.contig),
             group(c.het_calls),
             group(c.phased),
             group(c.blocks),
-            group(c.block_n50)
+            group(c.block_n50),
+            group(c.conflicts)
         );
     }
     o.push_str(
         "</table></div>\n<p class=\"note\">Read-backed phasing (<code>call --phase</code>): \
          calls written <code>0|1</code> or <code>1|0</code> with the block's <code>PS</code>; a \
-         block is at least two variants, its span first to last.</p>\n",
+         block is at least two variants, its span first to last. <code>PhaseConflict</code>: \
+         heterozygous calls filtered because their reads are split between the haplotypes of \
+         their block (not counted as PASS).</p>\n",
     );
 }
 
