@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use crate::gvcf::{ref_positions, BlockWriter, GqBands, RefPosition};
 use crate::inference::{Device, OnnxModel};
 use crate::model;
+use crate::overlapping_calls::OverlapResolver;
 use crate::phasing::Phaser;
 use crate::pipeline::{run_ordered, with_inference};
 use crate::preamble::{open_reads, Preamble, ReadsUsed, SampleChoice};
@@ -260,8 +261,10 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         ..Default::default()
     };
 
-    // Records reach the writers through the phaser when phasing: it holds a shard back while
-    // a block there has one site that a read may still extend.
+    // Records reach the writers through the overlap resolver (it holds a shard back while a
+    // group of overlapping calls there may still grow) and, when phasing, the phaser (it holds
+    // a shard back while a block there has one site that a read may still extend).
+    let mut resolver = OverlapResolver::<Held>::new(min_qual);
     let mut phaser = cfg
         .shard
         .phase
@@ -318,19 +321,39 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
                     interval: iv.clone(),
                     ref_positions: calls.ref_positions,
                 };
-                match &mut phaser {
-                    Some(p) => {
-                        for (held, records) in p.push(&iv.contig, iv.end, held, calls.records) {
-                            write(held, records)?;
+                for (held, records) in resolver.push(&iv.contig, iv.end, held, calls.records) {
+                    let (contig, end) = (held.interval.contig.clone(), held.interval.end);
+                    match &mut phaser {
+                        Some(p) => {
+                            for (held, records) in p.push(&contig, end, held, records) {
+                                write(held, records)?;
+                            }
                         }
+                        None => write(held, records)?,
                     }
-                    None => write(held, calls.records)?,
                 }
                 progress.tick(&iv.to_string());
                 Ok(())
             },
         )
     })?;
+    let (rest, resolved) = resolver.finish();
+    if resolved > 0 {
+        log::info!(
+            "{resolved} group(s) of overlapping calls given genotypes a diploid genome can have"
+        );
+    }
+    for (held, records) in rest {
+        match &mut phaser {
+            Some(p) => {
+                let (contig, end) = (held.interval.contig.clone(), held.interval.end);
+                for (held, records) in p.push(&contig, end, held, records) {
+                    write(held, records)?;
+                }
+            }
+            None => write(held, records)?,
+        }
+    }
     let phasing = match phaser {
         Some(p) => {
             let (rest, stats) = p.finish();

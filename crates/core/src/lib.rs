@@ -16,6 +16,7 @@ pub mod gvcf;
 pub mod inference;
 pub mod make_examples;
 pub mod model;
+pub mod overlapping_calls;
 pub mod phasing;
 pub mod pipeline;
 pub mod platform;

@@ -1,0 +1,158 @@
+use super::*;
+use crate::candidates::{AltKind, Site};
+use crate::genotypes::Call;
+
+/// A PASS diploid call at 0-based `pos` of REF `r` and ALT `a` with genotype `gt` and PL.
+fn rec(pos: u64, r: &str, a: &str, gt: (usize, usize), pl: [u32; 3]) -> CallRecord {
+    let kind = match (r.len(), a.len()) {
+        (1, 1) => AltKind::Snv(a.as_bytes()[0]),
+        (x, 1) => AltKind::Del(x as u32 - 1),
+        _ => AltKind::Ins(a.as_bytes()[1..].to_vec()),
+    };
+    let gq = {
+        let w: Vec<f64> = pl
+            .iter()
+            .map(|&p| 10f64.powf(-f64::from(p) / 10.0))
+            .collect();
+        let i = crate::genotypes::genotype_index(gt.0, gt.1);
+        phred(1.0 - w[i] / w.iter().sum::<f64>()).round() as u32
+    };
+    CallRecord {
+        site: Site {
+            contig: "c".into(),
+            pos,
+            ref_allele: r.as_bytes().to_vec(),
+            alts: vec![kind],
+            alt_alleles: vec![a.as_bytes().to_vec()],
+            depth: 20,
+            allele_depths: vec![10, 10],
+            informative_end: pos + r.len() as u64,
+        },
+        call: Call {
+            gt,
+            ploidy: 2,
+            gq,
+            qual: 30.0,
+            pl: pl.to_vec(),
+        },
+        filter: Filter::Pass,
+        non_ref: None,
+        het_reads: Vec::new(),
+        phase: None,
+    }
+}
+
+#[test]
+fn test_an_allele_spans_the_bases_it_changes_and_not_its_anchor() {
+    assert_eq!(allele_span(10, b"A", b"C"), (20, 20));
+    // Deletion of bases 11-13.
+    assert_eq!(allele_span(10, b"ATTG", b"A"), (22, 26));
+    // Insertion between bases 10 and 11.
+    assert_eq!(allele_span(10, b"A", b"AGG"), (21, 21));
+    // An SNV written with a longer REF (a multi-allelic site's): base 10 only.
+    assert_eq!(allele_span(10, b"AT", b"GT"), (20, 20));
+    // An MNP.
+    assert_eq!(allele_span(10, b"ACG", b"TCA"), (20, 24));
+    // A deletion in a repeat left-aligned against its REF: bases 11-18.
+    assert_eq!(
+        allele_span(157_926, b"ATATATGTG", b"A"),
+        (2 * 157_927, 2 * 157_934)
+    );
+}
+
+/// The real HiFi case (chr20:157,927 and 157,929): a heterozygous 8 bp deletion overlapping a
+/// homozygous one, three ALT alleles over six bases.
+fn three_deletions() -> Vec<CallRecord> {
+    vec![
+        rec(157_926, "ATATATGTG", "A", (0, 1), [4, 0, 26]),
+        rec(157_928, "ATATGTGTG", "A", (1, 1), [9, 7, 0]),
+    ]
+}
+
+#[test]
+fn test_an_incompatible_group_takes_the_most_probable_combination_that_fits() {
+    let recs = three_deletions();
+    let refs: Vec<&CallRecord> = recs.iter().collect();
+    // 0/1 + 0/1 costs PL 7, 0/0 + 1/1 costs 4, 0/1 + 1/1 (as called) does not fit.
+    assert_eq!(resolve(&refs), Some(vec![(0, 0), (1, 1)]));
+}
+
+#[test]
+fn test_compatible_groups_and_calls_that_do_not_overlap_are_left_alone() {
+    let hets = [
+        rec(100, "ATTT", "A", (0, 1), [30, 0, 30]),
+        rec(101, "TT", "T", (0, 1), [30, 0, 30]),
+    ];
+    assert_eq!(resolve(&hets.iter().collect::<Vec<_>>()), None);
+    // An SNV on a deletion's anchor base does not overlap it.
+    let anchor = [
+        rec(100, "A", "G", (1, 1), [60, 30, 0]),
+        rec(100, "AT", "A", (1, 1), [60, 30, 0]),
+    ];
+    assert_eq!(resolve(&anchor.iter().collect::<Vec<_>>()), None);
+    // A homozygous SNV inside a homozygous deletion does.
+    let inside = [
+        rec(100, "ATT", "A", (1, 1), [60, 30, 0]),
+        rec(101, "T", "G", (1, 1), [50, 3, 0]),
+    ];
+    assert_eq!(
+        resolve(&inside.iter().collect::<Vec<_>>()),
+        Some(vec![(0, 1), (0, 1)]),
+        "1/1 + 0/0 costs PL 50, 0/1 + 0/1 costs 33"
+    );
+}
+
+/// Push `batches` (each ending where the next begins) and collect what comes back.
+fn run(batches: Vec<(u64, Vec<CallRecord>)>) -> (Vec<(u64, Vec<CallRecord>)>, u64) {
+    let mut r = OverlapResolver::new(0.0);
+    let mut out = Vec::new();
+    for (end, recs) in batches {
+        out.extend(r.push("c", end, end, recs));
+    }
+    let (rest, n) = r.finish();
+    out.extend(rest);
+    (out, n)
+}
+
+#[test]
+fn test_a_group_across_batches_is_resolved_as_in_one_and_batches_come_back_in_order() {
+    let mut recs = three_deletions();
+    recs.insert(0, rec(150_000, "C", "T", (0, 1), [40, 0, 40]));
+    recs.push(rec(160_000, "G", "A", (0, 1), [40, 0, 40]));
+    let (one, n1) = run(vec![(200_000, recs.clone())]);
+    // Cut between the two deletions: the first batch must wait for the second.
+    let mut r = OverlapResolver::new(0.0);
+    let first = r.push("c", 157_928, 157_928, recs[..2].to_vec());
+    assert!(
+        first.is_empty(),
+        "a batch came back with its group still open"
+    );
+    let mut split = r.push("c", 200_000, 200_000, recs[2..].to_vec());
+    let (rest, n2) = r.finish();
+    split.extend(rest);
+    let gts = |b: &[(u64, Vec<CallRecord>)]| -> Vec<(usize, usize)> {
+        b.iter()
+            .flat_map(|(_, r)| r.iter().map(|r| r.call.gt))
+            .collect()
+    };
+    assert_eq!(gts(&one), vec![(0, 1), (0, 0), (1, 1), (0, 1)]);
+    assert_eq!(gts(&split), gts(&one));
+    assert_eq!(
+        split.iter().map(|b| b.0).collect::<Vec<_>>(),
+        vec![157_928, 200_000]
+    );
+    assert_eq!((n1, n2), (1, 1));
+}
+
+#[test]
+fn test_a_changed_call_gets_the_gq_and_filter_of_its_new_genotype() {
+    let (out, _) = run(vec![(200_000, three_deletions())]);
+    let recs = &out[0].1;
+    assert_eq!(recs[0].call.gt, (0, 0));
+    assert_eq!(recs[0].filter, Filter::RefCall);
+    // P(0/0) = 10^-0.4 / (10^-0.4 + 1 + 10^-2.6) = 0.28: GQ 1.
+    assert_eq!(recs[0].call.gq, 1);
+    assert_eq!(recs[0].call.pl, vec![4, 0, 26], "PL unchanged");
+    // The homozygous call keeps its genotype and GQ.
+    assert_eq!((recs[1].call.gt, recs[1].filter), ((1, 1), Filter::Pass));
+}
