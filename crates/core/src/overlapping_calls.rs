@@ -128,7 +128,8 @@ pub fn resolve(group: &[&CallRecord]) -> Option<Vec<(usize, usize)>> {
         return None;
     }
     // (summed PL, ALT copies) of the best so far, and its genotypes.
-    let mut best: Option<((u64, usize), Vec<(usize, usize)>)> = None;
+    type Scored = ((u64, usize), Vec<(usize, usize)>);
+    let mut best: Option<Scored> = None;
     let mut index = vec![0usize; group.len()];
     loop {
         let gts: Vec<(usize, usize)> = index.iter().zip(&options).map(|(&i, o)| o[i]).collect();
