@@ -360,11 +360,24 @@ fn gvcf_scores_and_report_read_phased_genotypes() {
     }
     let (fx, het) = build_phased(Reads::Pairs, 33);
     let gvcf = fx.dir.path().join("phased.g.vcf.gz");
+    let panel = fx.dir.path().join("panel.bed");
+    std::fs::write(
+        &panel,
+        "chrP\t0\t30000\tGENE_A\nchrP\t30000\t60000\tGENE_B\n",
+    )
+    .unwrap();
     let (o, vcf) = call_fixture(
         &fx,
         &fx.bam,
         "phased.vcf.gz",
-        &["--phase", "--gvcf", gvcf.to_str().unwrap(), "--report"],
+        &[
+            "--phase",
+            "--gvcf",
+            gvcf.to_str().unwrap(),
+            "--report",
+            "--panel",
+            panel.to_str().unwrap(),
+        ],
     );
     assert_ok(&o);
     let body = vcf_body(&vcf);
@@ -383,6 +396,52 @@ fn gvcf_scores_and_report_read_phased_genotypes() {
     if let Some(errors) = crate::report::schema_errors(&json) {
         assert!(errors.is_empty(), "{errors:?}");
     }
+    // The report's findings keep the phase, and say which copy carries which ALT: against
+    // the simulation's haplotypes, copy 1 and copy 2 of each group are each one haplotype.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let findings = &report["findings"];
+    let ps_of: BTreeMap<u64, (String, Option<u64>)> = body
+        .iter()
+        .map(|l| gt_ps(l))
+        .map(|(pos, _, gt, ps)| (pos, (gt, ps)))
+        .collect();
+    for c in findings["calls"].as_array().unwrap() {
+        let pos = c["pos"].as_u64().unwrap();
+        let (gt, ps) = &ps_of[&pos];
+        assert_eq!(c["genotype"], gt.as_str(), "{c}");
+        assert_eq!(c["phase_set"].as_u64(), *ps, "{c}");
+    }
+    let groups = findings["phase_groups"].as_array().unwrap();
+    assert!(!groups.is_empty(), "{findings}");
+    let truth_hap = |label: &serde_json::Value| -> bool {
+        let pos: u64 = label
+            .as_str()
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        het[&pos]
+    };
+    for g in groups {
+        let (c1, c2) = (
+            g["copy_1"].as_array().unwrap(),
+            g["copy_2"].as_array().unwrap(),
+        );
+        let on1: Vec<bool> = c1.iter().map(truth_hap).collect();
+        let on2: Vec<bool> = c2.iter().map(truth_hap).collect();
+        assert!(on1.windows(2).all(|w| w[0] == w[1]), "{g}");
+        assert!(on2.windows(2).all(|w| w[0] == w[1]), "{g}");
+        if let (Some(a), Some(b)) = (on1.first(), on2.first()) {
+            assert_ne!(a, b, "{g}");
+            assert_eq!(g["relation"], "in trans", "{g}");
+        } else {
+            assert_eq!(g["relation"], "in cis", "{g}");
+        }
+    }
+    assert!(html.contains("<h3>Phase within regions</h3>"));
     let row = &mqc["data"]["PHASED"];
     assert_eq!(row["Phase blocks"], s["blocks"], "{row}");
     assert_eq!(row["Phase block N50"], s["block_n50"], "{row}");

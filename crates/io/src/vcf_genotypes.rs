@@ -336,6 +336,17 @@ pub fn genotypes(rec: &bcf::Record, n: usize) -> Vec<Gt> {
         .collect()
 }
 
+/// A diploid genotype written phased (`a|b`) for sample `sample`: its alleles in the written
+/// order (haplotype 1 first); `None` when unphased, haploid or missing.
+pub fn phased_alleles(rec: &bcf::Record, sample: usize) -> Option<[u16; 2]> {
+    let gts = rec.genotypes().ok()?;
+    let g = gts.get(sample);
+    match &g[..] {
+        [a, GenotypeAllele::Phased(b)] if *b >= 0 => Some([a.index()? as u16, *b as u16]),
+        _ => None,
+    }
+}
+
 /// `GRCh37` or `GRCh38` when a build name says so (`hg19`, `b37`, `GRCh38.p14`, ...).
 pub fn normalize_build(name: &str) -> Option<&'static str> {
     let n = name.to_ascii_lowercase();

@@ -136,6 +136,13 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
                 _ => vec![None; n_alt],
             },
         };
+        let phase = vcf_genotypes::phased_alleles(&rec, sample_index).map(|alleles| {
+            let set = int_field(b"PS")
+                .and_then(|v| v.first().copied())
+                .filter(|x| !x.is_missing() && *x > 0)
+                .map_or(0, |x| x as u64);
+            (set, alleles)
+        });
         let r = Rec {
             contig: &contig,
             alleles,
@@ -149,6 +156,7 @@ pub fn build(inputs: &ReportInputs) -> Result<Report> {
             gq,
             dp,
             vaf,
+            phase,
         };
         if r.gt
             .is_some_and(|g| g.alleles().iter().any(|&a| a as usize >= r.alleles.len()))
@@ -256,11 +264,19 @@ fn panel_calls(panel: &Panel, r: &Rec, pos0: u64, out: &mut Vec<Finding>) {
             pos: pos0 + 1,
             reference: text(r.alleles[0]),
             alt: text(r.alleles[a as usize]),
-            genotype: match *gt.alleles() {
-                [a] => a.to_string(),
-                [a, b] => format!("{}/{}", a.min(b), a.max(b)),
+            genotype: match (r.phase, gt.alleles()) {
+                (Some((_, [h1, h2])), _) => format!("{h1}|{h2}"),
+                (None, &[a]) => a.to_string(),
+                (None, &[a, b]) => format!("{}/{}", a.min(b), a.max(b)),
                 _ => String::new(),
             },
+            phase_set: r.phase.map(|(set, _)| set),
+            // The copy that carries this ALT, where only one does.
+            haplotype: r.phase.and_then(|(_, [h1, h2])| match (h1 == a, h2 == a) {
+                (true, false) => Some(1),
+                (false, true) => Some(2),
+                _ => None,
+            }),
             copies: gt.count(a as usize) as u8,
             gq: r.gq,
             dp: r.dp,
@@ -329,6 +345,7 @@ fn findings_section(
              left-aligned)"
                 .into()
         },
+        phase_groups: findings::phase_groups(&calls),
         calls,
         annotated,
     })

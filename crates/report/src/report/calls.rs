@@ -74,6 +74,9 @@ pub(super) struct Rec<'a> {
     pub(super) dp: Option<f64>,
     /// Allele fraction per ALT (index 0 = first ALT).
     pub(super) vaf: Vec<Option<f64>>,
+    /// A phased genotype: its phase set (`PS`; 0 where the VCF gives none, which the VCF
+    /// specification reads as the whole chromosome) and its alleles in the written order.
+    pub(super) phase: Option<(u64, [u16; 2])>,
 }
 
 impl Collector {

@@ -150,8 +150,13 @@ pub struct Finding {
     pub reference: String,
     /// The called ALT.
     pub alt: String,
-    /// Genotype (`0/1`, `1/1`, `1/2`, ...).
+    /// Genotype (`0/1`, `1/1`, `1/2`, ...; phased as written, `1|0`).
     pub genotype: String,
+    /// Phase set of a phased genotype (`PS`; 0 where the VCF gives none: the chromosome).
+    pub phase_set: Option<u64>,
+    /// With a phased genotype, the copy (1 or 2, as GT is written) that carries this ALT,
+    /// where only one does.
+    pub haplotype: Option<u8>,
     /// Copies of this ALT.
     pub copies: u8,
     /// FORMAT/GQ.
@@ -188,10 +193,76 @@ pub struct Findings {
     pub annotation_fields: Vec<String>,
     /// How alleles were matched.
     pub normalisation: String,
+    /// Per region and phase set with at least two ALTs on one copy each: which copy carries
+    /// which (compound heterozygosity is "in trans").
+    pub phase_groups: Vec<PhaseGroup>,
     /// PASS calls (ALT alleles) in the panel.
     pub calls: Vec<Finding>,
     /// How many of them matched an annotation record.
     pub annotated: u64,
+}
+
+/// ALTs of one panel region phased with each other (same contig and phase set), each on one
+/// copy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhaseGroup {
+    /// Panel region name(s).
+    pub region: String,
+    /// Chromosome as in the VCF.
+    pub chrom: String,
+    /// The phase set (`PS`; 0: the chromosome).
+    pub phase_set: u64,
+    /// The ALTs on copy 1 (the first allele of the GTs), as `POS REF>ALT`.
+    pub copy_1: Vec<String>,
+    /// The ALTs on copy 2.
+    pub copy_2: Vec<String>,
+    /// `in trans` when both copies carry one (a compound heterozygote, if both are
+    /// damaging), `in cis` when one copy carries them all.
+    pub relation: String,
+}
+
+/// [`PhaseGroup`]s of the findings: groups of at least two single-copy ALTs, in the order
+/// their first ALT was found.
+pub fn phase_groups(calls: &[Finding]) -> Vec<PhaseGroup> {
+    let mut groups: Vec<PhaseGroup> = Vec::new();
+    for c in calls {
+        let (Some(set), Some(copy)) = (c.phase_set, c.haplotype) else {
+            continue;
+        };
+        let label = format!("{} {}>{}", c.pos, c.reference, c.alt);
+        let at = groups
+            .iter()
+            .position(|g| g.region == c.region && g.chrom == c.chrom && g.phase_set == set);
+        let g = match at {
+            Some(i) => &mut groups[i],
+            None => {
+                groups.push(PhaseGroup {
+                    region: c.region.clone(),
+                    chrom: c.chrom.clone(),
+                    phase_set: set,
+                    copy_1: Vec::new(),
+                    copy_2: Vec::new(),
+                    relation: String::new(),
+                });
+                groups.last_mut().expect("just pushed")
+            }
+        };
+        if copy == 1 {
+            g.copy_1.push(label);
+        } else {
+            g.copy_2.push(label);
+        }
+    }
+    groups.retain(|g| g.copy_1.len() + g.copy_2.len() >= 2);
+    for g in &mut groups {
+        g.relation = if g.copy_1.is_empty() || g.copy_2.is_empty() {
+            "in cis"
+        } else {
+            "in trans"
+        }
+        .into();
+    }
+    groups
 }
 
 /// Normalised allele key of one ALT.
@@ -343,12 +414,46 @@ mod tests {
             reference: r.into(),
             alt: a.into(),
             genotype: "0/1".into(),
+            phase_set: None,
+            haplotype: None,
             copies: 1,
             gq: None,
             dp: None,
             vaf: None,
             annotations: Vec::new(),
         }
+    }
+
+    #[test]
+    fn phase_groups_say_which_copy_carries_which_alt() {
+        let f = |region: &str, pos, set: Option<u64>, copy: Option<u8>| Finding {
+            region: region.into(),
+            phase_set: set,
+            haplotype: copy,
+            ..finding("chr1", pos, "A", "G")
+        };
+        let calls = vec![
+            f("G", 10, Some(10), Some(1)),
+            f("G", 20, Some(10), Some(2)),
+            f("G", 30, Some(10), None),    // homozygous: both copies
+            f("G", 40, None, None),        // unphased
+            f("G", 50, Some(45), Some(1)), // alone in its phase set
+            f("H", 60, Some(10), Some(2)),
+            f("H", 70, Some(10), Some(2)),
+        ];
+        let g = phase_groups(&calls);
+        assert_eq!(g.len(), 2, "{g:?}");
+        assert_eq!(
+            (g[0].region.as_str(), g[0].phase_set, g[0].relation.as_str()),
+            ("G", 10, "in trans")
+        );
+        assert_eq!(g[0].copy_1, vec!["10 A>G"]);
+        assert_eq!(g[0].copy_2, vec!["20 A>G"]);
+        assert_eq!(
+            (g[1].region.as_str(), g[1].relation.as_str()),
+            ("H", "in cis")
+        );
+        assert!(g[1].copy_1.is_empty() && g[1].copy_2.len() == 2);
     }
 
     #[test]

@@ -77,6 +77,7 @@ fn collector_counts_alleles_zygosity_and_titv() {
         gt,
         gq: Some(20.0),
         dp: Some(30.0),
+        phase: None,
     };
     let d = |a, b| Some(vcf_genotypes::Call::diploid(a, b));
     let h = |a| Some(vcf_genotypes::Call::haploid(a));

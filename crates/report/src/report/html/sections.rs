@@ -281,6 +281,35 @@ pub(super) fn variants_section(o: &mut String, r: &Report) {
         }
         o.push_str("</table></div>\n");
     }
+    if !f.phase_groups.is_empty() {
+        o.push_str(
+            "<h3>Phase within regions</h3><div class=\"wide\"><table><tr><th>region</th>\
+             <th>phase set</th><th>copy 1</th><th>copy 2</th><th>relation</th></tr>\n",
+        );
+        for g in &f.phase_groups {
+            let set = if g.phase_set == 0 {
+                format!("{} (whole chromosome)", esc(&g.chrom))
+            } else {
+                format!("{}:{}", esc(&g.chrom), g.phase_set)
+            };
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td>{set}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&g.region),
+                esc(&g.copy_1.join(", ")),
+                esc(&g.copy_2.join(", ")),
+                esc(&g.relation)
+            );
+        }
+        o.push_str(
+            "</table></div>\n<p class=\"note\">From the VCF's phased genotypes (e.g. \
+             <code>call --phase</code>, read-backed): ALTs in one phase set are on the copy \
+             shown. <em>In trans</em>: the two copies each carry one (compound \
+             heterozygosity, if both are damaging); <em>in cis</em>: one copy carries them \
+             all. Heterozygous ALTs without a phase, or alone in their phase set, are not \
+             listed here.</p>\n",
+        );
+    }
     let _ = writeln!(
         o,
         "<p class=\"note\">Matching: {}.</p>\n</section>",
