@@ -9,8 +9,27 @@ observed genotype error by GQ band.
 MANIFEST is scripts/simulate_training.sh's manifest.tsv (name, ref, bam, truth, bed, ...);
 VCF_DIR holds NAME.vcf.gz for each set. Only the standard library is used.
 
-The rules, fixed before any fit was run (third version, 2026-11-29; the earlier two are
-kept below it):
+Fourth version (2026-12-07, issue 25 item 3; written before any fit of it was run):
+- Step 1 as the third version's, but a power per kind, depth band AND class of the called
+  genotype (hom-ref, het, hom-alt: the class of the best genotype, which no power changes),
+  minimising the NLL of the true genotype over that cell's records, on the same grid. A cell
+  with fewer than 50 records of known true genotype takes its kind and band's power fitted
+  over every class (the third version's). The sidecar keeps each band's all-class `power`
+  and adds `class_powers` {ref, het, hom}.
+- Why: one power per band is a compromise between classes. At 20-39 reads an SNV hom-alt
+  call that every read supports reaches only GQ ~30 (PL 0/1 ~29), while the sets hold no
+  wrong one; the het calls of the same band are what holds the power near 1.
+- Step 2 (ceilings) and LowQual: as the third version, on step 1's output.
+- Adoption, fixed now: the fourth version replaces the third if (a) on the fitting sets'
+  own table (`table ... cal`, pooled, called with the new calibration) no GQ band of 100
+  calls or more is over-confident, i.e. has the lower end of its 95 % interval of
+  observed / predicted errors above 1, and (b) the median GQ of hom-alt SNV calls at DP >= 20
+  with no REF read (AD) is at least 50 on the fitting sets. The held-out depth_* sets' table
+  is reported afterwards whatever it shows and is not used to choose; if (a) or (b) fails,
+  the third version stays and the result is written down.
+
+The rules of the third version, fixed before any fit was run (2026-11-29; the earlier two
+are kept below it):
 - Fitting sets: the cal_* sets (chr20:4.9-5.5 Mb, 2x101, 6x-60x) and the calb_* sets (the
   benchmark simulation's reads, 2x150 with collapsed paralogs, over chr20:0.10-0.99 Mb and
   8.91-9.19 Mb, which no training, cal_*, depth_* or holdout set covers, less each paralog

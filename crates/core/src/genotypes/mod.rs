@@ -237,10 +237,11 @@ pub fn cap_gq(mut post: Vec<f64>, best: usize, ceiling: f64) -> Vec<f64> {
 }
 
 /// How one site's posteriors are calibrated: a power, then the GQ ceilings of its kind of
-/// site (index by class of the best genotype: 0 hom-ref, 1 het, 2 hom-alt or haploid ALT).
+/// site, each by class of the best genotype (index 0 hom-ref, 1 het, 2 hom-alt or haploid
+/// ALT; a power never changes which genotype is best).
 #[derive(Debug, Clone, Copy)]
 pub struct SiteCalibration<'a> {
-    pub power: f64,
+    pub powers: [f64; 3],
     pub ceilings: &'a [Vec<(f64, f64)>; 3],
 }
 
@@ -249,14 +250,14 @@ static NO_CEILINGS: [Vec<(f64, f64)>; 3] = [Vec::new(), Vec::new(), Vec::new()];
 impl SiteCalibration<'static> {
     /// The model's posteriors unchanged.
     pub const NONE: Self = Self {
-        power: 1.0,
+        powers: [1.0; 3],
         ceilings: &NO_CEILINGS,
     };
 
-    /// Temperature scaling only.
+    /// Temperature scaling only, the same for every class.
     pub fn power(power: f64) -> Self {
         Self {
-            power,
+            powers: [power; 3],
             ceilings: &NO_CEILINGS,
         }
     }
@@ -265,9 +266,10 @@ impl SiteCalibration<'static> {
 impl SiteCalibration<'_> {
     /// Calibrated posteriors; `class_of(best index)` gives the class whose ceilings apply.
     pub fn apply(&self, post: Vec<f64>, class_of: impl Fn(usize) -> usize) -> Vec<f64> {
-        let post = calibrate(post, self.power);
+        let class = class_of(best_index(&post));
+        let post = calibrate(post, self.powers[class]);
         let best = best_index(&post);
-        let bins = &self.ceilings[class_of(best)];
+        let bins = &self.ceilings[class];
         if bins.is_empty() {
             return post;
         }
@@ -283,16 +285,19 @@ impl SiteCalibration<'_> {
 /// Calibration by read depth (DP), separately for sites with only SNV candidates and sites
 /// with an indel candidate (whose hardest errors, in long repeats, stay confident):
 /// - a power per depth band (the first band whose `max_dp` exceeds the site's depth; no bands
-///   means power 1);
+///   means power 1), per class of the best genotype (hom-ref, het, hom-alt: a clear hom-alt
+///   call can be surer than a het at the same depth; one power for all where the sidecar
+///   gives one);
 /// - GQ ceilings per class of called genotype and bin of the GQ after the power (no bins: no
 ///   ceilings), where the held-out error rate says a confident call is wrong more often than
 ///   its GQ claims.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Calibration {
-    /// (depth bound, exclusive; power), ascending; the last band's bound may be `u32::MAX`.
-    pub snv: Vec<(u32, f64)>,
+    /// (depth bound, exclusive; power per class: hom-ref, het, hom-alt), ascending; the last
+    /// band's bound may be `u32::MAX`.
+    pub snv: Vec<(u32, [f64; 3])>,
     /// The same for sites with an indel candidate.
-    pub indel: Vec<(u32, f64)>,
+    pub indel: Vec<(u32, [f64; 3])>,
     /// [hom-ref, het, hom-alt] -> ascending (lowest GQ of the bin, ceiling; infinite: none).
     pub snv_ceilings: [Vec<(f64, f64)>; 3],
     /// The same for sites with an indel candidate.
@@ -308,19 +313,20 @@ impl Calibration {
             && self.indel_ceilings.iter().all(Vec::is_empty)
     }
 
-    pub fn power(&self, depth: u32, indel: bool) -> f64 {
+    /// The powers (hom-ref, het, hom-alt) for a site of this depth and kind.
+    pub fn powers(&self, depth: u32, indel: bool) -> [f64; 3] {
         let bands = if indel { &self.indel } else { &self.snv };
         bands
             .iter()
             .find(|(max, _)| depth < *max)
             .or(bands.last())
-            .map_or(1.0, |&(_, p)| p)
+            .map_or([1.0; 3], |&(_, p)| p)
     }
 
     /// What applies to a site of this depth and kind.
     pub fn for_site(&self, depth: u32, indel: bool) -> SiteCalibration<'_> {
         SiteCalibration {
-            power: self.power(depth, indel),
+            powers: self.powers(depth, indel),
             ceilings: if indel {
                 &self.indel_ceilings
             } else {
@@ -376,7 +382,9 @@ fn ceilings(v: &serde_json::Value) -> anyhow::Result<[Vec<(f64, f64)>; 3]> {
     Ok(out)
 }
 
-fn bands(v: &serde_json::Value) -> anyhow::Result<Vec<(u32, f64)>> {
+/// `[{"max_dp", "power", "class_powers": {"ref", "het", "hom"}?}...]`: `power` for every
+/// class, unless `class_powers` gives each its own.
+fn bands(v: &serde_json::Value) -> anyhow::Result<Vec<(u32, [f64; 3])>> {
     let Some(bands) = v.as_array() else {
         return Ok(Vec::new());
     };
@@ -389,16 +397,23 @@ fn bands(v: &serde_json::Value) -> anyhow::Result<Vec<(u32, f64)>> {
                 .ok_or_else(|| anyhow::anyhow!("calibration band max_dp {m} is not an integer"))?
                 as u32,
         };
-        let power = b["power"]
-            .as_f64()
-            .filter(|p| p.is_finite() && *p > 0.0)
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "calibration band power {} is not a positive number",
-                    b["power"]
-                )
-            })?;
-        out.push((max, power));
+        let positive = |v: &serde_json::Value| {
+            v.as_f64()
+                .filter(|p| p.is_finite() && *p > 0.0)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("calibration band power {v} is not a positive number")
+                })
+        };
+        let power = positive(&b["power"])?;
+        let powers = match &b["class_powers"] {
+            serde_json::Value::Null => [power; 3],
+            c => [
+                positive(&c["ref"])?,
+                positive(&c["het"])?,
+                positive(&c["hom"])?,
+            ],
+        };
+        out.push((max, powers));
     }
     if out.windows(2).any(|w| w[0].0 >= w[1].0) {
         anyhow::bail!("calibration bands are not in ascending max_dp order");

@@ -130,15 +130,41 @@ fn calibration_sharpens_without_changing_the_call() {
         "indel_bands": [{"max_dp": null, "power": 0.9}]}))
     .unwrap();
     assert_eq!(
-        (c.power(3, false), c.power(10, false), c.power(500, false)),
-        (1.5, 2.0, 2.0)
+        (c.powers(3, false), c.powers(10, false), c.powers(500, false)),
+        ([1.5; 3], [2.0; 3], [2.0; 3])
     );
-    assert_eq!(c.power(3, true), 0.9);
-    assert_eq!(Calibration::default().power(30, false), 1.0);
+    assert_eq!(c.powers(3, true), [0.9; 3]);
+    assert_eq!(Calibration::default().powers(30, false), [1.0; 3]);
     assert!(Calibration::from_sidecar(
         &serde_json::json!({"snv_bands": [{"max_dp": 10, "power": -1}]})
     )
     .is_err());
+    assert!(Calibration::from_sidecar(&serde_json::json!({"snv_bands": [
+        {"max_dp": 10, "power": 1, "class_powers": {"ref": 1, "het": 1}}]}))
+    .is_err());
+}
+
+#[test]
+fn a_class_power_scales_only_calls_of_its_class() {
+    let c = Calibration::from_sidecar(&serde_json::json!({"snv_bands": [
+        {"max_dp": null, "power": 1.0, "class_powers": {"ref": 1.0, "het": 1.0, "hom": 2.0}}]}))
+    .unwrap();
+    assert_eq!(c.powers(30, false), [1.0, 1.0, 2.0]);
+    let hom = [[0.0001, 0.0009, 0.999]];
+    let raw = call_site(1, &[vec![0]], &hom, 2, SiteCalibration::NONE);
+    let cal = call_site(1, &[vec![0]], &hom, 2, c.for_site(30, false));
+    assert_eq!((raw.gt, cal.gt), ((1, 1), (1, 1)));
+    // Every Phred gap to the best genotype doubles (PL are rounded, so within 1).
+    for (c, r) in cal.pl.iter().zip(&raw.pl) {
+        assert!(c.abs_diff(2 * r) <= 1, "{raw:?} {cal:?}");
+    }
+    assert!(cal.gq + 1 >= 2 * raw.gq, "{raw:?} {cal:?}");
+    // A het call at the same site kind and depth is untouched.
+    let het = [[0.0005, 0.999, 0.0005]];
+    assert_eq!(
+        call_site(1, &[vec![0]], &het, 2, c.for_site(30, false)),
+        call_site(1, &[vec![0]], &het, 2, SiteCalibration::NONE)
+    );
 }
 
 #[test]
