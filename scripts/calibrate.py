@@ -28,6 +28,28 @@ Fourth version (2026-12-07, issue 25 item 3; written before any fit of it was ru
   is reported afterwards whatever it shows and is not used to choose; if (a) or (b) fails,
   the third version stays and the result is written down.
 
+Outcome of the fourth version (fit and table run 2026-12-07 after the rule above): (a) holds
+(no band of 100 calls or more over-confident on the fitting sets), (b) fails: the median GQ of
+the 570 clear hom-alt SNV calls fell from 28 to 22. With power 6 at 20-39 reads the one
+wrong call among them (calb 30x chr20:165,108 C>T called 1/1 on 15 of 21 reads, where the
+truth is C>CAT,T 2/1: the 6 insertion reads belong to no listed allele) landed in the GQ
+100-149 bin, and pooling adjacent violators put a ceiling of 22.5 over every hom-alt SNV
+bin from 20 to 149. The third version stayed.
+
+Fifth version (2026-12-07, written after the fourth's outcome above and before any fit of
+it was run):
+- Step 1 as the fourth version's.
+- Step 2 as before, but the ceilings are fitted and applied separately for records whose
+  reads the record's alleles do not explain: DP - sum(AD) > max(1, DP / 10) (reads of an
+  allele the record does not list, such as the insertion above). Why: such a call's
+  genotype can miss an allele the model was not asked about, whatever the model's
+  confidence in the alleles it was; calls whose every read is explained should not carry
+  the ceiling those set. The sidecar's `ceilings` gains `snv_unexplained` and
+  `indel_unexplained` (same shape as `snv` / `indel`); without them every record uses
+  `snv` / `indel`.
+- Adoption, fixed now: as the fourth's, (a) and (b) on the fitting sets; the held-out depth_*
+  and fresh_* tables are reported afterwards whatever they show and not used to choose.
+
 The rules of the third version, fixed before any fit was run (2026-11-29; the earlier two
 are kept below it):
 - Fitting sets: the cal_* sets (chr20:4.9-5.5 Mb, 2x101, 6x-60x) and the calb_* sets (the
@@ -75,6 +97,7 @@ Second version (the shipped calibration until the third):
 import gzip
 import json
 import math
+import statistics
 import sys
 from collections import defaultdict
 
@@ -175,6 +198,7 @@ def records(path, bed, truth):
                     "cls": "ref" if not any(called) else ("hom" if len(set(called)) == 1 else "het"),
                     "tp": any(copies[a] > 0 for a in set(called) if a > 0),
                     "indel": any(len(a) != len(t[3]) or len(a) > 1 for a in alts),
+                    "ref_ad": int(vals["AD"].split(",")[0]) if vals.get("AD", ".")[0] != "." else None,
                 }
             )
     return out
@@ -215,6 +239,8 @@ def load(manifest, vcf_dir, prefix):
 
 
 CLASSES = ("ref", "het", "hom")
+# Fourth version: a class with fewer records of known truth in a band keeps the band's power.
+MIN_CLASS_RECORDS = 50
 GQ_BINS = [0, 10, 20, 30, 40, 50, 60, 80, 100, 150]
 
 
@@ -278,7 +304,8 @@ class Fitted:
         self.ceilings = ceilings  # kind -> class -> [{"min_gq", "ceiling", ...}]
 
     def power(self, r):
-        return self.powers["indel" if r["indel"] else "snv"][band_of(r["dp"])]["power"]
+        band = self.powers["indel" if r["indel"] else "snv"][band_of(r["dp"])]
+        return band.get("class_powers", {}).get(r["cls"], band["power"])
 
     def ceiling(self, r, gq):
         bins = self.ceilings["indel" if r["indel"] else "snv"][r["cls"]]
@@ -304,7 +331,22 @@ def fit(manifest, vcf_dir, prefix="cal"):
             nll1 = -sum(log_post(r["pl"], 1.0)[r["true"]] for r in rs)
             nll = -sum(log_post(r["pl"], best)[r["true"]] for r in rs)
             print(f"{kind} DP<{bound}: {len(rs)} records, power {best:.2f}, NLL {nll1:.1f} -> {nll:.1f}", file=sys.stderr)
-            bands.append({"max_dp": bound, "power": round(best, 2), "records": len(rs)})
+            band = {"max_dp": bound, "power": round(best, 2), "records": len(rs)}
+            # Fourth version: a power per class of called genotype where the cell has records
+            # enough; the band's all-class power where not.
+            class_powers, class_records = {}, {}
+            for cls in CLASSES:
+                cs = [r for r in rs if r["cls"] == cls]
+                class_records[cls] = len(cs)
+                if len(cs) < MIN_CLASS_RECORDS:
+                    class_powers[cls] = round(best, 2)
+                    continue
+                b = min(GRID, key=lambda a: -sum(log_post(r["pl"], a)[r["true"]] for r in cs))
+                class_powers[cls] = round(b, 2)
+                print(f"  {cls}: {len(cs)} records, power {b:.2f}", file=sys.stderr)
+            band["class_powers"] = class_powers
+            band["class_records"] = class_records
+            bands.append(band)
         powers[kind] = bands
     step1 = Fitted(powers, None)
     ceilings = {}
@@ -343,13 +385,15 @@ def fit(manifest, vcf_dir, prefix="cal"):
     print(f"LowQual: QUAL < {best_q} (F1_GT {best_f1:.5f} over {n_truth} truth alleles)", file=sys.stderr)
     json.dump(
         {
-            "method": "genotype posteriors raised to a power per kind of site and DP band "
-            "(temperature scaling), then a GQ ceiling per kind, called genotype class and GQ bin "
-            "(isotonic regression of the observed error), from PL",
+            "method": "genotype posteriors raised to a power per kind of site, DP band and "
+            "called genotype class (temperature scaling), then a GQ ceiling per kind, called "
+            "genotype class and GQ bin (isotonic regression of the observed error), from PL",
             "fitted_on": [name for name, _, _ in sets],
-            "rule": "scripts/calibrate.py, third version: powers on a 0.05 grid in 0.5..6 "
-            "minimising the NLL of the true genotype; ceilings -10 log10 of the pooled-adjacent-"
-            "violators share of wrong genotypes per GQ bin (none where it is 0)",
+            "rule": "scripts/calibrate.py, fourth version: powers on a 0.05 grid in 0.5..6 "
+            "minimising the NLL of the true genotype, per kind, DP band and class of called "
+            "genotype (a class with under 50 records keeps the band's all-class power); "
+            "ceilings -10 log10 of the pooled-adjacent-violators share of wrong genotypes per "
+            "GQ bin (none where it is 0)",
             "snv_bands": powers["snv"],
             "indel_bands": powers["indel"],
             "ceilings": ceilings,
@@ -413,6 +457,21 @@ def table(manifest, vcf_dir, prefix="depth_"):
             ratio = f"{o / p:.2f} ({lo_k / pred:.2g}-{hi_k / pred:.2g})" if p > 0 else "-"
             label = "99" if lo == 99 else f"{lo}-{hi - 1}"
             print(f"| {name} | {label} | {n} | {p:.2e} | {o:.2e} ({obs}) | {pred:.3g} | {ratio} |")
+    # Clear hom-alt SNVs (issue 25): calls 1/1 of an SNV at DP >= 20 with no REF read.
+    clear = sorted(
+        r["gq"] for _, recs, _ in sets for r in recs
+        if r["cls"] == "hom" and not r["indel"] and r["dp"] >= 20 and r["ref_ad"] == 0
+    )
+    if clear:
+        wrong = sum(
+            1 for _, recs, _ in sets for r in recs
+            if r["cls"] == "hom" and not r["indel"] and r["dp"] >= 20 and r["ref_ad"] == 0
+            and (r["true"] is None or r["true"] != r["gt"])
+        )
+        print(
+            f"\nClear hom-alt SNVs (DP >= 20, no REF read): {len(clear)} calls, {wrong} wrong, "
+            f"median GQ {statistics.median(clear)}, GQ >= 50: {sum(g >= 50 for g in clear)}"
+        )
 
 
 if __name__ == "__main__":
