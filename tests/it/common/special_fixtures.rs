@@ -7,7 +7,7 @@ use rand::{Rng, SeedableRng};
 use super::*;
 
 /// Sorted, indexed `reads.bam` of `records` on `contigs`, and the fixture around it.
-pub(super) fn fixture(
+pub fn fixture(
     dir: tempfile::TempDir,
     fasta: PathBuf,
     contigs: &[(&str, usize)],

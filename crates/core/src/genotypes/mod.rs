@@ -302,6 +302,28 @@ pub struct Calibration {
     pub snv_ceilings: [Vec<(f64, f64)>; 3],
     /// The same for sites with an indel candidate.
     pub indel_ceilings: [Vec<(f64, f64)>; 3],
+    /// Ceilings for calls whose alleles leave reads unexplained ([`unexplained_reads`]), SNV
+    /// sites; `None`: the others' (a sidecar without them).
+    pub snv_ceilings_unexplained: Option<[Vec<(f64, f64)>; 3]>,
+    /// The same for sites with an indel candidate.
+    pub indel_ceilings_unexplained: Option<[Vec<(f64, f64)>; 3]>,
+}
+
+/// Whether a call's alleles leave reads unexplained: DP minus the reads of REF and of the
+/// ALTs the record will list (every candidate's for a 0/0 call, which keeps them all) is
+/// above max(1, DP / 10). Reads of an allele the model was not asked about (an insertion
+/// beside an SNV that was the only candidate) make such a call's genotype unsure whatever
+/// the model's confidence in the alleles it saw.
+pub fn unexplained_reads(depth: u32, allele_depths: &[u32], gt: (usize, usize)) -> bool {
+    let explained: u32 = if gt == (0, 0) {
+        allele_depths.iter().sum()
+    } else {
+        let mut alleles = vec![0, gt.0, gt.1];
+        alleles.sort_unstable();
+        alleles.dedup();
+        alleles.iter().filter_map(|&a| allele_depths.get(a)).sum()
+    };
+    f64::from(depth.saturating_sub(explained)) > (f64::from(depth) / 10.0).max(1.0)
 }
 
 impl Calibration {
@@ -311,6 +333,13 @@ impl Calibration {
             && self.indel.is_empty()
             && self.snv_ceilings.iter().all(Vec::is_empty)
             && self.indel_ceilings.iter().all(Vec::is_empty)
+            && self.snv_ceilings_unexplained.is_none()
+            && self.indel_ceilings_unexplained.is_none()
+    }
+
+    /// Whether a site's calibration depends on [`unexplained_reads`].
+    pub fn splits_unexplained(&self) -> bool {
+        self.snv_ceilings_unexplained.is_some() || self.indel_ceilings_unexplained.is_some()
     }
 
     /// The powers (hom-ref, het, hom-alt) for a site of this depth and kind.
@@ -323,14 +352,19 @@ impl Calibration {
             .map_or([1.0; 3], |&(_, p)| p)
     }
 
-    /// What applies to a site of this depth and kind.
-    pub fn for_site(&self, depth: u32, indel: bool) -> SiteCalibration<'_> {
+    /// What applies to a site of this depth and kind, whose call leaves reads unexplained
+    /// or not ([`unexplained_reads`]).
+    pub fn for_site(&self, depth: u32, indel: bool, unexplained: bool) -> SiteCalibration<'_> {
+        let (usual, apart) = if indel {
+            (&self.indel_ceilings, &self.indel_ceilings_unexplained)
+        } else {
+            (&self.snv_ceilings, &self.snv_ceilings_unexplained)
+        };
         SiteCalibration {
             powers: self.powers(depth, indel),
-            ceilings: if indel {
-                &self.indel_ceilings
-            } else {
-                &self.snv_ceilings
+            ceilings: match apart {
+                Some(c) if unexplained => c,
+                _ => usual,
             },
         }
     }
@@ -343,7 +377,17 @@ impl Calibration {
             indel: bands(&v["indel_bands"])?,
             snv_ceilings: ceilings(&v["ceilings"]["snv"])?,
             indel_ceilings: ceilings(&v["ceilings"]["indel"])?,
+            snv_ceilings_unexplained: optional_ceilings(&v["ceilings"]["snv_unexplained"])?,
+            indel_ceilings_unexplained: optional_ceilings(&v["ceilings"]["indel_unexplained"])?,
         })
+    }
+}
+
+fn optional_ceilings(v: &serde_json::Value) -> anyhow::Result<Option<[Vec<(f64, f64)>; 3]>> {
+    if v.is_null() {
+        Ok(None)
+    } else {
+        ceilings(v).map(Some)
     }
 }
 

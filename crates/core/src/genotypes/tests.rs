@@ -130,7 +130,11 @@ fn calibration_sharpens_without_changing_the_call() {
         "indel_bands": [{"max_dp": null, "power": 0.9}]}))
     .unwrap();
     assert_eq!(
-        (c.powers(3, false), c.powers(10, false), c.powers(500, false)),
+        (
+            c.powers(3, false),
+            c.powers(10, false),
+            c.powers(500, false)
+        ),
         ([1.5; 3], [2.0; 3], [2.0; 3])
     );
     assert_eq!(c.powers(3, true), [0.9; 3]);
@@ -152,7 +156,7 @@ fn a_class_power_scales_only_calls_of_its_class() {
     assert_eq!(c.powers(30, false), [1.0, 1.0, 2.0]);
     let hom = [[0.0001, 0.0009, 0.999]];
     let raw = call_site(1, &[vec![0]], &hom, 2, SiteCalibration::NONE);
-    let cal = call_site(1, &[vec![0]], &hom, 2, c.for_site(30, false));
+    let cal = call_site(1, &[vec![0]], &hom, 2, c.for_site(30, false, false));
     assert_eq!((raw.gt, cal.gt), ((1, 1), (1, 1)));
     // Every Phred gap to the best genotype doubles (PL are rounded, so within 1).
     for (c, r) in cal.pl.iter().zip(&raw.pl) {
@@ -162,7 +166,7 @@ fn a_class_power_scales_only_calls_of_its_class() {
     // A het call at the same site kind and depth is untouched.
     let het = [[0.0005, 0.999, 0.0005]];
     assert_eq!(
-        call_site(1, &[vec![0]], &het, 2, c.for_site(30, false)),
+        call_site(1, &[vec![0]], &het, 2, c.for_site(30, false, false)),
         call_site(1, &[vec![0]], &het, 2, SiteCalibration::NONE)
     );
 }
@@ -179,36 +183,36 @@ fn ceilings_lower_confident_calls_of_their_class_only() {
     // A het at GQ 40 comes down to 25; its genotype, and the ratio of the others, stay.
     let probs = [[0.00005, 0.9999, 0.00005]];
     let raw = call_site(1, &[vec![0]], &probs, 2, SiteCalibration::NONE);
-    let cal = call_site(1, &[vec![0]], &probs, 2, c.for_site(30, false));
+    let cal = call_site(1, &[vec![0]], &probs, 2, c.for_site(30, false, false));
     assert_eq!((raw.gt, raw.gq), ((0, 1), 40));
     assert_eq!((cal.gt, cal.gq), ((0, 1), 25));
     assert_eq!(cal.pl[0], cal.pl[2]);
     // A het below the bin that has a ceiling is untouched.
     let low = [[0.01, 0.98, 0.01]];
     assert_eq!(
-        call_site(1, &[vec![0]], &low, 2, c.for_site(30, false)),
+        call_site(1, &[vec![0]], &low, 2, c.for_site(30, false, false)),
         call_site(1, &[vec![0]], &low, 2, SiteCalibration::NONE)
     );
     // Hom-alt calls have their own ceiling; a ceiling above the GQ changes nothing.
     let hom = [[0.0001, 0.0009, 0.999]];
     assert_eq!(
-        call_site(1, &[vec![0]], &hom, 2, c.for_site(30, false)).gq,
+        call_site(1, &[vec![0]], &hom, 2, c.for_site(30, false, false)).gq,
         18
     );
     let hom_low = [[0.05, 0.05, 0.9]];
     assert_eq!(
-        call_site(1, &[vec![0]], &hom_low, 2, c.for_site(30, false)).gq,
+        call_site(1, &[vec![0]], &hom_low, 2, c.for_site(30, false, false)).gq,
         10
     );
     // QUAL follows: P(0/0) grows with the other genotypes' mass.
-    assert!(call_site(1, &[vec![0]], &hom, 2, c.for_site(30, false)).qual < 40.0);
+    assert!(call_site(1, &[vec![0]], &hom, 2, c.for_site(30, false, false)).qual < 40.0);
     // Indel sites have no ceilings here, and no block at all means none.
     assert_eq!(
-        call_site(1, &[vec![0]], &hom, 2, c.for_site(30, true)).gq,
+        call_site(1, &[vec![0]], &hom, 2, c.for_site(30, true, false)).gq,
         30
     );
     assert_eq!(
-        Calibration::default().for_site(30, false).ceilings[2].len(),
+        Calibration::default().for_site(30, false, false).ceilings[2].len(),
         0
     );
     // Bad blocks are errors, not silently ignored.
@@ -227,4 +231,45 @@ fn test_hom_ref_is_refcall_and_gq_capped() {
     assert_eq!(c.gt, (0, 0));
     assert!(c.gq <= MAX_GQ);
     assert_eq!(filter(&c, 1.0), Filter::RefCall);
+}
+
+#[test]
+fn unexplained_reads_count_what_the_record_will_list() {
+    // DP 21, REF 0, the SNV 15: 6 reads of an allele no candidate holds.
+    assert!(unexplained_reads(21, &[0, 15], (1, 1)));
+    // Every read REF or ALT.
+    assert!(!unexplained_reads(21, &[1, 20], (1, 1)));
+    // Up to a tenth of DP (and at least 1) is noise.
+    assert!(!unexplained_reads(30, &[0, 27], (1, 1)));
+    assert!(!unexplained_reads(5, &[0, 4], (1, 1)));
+    // A dropped candidate's reads are unexplained by a call that does not list it...
+    assert!(unexplained_reads(20, &[0, 12, 8], (1, 1)));
+    // ...but a 0/0 record lists every candidate.
+    assert!(!unexplained_reads(20, &[12, 4, 4], (0, 0)));
+}
+
+#[test]
+fn calls_leaving_reads_unexplained_take_their_own_ceilings() {
+    let c = Calibration::from_sidecar(&serde_json::json!({
+        "snv_bands": [{"max_dp": null, "power": 1.0}],
+        "ceilings": {
+            "snv": {"ref": [], "het": [], "hom": []},
+            "snv_unexplained": {"ref": [], "het": [], "hom": [{"min_gq": 0, "ceiling": 12.0}]}}}))
+    .unwrap();
+    assert!(c.splits_unexplained());
+    let hom = [[0.0001, 0.0009, 0.999]];
+    assert_eq!(
+        call_site(1, &[vec![0]], &hom, 2, c.for_site(30, false, false)).gq,
+        30
+    );
+    assert_eq!(
+        call_site(1, &[vec![0]], &hom, 2, c.for_site(30, false, true)).gq,
+        12
+    );
+    // Indel sites have no such ceilings here: the usual ones (none) apply.
+    assert_eq!(
+        call_site(1, &[vec![0]], &hom, 2, c.for_site(30, true, true)).gq,
+        30
+    );
+    assert!(!Calibration::default().splits_unexplained());
 }
