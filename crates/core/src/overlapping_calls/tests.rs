@@ -156,3 +156,28 @@ fn test_a_changed_call_gets_the_gq_and_filter_of_its_new_genotype() {
     // The homozygous call keeps its genotype and GQ.
     assert_eq!((recs[1].call.gt, recs[1].filter), ((1, 1), Filter::Pass));
 }
+
+#[test]
+fn a_haploid_region_fits_one_alt_allele_over_a_base() {
+    // Haploid calls (chrX of a male): PL one value per allele, GT (a, a).
+    let haploid = |pos, r: &str, a: &str, pl: [u32; 2]| {
+        let mut x = rec(pos, r, a, (1, 1), [0, 0, 0]);
+        x.call.ploidy = 1;
+        x.call.pl = pl.to_vec();
+        x
+    };
+    let two = [
+        haploid(100, "ATT", "A", [40, 0]),
+        haploid(101, "T", "G", [12, 0]),
+    ];
+    // Both ALTs on the one copy do not fit; dropping the SNV costs 12, the deletion 40.
+    assert_eq!(
+        resolve(&two.iter().collect::<Vec<_>>()),
+        Some(vec![(1, 1), (0, 0)])
+    );
+    let apart = [
+        haploid(100, "A", "G", [40, 0]),
+        haploid(101, "T", "G", [12, 0]),
+    ];
+    assert_eq!(resolve(&apart.iter().collect::<Vec<_>>()), None);
+}
