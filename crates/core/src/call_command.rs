@@ -364,7 +364,6 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         }
         None => None,
     };
-    drop(write);
     let mut run_stats = used.finish(
         &sample,
         &cfg.shard.filter,

@@ -383,7 +383,10 @@ impl Calibration {
     }
 }
 
-fn optional_ceilings(v: &serde_json::Value) -> anyhow::Result<Option<[Vec<(f64, f64)>; 3]>> {
+/// GQ ceilings per class of called genotype: (lowest GQ of the bin, ceiling), ascending.
+type ClassCeilings = [Vec<(f64, f64)>; 3];
+
+fn optional_ceilings(v: &serde_json::Value) -> anyhow::Result<Option<ClassCeilings>> {
     if v.is_null() {
         Ok(None)
     } else {
