@@ -181,3 +181,97 @@ fn a_haploid_region_fits_one_alt_allele_over_a_base() {
     ];
     assert_eq!(resolve(&apart.iter().collect::<Vec<_>>()), None);
 }
+
+/// Random calls (SNVs, deletions, insertions, some overlapping) with random genotypes and PL,
+/// pushed whole and cut into random batches: the same records come back in the same order
+/// whatever the cuts, and no group of at most [`MAX_GROUP`] PASS calls puts more than two ALT
+/// alleles over a base.
+#[test]
+fn any_batching_gives_the_same_compatible_calls() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let mut resolved = 0;
+    for _round in 0..200 {
+        let mut recs = Vec::new();
+        let mut pos = 10u64;
+        for _ in 0..rng.random_range(2..12) {
+            pos += rng.random_range(0..6);
+            let gt = [(0, 1), (1, 1), (0, 0)][rng.random_range(0..3)];
+            let pl = [
+                rng.random_range(0..60),
+                rng.random_range(0..60),
+                rng.random_range(0..60),
+            ];
+            // The called genotype is the best (PL 0), as the caller writes it.
+            let mut pl = pl;
+            pl[crate::genotypes::genotype_index(gt.0, gt.1)] = 0;
+            let r = match rng.random_range(0..3) {
+                0 => rec(pos, "A", "C", gt, pl),
+                1 => {
+                    let n = rng.random_range(2..6);
+                    rec(pos, &"A".repeat(n), "A", gt, pl)
+                }
+                _ => rec(pos, "A", "AT", gt, pl),
+            };
+            let mut r = r;
+            if gt == (0, 0) {
+                r.filter = Filter::RefCall;
+            }
+            recs.push(r);
+        }
+        let end = pos + 100;
+        let (whole, n) = run(vec![(end, recs.clone())]);
+        resolved += n;
+        let whole: Vec<CallRecord> = whole.into_iter().flat_map(|(_, r)| r).collect();
+        // Cut at random positions (each batch ends where the next begins).
+        let mut cuts: Vec<u64> = (0..rng.random_range(1..5))
+            .map(|_| rng.random_range(10..end))
+            .collect();
+        cuts.sort_unstable();
+        cuts.dedup();
+        cuts.push(end);
+        let mut batches = Vec::new();
+        let mut rest = recs.as_slice();
+        for &c in &cuts {
+            let k = rest.partition_point(|r| r.site.pos < c);
+            batches.push((c, rest[..k].to_vec()));
+            rest = &rest[k..];
+        }
+        let (cut, _) = run(batches);
+        let cut: Vec<CallRecord> = cut.into_iter().flat_map(|(_, r)| r).collect();
+        let key = |v: &[CallRecord]| -> Vec<(u64, (usize, usize), Filter, u32)> {
+            v.iter()
+                .map(|r| (r.site.pos, r.call.gt, r.filter, r.call.gq))
+                .collect()
+        };
+        assert_eq!(key(&whole), key(&cut), "cuts {cuts:?}");
+        assert_eq!(whole.len(), recs.len());
+        // Compatible: groups of overlapping PASS calls, as the resolver forms them.
+        let mut group: Vec<&CallRecord> = Vec::new();
+        let mut reach = 0;
+        let check = |g: &[&CallRecord]| {
+            if g.len() <= MAX_GROUP {
+                assert_eq!(
+                    resolve(g),
+                    None,
+                    "{:?}",
+                    key(&g.iter().map(|r| (*r).clone()).collect::<Vec<_>>())
+                );
+            }
+        };
+        for r in whole.iter().filter(|r| takes_part(r)) {
+            let (s, e) = spans_of(r)[1..]
+                .iter()
+                .fold((u64::MAX, 0), |(s, e), &(a, z)| (s.min(a), e.max(z)));
+            if !group.is_empty() && s > reach {
+                check(&group);
+                group.clear();
+            }
+            reach = if group.is_empty() { e } else { reach.max(e) };
+            group.push(r);
+        }
+        check(&group);
+    }
+    // The rounds must have held incompatible groups for this to test anything.
+    assert!(resolved >= 50, "{resolved} groups resolved in 200 rounds");
+}
