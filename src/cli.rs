@@ -157,9 +157,9 @@ pub struct CallArgs {
     pub gvcf_gq_bands: String,
     /// Phase heterozygous PASS calls from the reads (long reads link many; Illumina read
     /// pairs link nearby ones): GT `0|1` / `1|0` with PS, in the VCF and the gVCF, and
-    /// phasing statistics in the stats file and the report. A heterozygous call whose reads
-    /// are split between the haplotypes of its block, beyond what read errors and the
-    /// model's GQ explain, is filtered PhaseConflict (docs/phasing.md).
+    /// phasing statistics in the stats file and the report. With long reads, a heterozygous
+    /// call whose reads are split between the haplotypes of its block, beyond what read
+    /// errors and the model's GQ explain, is filtered PhaseConflict (docs/phasing.md).
     #[arg(long)]
     pub phase: bool,
     /// Sequencing platform: auto (from the header's @RG PL/DS and @PG aligner, and the read

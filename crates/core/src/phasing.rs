@@ -12,10 +12,10 @@
 //! every block they link (80 % of the weight on one side; two thirds for an indel) it joins
 //! the earliest, and later blocks it links are joined to that one. If they disagree it stays
 //! unphased and the blocks go on past it (a wrong-looking site, often a false heterozygote,
-//! neither joins nor cuts a block). A site whose reads are split between the haplotypes of
-//! a block more than errors explain, weighed against the model's confidence, is filtered
-//! `PhaseConflict` ([`conflict`]). With long reads only SNVs start blocks or place reads
-//! ([`Phaser::new`]).
+//! neither joins nor cuts a block). With long reads, a site whose reads are split between
+//! the haplotypes of a block more than errors explain, weighed against the model's
+//! confidence, is filtered `PhaseConflict` ([`conflict`]), and only SNVs start blocks or
+//! place reads ([`Phaser::new`]).
 //!
 //! Why not WhatsHap's exact dynamic programme or HapCUT2's max-cut: both need a whole
 //! connected component in memory, and with long reads one component can be a whole contig;
@@ -210,8 +210,9 @@ struct Pending<T> {
 /// Phases calls handed over in genome order, a batch (a shard's records, with whatever the
 /// writer needs beside them, `T`) at a time, and hands batches back once final, in order.
 pub struct Phaser<T> {
-    /// Indels may start blocks and place reads (Illumina); otherwise only SNVs do.
-    indels_anchor: bool,
+    /// Short reads (Illumina): indels may start blocks and place reads (otherwise only SNVs
+    /// do), and no call is filtered as a [`conflict`] (long reads only).
+    short_reads: bool,
     contig: Option<String>,
     reads: HashMap<u64, ReadHap>,
     blocks: BTreeMap<u64, Block>,
@@ -236,15 +237,22 @@ impl<T> Default for Phaser<T> {
 }
 
 impl<T> Phaser<T> {
-    /// A phaser; `indels_anchor`: whether indels start blocks and place reads. Long reads'
-    /// homopolymer-length errors make false heterozygous indels common (hundreds per Mb of
-    /// ONT-like reads with the Illumina-trained model), and a false site that places reads costs the
-    /// true ones after it their phase, so with long reads only SNVs build blocks and indels
-    /// join them (as LongPhase does by default; WhatsHap's `--only-snvs` leaves indels out
-    /// altogether). Illumina indels are called well enough to anchor.
-    pub fn new(indels_anchor: bool) -> Self {
+    /// A phaser for short reads (Illumina) or long ones.
+    ///
+    /// With short reads indels start blocks and place reads. Long reads' homopolymer-length
+    /// errors make false heterozygous indels common (hundreds per Mb of ONT-like reads with
+    /// the Illumina-trained model), and a false site that places reads costs the true ones
+    /// after it their phase, so with long reads only SNVs build blocks and indels join them
+    /// (as LongPhase does by default; WhatsHap's `--only-snvs` leaves indels out altogether).
+    ///
+    /// With long reads a split site is filtered `PhaseConflict` ([`conflict`]). Not with
+    /// short reads: pairs link few reads per site, and where collapsed paralogs mix copies
+    /// the reads' haplotypes mean little; on the held-out Illumina sets the filter removed
+    /// two calls, both of truth alleles (one a true heterozygote), and no false one
+    /// (docs/phasing.md).
+    pub fn new(short_reads: bool) -> Self {
         Self {
-            indels_anchor,
+            short_reads,
             contig: None,
             reads: HashMap::new(),
             blocks: BTreeMap::new(),
@@ -371,19 +379,20 @@ impl<T> Phaser<T> {
             reads.len()
         );
         votes.sort_unstable();
-        // The block most reads link (the earliest of equals) judges a conflict.
-        if let Some(v) = votes.iter().max_by_key(|v| {
+        // Long reads: the block most reads link (the earliest of equals) judges a conflict.
+        let judge = votes.iter().max_by_key(|v| {
             (
                 v.reads_as_written + v.reads_swapped,
                 std::cmp::Reverse(v.set),
             )
-        }) {
+        });
+        if let Some(v) = judge.filter(|_| !self.short_reads) {
             let n = v.reads_as_written + v.reads_swapped;
             if conflict(n, v.reads_as_written.min(v.reads_swapped), snv, gq) {
                 return Placement::Conflict;
             }
         }
-        let anchors = snv || self.indels_anchor;
+        let anchors = snv || self.short_reads;
         let ratio = if snv { 4 } else { 2 };
         // Every vote weighs at least 1, so any one read links.
         let clear = |v: &Vote| v.as_written.max(v.swapped) >= ratio * v.as_written.min(v.swapped);

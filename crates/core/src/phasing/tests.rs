@@ -126,10 +126,14 @@ fn test_a_site_whose_reads_disagree_is_left_unphased_and_the_block_goes_on() {
     let noisy: Vec<(u64, bool)> = (0..20u64).map(|r| (r, r % 2 == 0)).collect();
     recs.push(call(140, (0, 1), true, &noisy));
     recs.push(two_haplotypes(150, 2, true));
+    let recs_again = recs.clone();
     let (out, stats) = phase_all(vec![recs]);
     assert_eq!(out[3].phase, None);
-    // At GQ 50 the model's odds (10^5) outweigh a 10:10 split (likelihood ratio 10^4.4).
+    // At GQ 50 the model's odds (10^5) outweigh a 10:10 split (likelihood ratio 10^4.4),
+    // with long reads too.
     assert_eq!(out[3].filter, Filter::Pass);
+    let (long, _) = phase_with(Phaser::new(false), vec![recs_again]);
+    assert_eq!(long[3].filter, Filter::Pass);
     assert_eq!(
         out[4].phase,
         Some(Phase {
@@ -150,7 +154,11 @@ fn test_a_split_site_the_model_doubts_is_filtered_phase_conflict_and_the_block_g
     doubted.call.gq = 10;
     recs.push(doubted);
     recs.push(two_haplotypes(150, 2, true));
-    let (out, stats) = phase_all(vec![recs]);
+    // With short reads the call is only left unphased.
+    let (out, stats) = phase_all(vec![recs.clone()]);
+    assert_eq!((out[3].filter, out[3].phase), (Filter::Pass, None));
+    assert_eq!(stats.total.conflicts, 0);
+    let (out, stats) = phase_with(Phaser::new(false), vec![recs]);
     assert_eq!(out[3].filter, Filter::PhaseConflict);
     assert_eq!(out[3].phase, None);
     assert_eq!(
