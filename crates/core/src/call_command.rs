@@ -286,6 +286,19 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         }
         Ok(())
     };
+    // A batch the resolver has finished with: through the phaser when phasing, then written.
+    let mut deliver = |held: Held, records: Vec<crate::vcf::CallRecord>| -> Result<()> {
+        match &mut phaser {
+            Some(p) => {
+                let (contig, end) = (held.interval.contig.clone(), held.interval.end);
+                for (held, records) in p.push(&contig, end, held, records) {
+                    write(held, records)?;
+                }
+                Ok(())
+            }
+            None => write(held, records),
+        }
+    };
     let samples = SampleChoice::One(cfg.sample.as_deref());
     with_inference(onnx, &[WINDOW, N_CHANNELS], cfg.batch_size, |client| {
         run_ordered(
@@ -322,15 +335,7 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
                     ref_positions: calls.ref_positions,
                 };
                 for (held, records) in resolver.push(&iv.contig, iv.end, held, calls.records) {
-                    let (contig, end) = (held.interval.contig.clone(), held.interval.end);
-                    match &mut phaser {
-                        Some(p) => {
-                            for (held, records) in p.push(&contig, end, held, records) {
-                                write(held, records)?;
-                            }
-                        }
-                        None => write(held, records)?,
-                    }
+                    deliver(held, records)?;
                 }
                 progress.tick(&iv.to_string());
                 Ok(())
@@ -344,15 +349,7 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         );
     }
     for (held, records) in rest {
-        match &mut phaser {
-            Some(p) => {
-                let (contig, end) = (held.interval.contig.clone(), held.interval.end);
-                for (held, records) in p.push(&contig, end, held, records) {
-                    write(held, records)?;
-                }
-            }
-            None => write(held, records)?,
-        }
+        deliver(held, records)?;
     }
     let phasing = match phaser {
         Some(p) => {

@@ -11,7 +11,7 @@
 //! call can join it, so the result does not depend on threads, shard size or region split.
 use std::collections::VecDeque;
 
-use crate::genotypes::{filter, genotypes, phred, Filter, MAX_GQ};
+use crate::genotypes::{filter, genotypes, gq_of, posteriors_from_pl, Filter};
 use crate::vcf::CallRecord;
 
 /// A group of more overlapping calls than this is left as it is (its combinations grow as
@@ -48,7 +48,7 @@ pub fn allele_span(pos: u64, reference: &[u8], alt: &[u8]) -> (u64, u64) {
     }
 }
 
-/// Whether phasing and resolution consider a record: a non-reference PASS call.
+/// Whether resolution considers a record: a non-reference PASS call.
 fn takes_part(r: &CallRecord) -> bool {
     r.filter == Filter::Pass && (r.call.gt.0 > 0 || r.call.gt.1 > 0)
 }
@@ -75,6 +75,13 @@ fn max_load(spans: &[(u64, u64)]) -> usize {
         .map(|&(s, _)| spans.iter().filter(|&&(a, b)| a <= s && s <= b).count())
         .max()
         .unwrap_or(0)
+}
+
+/// The half-base span of all a record's ALT alleles together.
+fn record_span(r: &CallRecord) -> (u64, u64) {
+    spans_of(r)[1..]
+        .iter()
+        .fold((u64::MAX, 0), |(s, e), &(a, z)| (s.min(a), e.max(z)))
 }
 
 /// The ALT spans of each record's alleles (index 0, REF, has none).
@@ -170,15 +177,8 @@ fn regenotype(r: &mut CallRecord, gt: (usize, usize), min_qual: f64) {
         .iter()
         .position(|&g| g == gt)
         .expect("a genotype of its own");
-    let weights: Vec<f64> = r
-        .call
-        .pl
-        .iter()
-        .map(|&pl| 10f64.powf(-f64::from(pl) / 10.0))
-        .collect();
-    let p = weights[i] / weights.iter().sum::<f64>();
     r.call.gt = gt;
-    r.call.gq = phred(1.0 - p).round().min(f64::from(MAX_GQ)) as u32;
+    r.call.gq = gq_of(&posteriors_from_pl(&r.call.pl), i);
     r.filter = filter(&r.call, min_qual);
     if r.filter != Filter::Pass || gt.0 == gt.1 {
         // No longer a heterozygous PASS call: nothing to phase.
@@ -200,7 +200,7 @@ pub struct OverlapResolver<T> {
     contig: Option<String>,
     pending: VecDeque<Pending<T>>,
     /// Groups whose genotypes were changed.
-    pub resolved: u64,
+    resolved: u64,
 }
 
 impl<T> OverlapResolver<T> {
@@ -251,10 +251,7 @@ impl<T> OverlapResolver<T> {
         let mut members: Vec<((usize, usize), (u64, u64))> = Vec::new();
         for (b, p) in self.pending.iter().enumerate() {
             for (i, r) in p.records.iter().enumerate().filter(|(_, r)| takes_part(r)) {
-                let sp = spans_of(r)[1..]
-                    .iter()
-                    .fold((u64::MAX, 0), |(s, e), &(a, z)| (s.min(a), e.max(z)));
-                members.push(((b, i), sp));
+                members.push(((b, i), record_span(r)));
             }
         }
         // Groups: runs of records whose spans overlap the run's reach so far.

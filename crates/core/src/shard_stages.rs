@@ -9,7 +9,7 @@ use crate::candidates::{
     allele_depths, assign_reads, find_sites, median_depth, median_depth_of_blocks, CandidateParams,
     Pileup, ReadAllele, Site,
 };
-use crate::genotypes::{call_site, filter, unexplained_reads, SiteCalibration};
+use crate::genotypes::{call_site_by, filter, unexplained_reads};
 use crate::gvcf::{non_ref_allele, RefEvidence};
 use crate::phasing::{het_reads, SiteRead};
 use crate::reads::{left_align, AlignedRead, ReadBatch, ReadCounts, ReadFilter, ReadSource};
@@ -423,31 +423,20 @@ pub fn genotype_records(
         let sets = allele_sets(site.alts.len());
         let per_set = &probs[next..next + sets.len()];
         next += sets.len();
-        let ploidy = g.ploidy.at(&site.contig, site.pos);
-        // Calibration never changes the best genotype, so the uncalibrated call says which
-        // alleles the record will list, and so whether they leave reads unexplained.
-        let unexplained = g.calibration.splits_unexplained() && {
-            let raw = call_site(
-                site.alts.len(),
-                &sets,
-                per_set,
-                ploidy,
-                SiteCalibration::NONE,
-            );
-            unexplained_reads(site.depth, &site.allele_depths, raw.gt)
-        };
-        let c = call_site(
+        let indel = site
+            .alts
+            .iter()
+            .any(|a| !matches!(a, crate::candidates::AltKind::Snv(_)));
+        let c = call_site_by(
             site.alts.len(),
             &sets,
             per_set,
-            ploidy,
-            g.calibration.for_site(
-                site.depth,
-                site.alts
-                    .iter()
-                    .any(|a| !matches!(a, crate::candidates::AltKind::Snv(_))),
-                unexplained,
-            ),
+            g.ploidy.at(&site.contig, site.pos),
+            |gt| {
+                let unexplained = g.calibration.splits_unexplained()
+                    && unexplained_reads(site.depth, &site.allele_depths, gt);
+                g.calibration.for_site(site.depth, indel, unexplained)
+            },
         );
         let f = filter(&c, g.min_qual);
         // In the site's own allele numbering, before uncalled ALTs are dropped.

@@ -95,7 +95,7 @@ fn normalised(mut post: Vec<f64>) -> Vec<f64> {
 /// best is 0.
 fn best_gq_pl(posteriors: &[f64]) -> (usize, u32, Vec<u32>) {
     let best = best_index(posteriors);
-    let gq = phred(1.0 - posteriors[best]).round().min(MAX_GQ as f64) as u32;
+    let gq = gq_of(posteriors, best);
     let raw: Vec<f64> = posteriors.iter().map(|&p| phred(p)).collect();
     let min = raw.iter().cloned().fold(f64::INFINITY, f64::min);
     (
@@ -103,6 +103,22 @@ fn best_gq_pl(posteriors: &[f64]) -> (usize, u32, Vec<u32>) {
         gq,
         raw.iter().map(|&x| (x - min).round() as u32).collect(),
     )
+}
+
+/// GQ of genotype `i` under normalised `posteriors`: the Phred probability that it is
+/// wrong, rounded, capped at [`MAX_GQ`].
+pub fn gq_of(posteriors: &[f64], i: usize) -> u32 {
+    phred(1.0 - posteriors[i]).round().min(MAX_GQ as f64) as u32
+}
+
+/// Normalised posteriors from PL (Phred, relative to the best).
+pub fn posteriors_from_pl(pl: &[u32]) -> Vec<f64> {
+    let w: Vec<f64> = pl
+        .iter()
+        .map(|&p| 10f64.powf(-f64::from(p) / 10.0))
+        .collect();
+    let total: f64 = w.iter().sum();
+    w.iter().map(|x| x / total).collect()
 }
 
 /// The most probable index; ties go to the earlier one.
@@ -171,26 +187,31 @@ pub fn call_site(
     ploidy: u8,
     cal: SiteCalibration,
 ) -> Call {
+    call_site_by(n_alts, sets, probs, ploidy, |_| cal)
+}
+
+/// [`call_site`] with the calibration chosen from the best genotype before calibration
+/// (which calibration never changes): `cal_of(best)`.
+pub fn call_site_by<'a>(
+    n_alts: usize,
+    sets: &[Vec<usize>],
+    probs: &[[f32; 3]],
+    ploidy: u8,
+    cal_of: impl FnOnce((usize, usize)) -> SiteCalibration<'a>,
+) -> Call {
     if ploidy == 1 {
-        call_haploid(
-            &cal.apply(haploid_posteriors_from_sets(n_alts, sets, probs), |best| {
-                if best == 0 {
-                    0
-                } else {
-                    2
-                }
-            }),
-        )
+        let post = haploid_posteriors_from_sets(n_alts, sets, probs);
+        let best = best_index(&post);
+        call_haploid(&cal_of((best, best)).apply(post, |b| if b == 0 { 0 } else { 2 }))
     } else {
         let gts = genotypes(n_alts + 1);
-        call(&cal.apply(
-            posteriors_from_sets(n_alts, sets, probs),
-            |best| match gts[best] {
-                (0, 0) => 0,
-                (j, k) if j != k => 1,
-                _ => 2,
-            },
-        ))
+        let post = posteriors_from_sets(n_alts, sets, probs);
+        let cal = cal_of(gts[best_index(&post)]);
+        call(&cal.apply(post, |best| match gts[best] {
+            (0, 0) => 0,
+            (j, k) if j != k => 1,
+            _ => 2,
+        }))
     }
 }
 
@@ -236,16 +257,19 @@ pub fn cap_gq(mut post: Vec<f64>, best: usize, ceiling: f64) -> Vec<f64> {
     post
 }
 
+/// GQ ceilings per class of called genotype: (lowest GQ of the bin, ceiling), ascending.
+pub type ClassCeilings = [Vec<(f64, f64)>; 3];
+
 /// How one site's posteriors are calibrated: a power, then the GQ ceilings of its kind of
 /// site, each by class of the best genotype (index 0 hom-ref, 1 het, 2 hom-alt or haploid
 /// ALT; a power never changes which genotype is best).
 #[derive(Debug, Clone, Copy)]
 pub struct SiteCalibration<'a> {
     pub powers: [f64; 3],
-    pub ceilings: &'a [Vec<(f64, f64)>; 3],
+    pub ceilings: &'a ClassCeilings,
 }
 
-static NO_CEILINGS: [Vec<(f64, f64)>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+static NO_CEILINGS: ClassCeilings = [Vec::new(), Vec::new(), Vec::new()];
 
 impl SiteCalibration<'static> {
     /// The model's posteriors unchanged.
@@ -299,14 +323,14 @@ pub struct Calibration {
     /// The same for sites with an indel candidate.
     pub indel: Vec<(u32, [f64; 3])>,
     /// [hom-ref, het, hom-alt] -> ascending (lowest GQ of the bin, ceiling; infinite: none).
-    pub snv_ceilings: [Vec<(f64, f64)>; 3],
+    pub snv_ceilings: ClassCeilings,
     /// The same for sites with an indel candidate.
-    pub indel_ceilings: [Vec<(f64, f64)>; 3],
+    pub indel_ceilings: ClassCeilings,
     /// Ceilings for calls whose alleles leave reads unexplained ([`unexplained_reads`]), SNV
     /// sites; `None`: the others' (a sidecar without them).
-    pub snv_ceilings_unexplained: Option<[Vec<(f64, f64)>; 3]>,
+    pub snv_ceilings_unexplained: Option<ClassCeilings>,
     /// The same for sites with an indel candidate.
-    pub indel_ceilings_unexplained: Option<[Vec<(f64, f64)>; 3]>,
+    pub indel_ceilings_unexplained: Option<ClassCeilings>,
 }
 
 /// Whether a call's alleles leave reads unexplained: DP minus the reads of REF and of the
@@ -315,13 +339,10 @@ pub struct Calibration {
 /// beside an SNV that was the only candidate) make such a call's genotype unsure whatever
 /// the model's confidence in the alleles it saw.
 pub fn unexplained_reads(depth: u32, allele_depths: &[u32], gt: (usize, usize)) -> bool {
-    let explained: u32 = if gt == (0, 0) {
-        allele_depths.iter().sum()
-    } else {
-        let mut alleles = vec![0, gt.0, gt.1];
-        alleles.sort_unstable();
-        alleles.dedup();
-        alleles.iter().filter_map(|&a| allele_depths.get(a)).sum()
+    let ad = |a: usize| allele_depths.get(a).copied().unwrap_or(0);
+    let explained: u32 = match gt {
+        (0, 0) => allele_depths.iter().sum(),
+        (j, k) => ad(0) + if j > 0 { ad(j) } else { 0 } + if k != j { ad(k) } else { 0 },
     };
     f64::from(depth.saturating_sub(explained)) > (f64::from(depth) / 10.0).max(1.0)
 }
@@ -383,9 +404,6 @@ impl Calibration {
     }
 }
 
-/// GQ ceilings per class of called genotype: (lowest GQ of the bin, ceiling), ascending.
-type ClassCeilings = [Vec<(f64, f64)>; 3];
-
 fn optional_ceilings(v: &serde_json::Value) -> anyhow::Result<Option<ClassCeilings>> {
     if v.is_null() {
         Ok(None)
@@ -395,8 +413,8 @@ fn optional_ceilings(v: &serde_json::Value) -> anyhow::Result<Option<ClassCeilin
 }
 
 /// `{"ref": [{"min_gq", "ceiling"}...], "het": ..., "hom": ...}` (ceiling null: none).
-fn ceilings(v: &serde_json::Value) -> anyhow::Result<[Vec<(f64, f64)>; 3]> {
-    let mut out: [Vec<(f64, f64)>; 3] = Default::default();
+fn ceilings(v: &serde_json::Value) -> anyhow::Result<ClassCeilings> {
+    let mut out: ClassCeilings = Default::default();
     if v.is_null() {
         return Ok(out);
     }

@@ -9,14 +9,10 @@ fn rec(pos: u64, r: &str, a: &str, gt: (usize, usize), pl: [u32; 3]) -> CallReco
         (x, 1) => AltKind::Del(x as u32 - 1),
         _ => AltKind::Ins(a.as_bytes()[1..].to_vec()),
     };
-    let gq = {
-        let w: Vec<f64> = pl
-            .iter()
-            .map(|&p| 10f64.powf(-f64::from(p) / 10.0))
-            .collect();
-        let i = crate::genotypes::genotype_index(gt.0, gt.1);
-        phred(1.0 - w[i] / w.iter().sum::<f64>()).round() as u32
-    };
+    let gq = gq_of(
+        &posteriors_from_pl(&pl),
+        crate::genotypes::genotype_index(gt.0, gt.1),
+    );
     CallRecord {
         site: Site {
             contig: "c".into(),
@@ -260,9 +256,7 @@ fn any_batching_gives_the_same_compatible_calls() {
             }
         };
         for r in whole.iter().filter(|r| takes_part(r)) {
-            let (s, e) = spans_of(r)[1..]
-                .iter()
-                .fold((u64::MAX, 0), |(s, e), &(a, z)| (s.min(a), e.max(z)));
+            let (s, e) = record_span(r);
             if !group.is_empty() && s > reach {
                 check(&group);
                 group.clear();
