@@ -958,15 +958,9 @@ fn clear_homozygous_alt_snvs_at_26x_are_confident() {
     let mut variants: Vec<(u64, Vec<u8>, Vec<u8>)> = Vec::new();
     let mut planted = Vec::new();
     for p in (300..len - 300).step_by(400) {
-        let p = p + rng.random_range(0..50);
-        let alt = if reference[p] == b'G' { b'T' } else { b'G' };
-        variants.push((p as u64, vec![reference[p]], vec![alt]));
-        planted.push(Planted {
-            pos: p as u64 + 1,
-            ref_allele: (reference[p] as char).to_string(),
-            alt: (alt as char).to_string(),
-            copies: 2,
-        });
+        let (v, p) = planted_snv(&reference, p + rng.random_range(0..50), 2);
+        variants.push(v);
+        planted.push(p);
     }
     let v: Vec<(u64, &[u8], &[u8])> = variants
         .iter()

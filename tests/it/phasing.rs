@@ -512,12 +512,7 @@ type LongReadSet = (
 /// The real long-read sets, or `None` (with a line saying so) where they are absent; under
 /// CI they must be there.
 fn real_long_read_sets() -> Option<Vec<LongReadSet>> {
-    let root = std::env::var_os("VARSTREAM_DATA")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data")
-        })
-        .join("longreads");
+    let root = shared_data().join("longreads");
     let sets = [
         (
             "hg002_hifi_sequel2_modkit_chr20_0.06mb",

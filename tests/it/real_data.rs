@@ -13,10 +13,7 @@ struct Data {
 
 impl Data {
     fn find() -> Option<Self> {
-        let root = std::env::var_os("VARSTREAM_DATA")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
-        let dir = root.join("na12878_chr20");
+        let dir = shared_data().join("na12878_chr20");
         if dir.join("NA12878_S1.chr20.10_10p1mb.bam").is_file() {
             Some(Self { dir })
         } else {

@@ -155,10 +155,7 @@ fn snakemake_scatter_gather_equals_a_single_run() {
 // 4 shards gives the single run's body. Nothing here chooses or tunes anything.
 #[test]
 fn snakemake_on_the_dev_data_when_present() {
-    let data = std::env::var("VARSTREAM_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| repo().join("../shared/data"))
-        .join("na12878_chr20");
+    let data = shared_data().join("na12878_chr20");
     let bam = data.join("NA12878_S1.chr20.10_10p1mb.bam");
     if !bam.is_file() {
         skip(&format!(

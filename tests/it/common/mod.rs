@@ -31,6 +31,28 @@ pub struct Fixture {
     pub planted: Vec<Planted>,
 }
 
+/// An SNV at 0-based `p` of `reference` (ALT G, or T where the base is G) with `copies`
+/// copies: the variant to apply, and its [`Planted`] record.
+pub fn planted_snv(reference: &[u8], p: usize, copies: u8) -> ((u64, Vec<u8>, Vec<u8>), Planted) {
+    let alt = if reference[p] == b'G' { b'T' } else { b'G' };
+    (
+        (p as u64, vec![reference[p]], vec![alt]),
+        Planted {
+            pos: p as u64 + 1,
+            ref_allele: (reference[p] as char).to_string(),
+            alt: (alt as char).to_string(),
+            copies,
+        },
+    )
+}
+
+/// `$VARSTREAM_DATA`, or `../shared/data` beside the repository.
+pub fn shared_data() -> PathBuf {
+    std::env::var_os("VARSTREAM_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
+}
+
 /// `n` random bases (ACGT).
 pub fn random_seq(rng: &mut impl Rng, n: usize) -> Vec<u8> {
     (0..n).map(|_| b"ACGT"[rng.random_range(0..4)]).collect()
@@ -409,15 +431,9 @@ pub fn build_long(len: usize, every: usize) -> Fixture {
     let mut planted = Vec::new();
     let mut pos = every / 2;
     while pos + every / 2 < len {
-        let p = pos + rng.random_range(0..every / 4);
-        let alt = if reference[p] == b'G' { b'T' } else { b'G' };
-        variants.push((p as u64, vec![reference[p]], vec![alt]));
-        planted.push(Planted {
-            pos: p as u64 + 1,
-            ref_allele: (reference[p] as char).to_string(),
-            alt: (alt as char).to_string(),
-            copies: 1,
-        });
+        let (v, p) = planted_snv(&reference, pos + rng.random_range(0..every / 4), 1);
+        variants.push(v);
+        planted.push(p);
         pos += every;
     }
     let v: Vec<(u64, &[u8], &[u8])> = variants
