@@ -22,6 +22,8 @@
 #        SOURCES="lowdepth_grch38_b ..."  (default: every set in the sim manifest)
 #        THREADS=1  PYTHON=.venv-train/bin/python  SKIP_EXAMPLES=1 (reuse WORKDIR/examples)
 #        TRAIN=0 (only the examples)
+#        EXAMPLE_ARGS="--read-tensors"  make-examples flags in place of the default --no-realign
+#                   (the read tier's examples: realigned as `call` sees them, with read rows)
 #        MIN_ALT_READS=1  make-examples' --min-alt-reads (default: its own, 2); a model trained
 #                   so is called with the same value (sidecar calling.min_alt_reads, issue 13)
 # A downsampled BAM already in WORKDIR/down (with its index) is reused, so WORKDIR/sim and
@@ -62,7 +64,7 @@ if [ "${SKIP_EXAMPLES:-0}" != 1 ]; then
         echo "make-examples: $set_name" >&2
         "$BIN" make-examples --ref "$ref" --reads "$sbam" --truth "$truth" --confident "$bed" \
           --output "$WORK/examples/$set_name" --name "$set_name" --threads "$T" \
-          --min-snv-fraction 0.05 --min-indel-fraction 0.03 --no-realign -q \
+          --min-snv-fraction 0.05 --min-indel-fraction 0.03 ${EXAMPLE_ARGS---no-realign} -q \
           ${MIN_ALT_READS:+--min-alt-reads "$MIN_ALT_READS"}
       done
     done

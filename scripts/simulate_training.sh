@@ -30,6 +30,9 @@
 #   SIM_STUTTER=0|1 force stutter off/on for every data set built (default: the row's
 #                   `stutter` column; see below)
 #   SIM_PARALOG=0|1 force collapsed-paralog reads off/on (default: the row's `paralog` column)
+#   SIM_SEED_ADD=900 add this to every row's seed: the same regions and truth, other reads
+#                   (the read tier's training data, so that the first tier it corrects was
+#                   not trained on these very reads)
 #   SIM_STUTTER_ARGS="--hp-b 0.4 ..."  extra flags for scripts/add_stutter.py (default none:
 #                   its documented default rates)
 #
@@ -327,7 +330,7 @@ select_applicable() {
 # ---------------------------------------------------------------------------------------
 build_dataset() {
   local name=$1 ref_src=$2 contig=$3 start=$4 end=$5 truth_src=$6 truth_contig=$7
-  local depth=$8 seed=$9 build=${10} sample=${11} index=${12} stutter=${13:-0} paralog=${14:-0}
+  local depth=$8 seed=$(( $9 + ${SIM_SEED_ADD:-0} )) build=${10} sample=${11} index=${12} stutter=${13:-0} paralog=${14:-0}
   local read_len=${15:-$READ_LEN} frag_mean=$FRAG_MEAN
   case $read_len in 101) ;; 150) frag_mean=450 ;; *) die "$name: read_len must be 101 or 150, got '$read_len'" ;; esac
   [ -n "${SIM_STUTTER:-}" ] && stutter=$SIM_STUTTER

@@ -98,6 +98,11 @@ pub struct CallArgs {
     /// Genotyping model (.onnx with its .json sidecar); default: varstream-v4, built in.
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Read-level second-tier model (.onnx with its .json sidecar): sites the genotyping
+    /// model is unsure of (GQ < 30 or DP < 15) are genotyped again from their reads
+    /// (benches/results/read_tier.md). Default: none (one tier).
+    #[arg(long)]
+    pub read_model: Option<PathBuf>,
     /// Where inference runs.
     #[arg(long, value_enum, default_value_t = Device::Cpu)]
     pub device: Device,
@@ -279,6 +284,10 @@ pub struct MakeExamplesArgs {
     /// The sample whose reads to use when the reads hold several (as `call --sample`).
     #[arg(long, value_parser = values::sample_name)]
     pub sample: Option<String>,
+    /// Also write each example's read rows (shard-NNNNN.r.npy, int8 = value x 64), the read
+    /// tier's input (docs/models.md, read tier).
+    #[arg(long)]
+    pub read_tensors: bool,
     #[command(flatten)]
     pub evidence: EvidenceArgs,
 }

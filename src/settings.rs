@@ -113,6 +113,7 @@ fn shard_params(e: &EvidenceArgs) -> Result<ShardParams> {
         tiles: Default::default(),
         gvcf: false,
         phase: false,
+        keep_reads: false,
     })
 }
 
@@ -158,6 +159,7 @@ fn call(a: CallArgs) -> Result<CallSettings> {
         bed: a.regions,
         threads: a.threads,
         model: a.model,
+        read_model: a.read_model,
         device: a.device,
         sample: a.sample,
         shard,
@@ -232,8 +234,11 @@ fn call(a: CallArgs) -> Result<CallSettings> {
 }
 
 fn make_examples(a: MakeExamplesArgs) -> Result<ExamplesConfig> {
+    let mut shard = shard_params(&a.evidence)?;
+    shard.keep_reads = a.read_tensors;
     Ok(ExamplesConfig {
-        shard: shard_params(&a.evidence)?,
+        shard,
+        read_tensors: a.read_tensors,
         reference: a.reference,
         reads: a.reads,
         truth: a.truth,

@@ -11,10 +11,10 @@ use crate::inference::{Device, OnnxModel};
 use crate::model;
 use crate::overlapping_calls::OverlapResolver;
 use crate::phasing::Phaser;
-use crate::pipeline::{run_ordered, with_inference};
+use crate::pipeline::{run_ordered, with_inference, with_optional_inference};
 use crate::preamble::{open_reads, Preamble, ReadsUsed, SampleChoice};
 use crate::regions;
-use crate::shard_stages::{genotype_records, prepare_shard, ShardParams};
+use crate::shard_stages::{genotype_records, prepare_shard, tier_inputs, ShardParams};
 use crate::tensors::{N_CHANNELS, WINDOW};
 use crate::vcf::{header, HeaderInfo, VcfWriter};
 
@@ -38,6 +38,8 @@ pub struct CallConfig {
     pub threads: usize,
     /// Model file; `None` = the shipped default.
     pub model: Option<PathBuf>,
+    /// The read tier's model, if any.
+    pub read_model: Option<PathBuf>,
     /// Inference device.
     pub device: Device,
     /// Sample name override.
@@ -90,6 +92,10 @@ pub struct CallSummary {
     pub pass: usize,
     /// Shards processed.
     pub shards: usize,
+    /// Sites the read tier genotyped again (0 without `--read-model`).
+    pub routed: usize,
+    /// Candidate sites (both tiers).
+    pub sites: usize,
 }
 
 /// Call variants as configured and write the indexed VCF (and gVCF) at the sample's ploidy.
@@ -189,10 +195,31 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         }
     };
     onnx.check_signature(&[WINDOW, N_CHANNELS], 3).bad_input()?;
+    // The read tier: its sidecar must match this build's rows and the first tier in use.
+    let read_tier = match &cfg.read_model {
+        None => None,
+        Some(p) if !p.is_file() => {
+            return Err(crate::errors::input_error(format!(
+                "read model file {} does not exist",
+                p.display()
+            )))
+        }
+        Some(p) => {
+            let read_info = model::load_info(p).bad_input()?;
+            crate::read_tensors::check_sidecar(&read_info.sidecar, &info.sha256)
+                .with_context(|| format!("read model {}", p.display()))
+                .bad_input()?;
+            let m = OnnxModel::load(p, cfg.device, ort_threads).bad_input()?;
+            m.check_signature(&[crate::read_tensors::TIER_INPUT_LEN], 3)
+                .bad_input()?;
+            Some((read_info, m))
+        }
+    };
     let min_qual = cfg.min_qual.or(info.min_qual).unwrap_or(DEFAULT_MIN_QUAL);
     // A model trained on 1-read candidates is called with them unless the command line says
     // otherwise (issue 13).
     let mut shard_params = cfg.shard.clone();
+    shard_params.keep_reads = read_tier.is_some();
     if let Some(n) = cfg.min_alt_reads.or(info.min_alt_reads) {
         shard_params.candidates.min_count = n;
     }
@@ -300,48 +327,111 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         }
     };
     let samples = SampleChoice::One(cfg.sample.as_deref());
+    let (read_info, read_onnx) = match read_tier {
+        Some((i, m)) => (Some(i), Some(m)),
+        None => (None, None),
+    };
+    if let Some(i) = &read_info {
+        log::info!(
+            "read tier: model {}, for sites with GQ < {} or DP < {}",
+            i.name,
+            crate::read_tensors::ROUTE_BELOW_GQ,
+            crate::read_tensors::ROUTE_BELOW_DEPTH
+        );
+    }
+    let routed_sites = std::sync::atomic::AtomicUsize::new(0);
+    let all_sites = std::sync::atomic::AtomicUsize::new(0);
+    let tier_shape = [crate::read_tensors::TIER_INPUT_LEN];
     with_inference(onnx, &[WINDOW, N_CHANNELS], cfg.batch_size, |client| {
-        run_ordered(
-            &shards,
-            workers,
-            || open_reads(&cfg.reads, &cfg.reference, samples).map(|(source, _)| source),
-            |source, shard| {
-                let mut ex = prepare_shard(shard, source, &reference, shard_params)
-                    .with_context(|| format!("while calling {}", shard.interval))?;
-                let probs = client.infer(std::mem::take(&mut ex.tensors))?;
-                let other = cfg.gvcf.is_some().then_some(&ex.other_depths[..]);
-                let site_reads = shard_params.phase.then_some(&ex.site_reads[..]);
-                Ok(ShardCalls {
-                    records: genotype_records(&ex.sites, other, site_reads, &probs, &genotyping)?,
-                    ref_positions: ex
-                        .ref_evidence
-                        .as_ref()
-                        .map(|ev| ref_positions(&shard.interval.contig, ev, &genotyping.ploidy)),
-                    coverage: ex.coverage,
-                    reads: ex.reads,
-                    ref_agreement: ex.ref_agreement,
-                })
-            },
-            |shard, calls| {
-                used.add(
-                    &shard.interval.contig,
-                    &calls.coverage,
-                    &calls.reads,
-                    &calls.ref_agreement,
-                );
-                let iv = &shard.interval;
-                let held = Held {
-                    interval: iv.clone(),
-                    ref_positions: calls.ref_positions,
-                };
-                for (held, records) in resolver.push(&iv.contig, iv.end, held, calls.records) {
-                    deliver(held, records)?;
-                }
-                progress.tick(&iv.to_string());
-                Ok(())
-            },
-        )
+        with_optional_inference(read_onnx, &tier_shape, cfg.batch_size, |read_client| {
+            run_ordered(
+                &shards,
+                workers,
+                || open_reads(&cfg.reads, &cfg.reference, samples).map(|(source, _)| source),
+                |source, shard| {
+                    let mut ex = prepare_shard(shard, source, &reference, shard_params)
+                        .with_context(|| format!("while calling {}", shard.interval))?;
+                    let other = cfg.gvcf.is_some().then_some(&ex.other_depths[..]);
+                    let site_reads = shard_params.phase.then_some(&ex.site_reads[..]);
+                    let records = match &read_client {
+                        None => {
+                            let probs = client.infer(std::mem::take(&mut ex.tensors))?;
+                            genotype_records(&ex.sites, other, site_reads, &probs, &genotyping)?
+                        }
+                        Some(read_client) => {
+                            // The first tier calls every site; those it is unsure of are called
+                            // again with the read tier's probabilities in place of its own.
+                            let mut probs = client.infer(ex.tensors.clone())?;
+                            let first = genotype_records(
+                                &ex.sites,
+                                other,
+                                site_reads,
+                                &probs,
+                                &genotyping,
+                            )?;
+                            let routed: Vec<bool> = ex
+                                .sites
+                                .iter()
+                                .zip(&first)
+                                .map(|(s, r)| crate::read_tensors::routed(s.depth, r.call.gq))
+                                .collect();
+                            let n_routed = routed.iter().filter(|&&r| r).count();
+                            all_sites
+                                .fetch_add(ex.sites.len(), std::sync::atomic::Ordering::Relaxed);
+                            if n_routed == 0 {
+                                first
+                            } else {
+                                routed_sites
+                                    .fetch_add(n_routed, std::sync::atomic::Ordering::Relaxed);
+                                let (inputs, which) = tier_inputs(&ex, &probs, &routed);
+                                let second = read_client.infer(inputs)?;
+                                for (e, p) in which.into_iter().zip(second) {
+                                    probs[e] = p;
+                                }
+                                genotype_records(&ex.sites, other, site_reads, &probs, &genotyping)?
+                            }
+                        }
+                    };
+                    Ok(ShardCalls {
+                        records,
+                        ref_positions: ex.ref_evidence.as_ref().map(|ev| {
+                            ref_positions(&shard.interval.contig, ev, &genotyping.ploidy)
+                        }),
+                        coverage: ex.coverage,
+                        reads: ex.reads,
+                        ref_agreement: ex.ref_agreement,
+                    })
+                },
+                |shard, calls| {
+                    used.add(
+                        &shard.interval.contig,
+                        &calls.coverage,
+                        &calls.reads,
+                        &calls.ref_agreement,
+                    );
+                    let iv = &shard.interval;
+                    let held = Held {
+                        interval: iv.clone(),
+                        ref_positions: calls.ref_positions,
+                    };
+                    for (held, records) in resolver.push(&iv.contig, iv.end, held, calls.records) {
+                        deliver(held, records)?;
+                    }
+                    progress.tick(&iv.to_string());
+                    Ok(())
+                },
+            )
+        })
     })?;
+    summary.routed = routed_sites.into_inner();
+    summary.sites = all_sites.into_inner();
+    if read_info.is_some() {
+        log::info!(
+            "read tier: {} of {} candidate sites genotyped again from their reads",
+            summary.routed,
+            summary.sites
+        );
+    }
     let (rest, resolved) = resolver.finish();
     if resolved > 0 {
         log::info!(

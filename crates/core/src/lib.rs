@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod platform;
 pub mod ploidy;
 pub mod preamble;
+pub mod read_tensors;
 pub mod reads;
 pub mod realign;
 pub mod ref_confidence;

@@ -143,6 +143,9 @@ pub struct ExamplesConfig {
     pub threads: usize,
     /// Per-shard settings (the same as calling uses).
     pub shard: ShardParams,
+    /// Also write each example's read rows (`shard-NNNNN.r.npy`, `i8` = value x
+    /// [`crate::read_tensors::GRID`]); needs `shard.keep_reads`.
+    pub read_tensors: bool,
     /// The sample whose reads to use, as `call --sample` chooses it: a file of several
     /// samples needs it (they were pooled into one sample's examples).
     pub sample: Option<String>,
@@ -165,6 +168,9 @@ struct ShardWriter {
     index: usize,
     x: Vec<f32>,
     y: Vec<i64>,
+    /// Read rows, quantized, when `read_tensors`.
+    r: Vec<u8>,
+    read_tensors: bool,
     meta: String,
     /// Files written under temporary names: they appear together when the run succeeds.
     written: Vec<crate::output::TempPath>,
@@ -187,6 +193,15 @@ impl ShardWriter {
         )?);
         self.written
             .push(write_npy(&stem.with_extension("y.npy"), "<i8", &[n], &yb)?);
+        if self.read_tensors {
+            use crate::read_tensors::{MAX_ROWS, N_READ_CHANNELS};
+            self.written.push(write_npy(
+                &stem.with_extension("r.npy"),
+                "|i1",
+                &[n, MAX_ROWS, WINDOW, N_READ_CHANNELS],
+                &self.r,
+            )?);
+        }
         self.written.push(crate::output::write_file_uncommitted(
             &stem.with_extension("meta.tsv"),
             format!("source\tchrom\tpos\tref\talt\tlabel\tdepth\n{}", self.meta).as_bytes(),
@@ -195,6 +210,7 @@ impl ShardWriter {
         self.index += 1;
         self.x.clear();
         self.y.clear();
+        self.r.clear();
         self.meta.clear();
         Ok(())
     }
@@ -259,6 +275,8 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
         index: 0,
         x: Vec::new(),
         y: Vec::new(),
+        r: Vec::new(),
+        read_tensors: cfg.read_tensors,
         meta: String::new(),
         written: Vec::new(),
     };
@@ -282,7 +300,8 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
                 &ex.ref_agreement,
             );
             let mut k = 0;
-            for site in &ex.sites {
+            let mut rows = vec![0f32; crate::read_tensors::ROWS_LEN];
+            for (site_index, site) in ex.sites.iter().enumerate() {
                 cursor.load_around(&site.contig, site.pos, 1_000)?;
                 let ref_at = |p: u64| cursor.base(p);
                 let blocked = truth.unlabelable.iter().any(|iv| {
@@ -315,6 +334,10 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
                     summary.per_label[label as usize] += 1;
                     out.x.extend_from_slice(x);
                     out.y.push(label as i64);
+                    if cfg.read_tensors {
+                        ex.rows(site_index, set, &mut rows);
+                        out.r.extend(crate::read_tensors::quantize(&rows));
+                    }
                     let alt: Vec<String> = set
                         .iter()
                         .map(|&a| String::from_utf8_lossy(&site.alt_alleles[a]).into_owned())
@@ -352,6 +375,9 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
         .filter(|k| !matched.contains(*k))
         .count();
     let mut spec = tensors::spec_json();
+    if cfg.read_tensors {
+        spec["read_tensors"] = crate::read_tensors::spec_json();
+    }
     spec["labels"] = serde_json::json!(["hom_ref", "het", "hom_alt"]);
     spec["sources"] = serde_json::json!([{
         "name": cfg.name,

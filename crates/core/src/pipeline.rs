@@ -139,6 +139,19 @@ pub fn with_inference<R>(
     )
 }
 
+/// [`with_inference`] when there is a model; `body` gets `None` otherwise.
+pub fn with_optional_inference<R>(
+    model: Option<OnnxModel>,
+    example_shape: &[usize],
+    batch_size: usize,
+    body: impl FnOnce(Option<InferClient>) -> Result<R>,
+) -> Result<R> {
+    match model {
+        Some(m) => with_inference(m, example_shape, batch_size, |c| body(Some(c))),
+        None => body(None),
+    }
+}
+
 /// [`with_inference`] over any batch function (`example_len` values per example in, one
 /// probability row per example out): tests drive it with closures that fail.
 pub fn with_batches<R>(

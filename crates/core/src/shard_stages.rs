@@ -104,6 +104,21 @@ pub struct ShardExamples {
     pub ref_agreement: RefAgreement,
     /// What the read stage did with the records that start in the shard.
     pub reads: ReadCounts,
+    /// The reads behind each site, when [`ShardParams::keep_reads`]: the read tier encodes
+    /// its rows from them ([`ShardExamples::rows`]).
+    pub site_evidence: Option<SiteEvidence>,
+}
+
+/// The realigned reads of a shard and, per site, which of them lie near it and their alleles
+/// there: what [`crate::read_tensors::encode_rows`] needs, kept so that rows are encoded only
+/// for the examples that need them.
+#[derive(Debug, Default)]
+pub struct SiteEvidence {
+    reads: Vec<AlignedRead>,
+    near: Vec<std::ops::Range<usize>>,
+    assigned: Vec<Vec<Option<ReadAllele>>>,
+    ref_seq: Vec<u8>,
+    ref_from: u64,
 }
 
 impl ShardExamples {
@@ -116,6 +131,57 @@ impl ShardExamples {
     pub fn is_empty(&self) -> bool {
         self.tensors.is_empty()
     }
+
+    /// The read rows of allele set `set` of site `site` (an index into `sites`), into `out`
+    /// ([`crate::read_tensors::ROWS_LEN`] values). Needs [`ShardParams::keep_reads`].
+    pub fn rows(&self, site: usize, set: &[usize], out: &mut [f32]) {
+        let ev = self
+            .site_evidence
+            .as_ref()
+            .expect("bug: rows asked of a shard prepared without keep_reads");
+        crate::read_tensors::encode_rows(
+            &self.sites[site],
+            set,
+            &ev.reads[ev.near[site].clone()],
+            &ev.assigned[site],
+            &ev.ref_seq,
+            ev.ref_from,
+            out,
+        );
+    }
+}
+
+/// The read tier's inputs for the shard's sites marked in `routed` (one per site): for each
+/// of their examples, the first tier's probabilities, the pileup example and the read rows
+/// ([`crate::read_tensors::tier_input`]); and, per input, the index of the example it stands
+/// for. Needs [`ShardParams::keep_reads`].
+pub fn tier_inputs(
+    ex: &ShardExamples,
+    probs: &[[f32; 3]],
+    routed: &[bool],
+) -> (Vec<f32>, Vec<usize>) {
+    let mut inputs = Vec::new();
+    let mut which = Vec::new();
+    let mut rows = vec![0f32; crate::read_tensors::ROWS_LEN];
+    let mut next = 0;
+    for (i, site) in ex.sites.iter().enumerate() {
+        let sets = allele_sets(site.alts.len());
+        if routed[i] {
+            for (k, set) in sets.iter().enumerate() {
+                let e = next + k;
+                ex.rows(i, set, &mut rows);
+                crate::read_tensors::tier_input(
+                    probs[e],
+                    &ex.tensors[e * EXAMPLE_LEN..(e + 1) * EXAMPLE_LEN],
+                    &rows,
+                    &mut inputs,
+                );
+                which.push(e);
+            }
+        }
+        next += sets.len();
+    }
+    (inputs, which)
 }
 
 /// Read bases against the reference bases they lie on ([`ShardExamples::ref_agreement`]).
@@ -181,6 +247,8 @@ pub struct ShardParams {
     pub gvcf: bool,
     /// Also keep each read's allele at each site, for phasing.
     pub phase: bool,
+    /// Also keep the reads behind each site, for the read tier ([`ShardExamples::rows`]).
+    pub keep_reads: bool,
 }
 
 /// The read stage of one shard: its reads and those [`READ_PAD`] around it, filtered and
@@ -345,6 +413,18 @@ pub fn examples_from_reads(
             );
         }
     }
+    let near: Vec<std::ops::Range<usize>> = if p.keep_reads {
+        sites.iter().map(near_of).collect()
+    } else {
+        Vec::new()
+    };
+    let site_evidence = p.keep_reads.then(|| SiteEvidence {
+        near,
+        assigned: assigned_of,
+        ref_seq: ref_seq.to_vec(),
+        ref_from,
+        reads,
+    });
     ShardExamples {
         sites,
         tensors,
@@ -354,6 +434,7 @@ pub fn examples_from_reads(
         coverage,
         ref_agreement,
         reads: read_counts,
+        site_evidence,
     }
 }
 
