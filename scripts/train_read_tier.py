@@ -70,7 +70,7 @@ def first_tier_probs(model, x):
     return np.concatenate(out).astype(np.float32)
 
 
-def build(torch):
+def build(torch, pileup_branch=True, dropout=0.0):
     nn = torch.nn
 
     class ReadTier(nn.Module):
@@ -80,10 +80,12 @@ def build(torch):
                 nn.Conv1d(RCH, 32, 5, padding=2), nn.ReLU(),
                 nn.Conv1d(32, 32, 5, padding=2), nn.ReLU(),
             )
-            self.pile = nn.Sequential(nn.Linear(PILEUP_LEN, 64), nn.ReLU())
-            self.head = nn.Sequential(nn.Linear(64 * 2 + 64 + 3 + 1, 64), nn.ReLU(), nn.Linear(64, 3))
-            nn.init.zeros_(self.head[2].weight)
-            nn.init.zeros_(self.head[2].bias)
+            self.pileup_branch = pileup_branch
+            self.pile = nn.Sequential(nn.Linear(PILEUP_LEN, 64), nn.ReLU()) if pileup_branch else None
+            width = 64 * 2 + (64 if pileup_branch else 0) + 3 + 1
+            self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(width, 64), nn.ReLU(), nn.Linear(64, 3))
+            nn.init.zeros_(self.head[3].weight)
+            nn.init.zeros_(self.head[3].bias)
 
         def forward(self, v):
             n = v.shape[0]
@@ -97,7 +99,8 @@ def build(torch):
             mean = (per_read * present).sum(dim=1) / count.clamp(min=1.0)
             mx = (per_read * present - (1.0 - present) * 1e4).amax(dim=1) * (count > 0).float()
             logp = torch.log(p.clamp(min=1e-7))
-            feats = torch.cat([mean, mx, self.pile(pile), logp, count / ROWS], dim=1)
+            parts = [mean, mx] + ([self.pile(pile)] if self.pileup_branch else []) + [logp, count / ROWS]
+            feats = torch.cat(parts, dim=1)
             return logp + self.head(feats)
 
     class Exported(nn.Module):
@@ -132,6 +135,10 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--no-pileup-branch", action="store_true",
+                    help="the correction sees the rows and the first-tier probabilities only")
+    ap.add_argument("--weight-decay", type=float, default=0.0)
+    ap.add_argument("--dropout", type=float, default=0.0)
     a = ap.parse_args()
     import torch
 
@@ -150,9 +157,9 @@ def main():
     first_acc = float((p[va_idx].argmax(1) == y[va_idx]).mean())
     print(f"first tier on validation: loss {first_nll:.5f} accuracy {first_acc:.5f}", flush=True)
 
-    ReadTier, Exported = build(torch)
+    ReadTier, Exported = build(torch, not a.no_pileup_branch, a.dropout)
     model = ReadTier()
-    opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)
     ckpt = os.path.join(a.out_dir, a.name + ".ckpt.pt")
     best_path = os.path.join(a.out_dir, a.name + ".best.pt")
     start, best, log = 0, float("inf"), []
@@ -213,7 +220,8 @@ def main():
         "first_tier": {"name": os.path.basename(a.first_tier)[: -len(".onnx")], "sha256": first_sha},
         "training": {"examples": [os.path.abspath(d) for d in a.examples], "n_examples": int(len(y)),
                      "validation": "examples whose position lies in a 100 kb block with (pos // 100000) % 10 == 0",
-                     "epochs": a.epochs, "lr": a.lr, "batch": a.batch, "seed": a.seed, "best_epoch": best_row["epoch"],
+                     "epochs": a.epochs, "lr": a.lr, "weight_decay": a.weight_decay, "dropout": a.dropout,
+                     "pileup_branch": not a.no_pileup_branch, "batch": a.batch, "seed": a.seed, "best_epoch": best_row["epoch"],
                      "log": log},
     }
     with open(os.path.join(a.out_dir, a.name + ".json"), "w") as f:

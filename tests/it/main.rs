@@ -18,6 +18,7 @@ mod other_tools;
 mod phasing;
 mod ploidy;
 mod predictdb_gtex;
+mod read_tier;
 mod real_data;
 mod report;
 mod risk;

@@ -1,0 +1,223 @@
+//! The read tier (issue 25): make-examples writes the read rows it is trained on, and
+//! `call --read-model` routes exactly the sites its rule names to the read-tier model and
+//! genotypes them from that model's probabilities. Models here are one MatMul
+//! (scripts/make_read_tier_test_model.py), so their output is known: "0,1,2" repeats the first
+//! tier, "2,1,0" swaps hom_ref and hom_alt.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::*;
+
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+fn test_model(dir: &Path, order: &str, first_tier_sha: Option<&str>) -> PathBuf {
+    let out = dir.join(format!("tier-{}.onnx", order.replace(',', "")));
+    let mut cmd = Command::new(repo(".venv/bin/python"));
+    cmd.arg(repo("scripts/make_read_tier_test_model.py"))
+        .arg(&out)
+        .args([
+            "--input-len",
+            &varstream::read_tensors::TIER_INPUT_LEN.to_string(),
+            "--rows-spec",
+            &varstream::read_tensors::spec_json().to_string(),
+            "--tensor-spec",
+            &varstream::tensors::spec_json().to_string(),
+            "--order",
+            order,
+            "--first-tier",
+        ])
+        .arg(repo("models/varstream-v4.onnx"));
+    if let Some(sha) = first_tier_sha {
+        cmd.args(["--first-tier-sha", sha]);
+    }
+    let built = cmd
+        .output()
+        .expect("cannot run .venv/bin/python (scripts/setup.sh)");
+    assert!(
+        built.status.success(),
+        "make_read_tier_test_model.py: {}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    out
+}
+
+/// GT of each record, by position.
+fn genotypes(body: &[String]) -> Vec<(String, String)> {
+    body.iter()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (
+                f[1].to_string(),
+                f[9].split(':').next().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn make_examples_writes_exact_read_rows() {
+    let fx = build(true);
+    let truth = fx.dir.path().join("truth.vcf");
+    let mut vcf = String::from("##fileformat=VCFv4.2\n##contig=<ID=chrT,length=3000>\n");
+    vcf.push_str("##FORMAT=<ID=GT,Number=1,Type=String,Description=\"GT\">\n");
+    vcf.push_str("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n");
+    for p in &fx.planted {
+        let gt = if p.copies == 2 { "1/1" } else { "0/1" };
+        vcf.push_str(&format!(
+            "chrT\t{}\t.\t{}\t{}\t.\tPASS\t.\tGT\t{gt}\n",
+            p.pos, p.ref_allele, p.alt
+        ));
+    }
+    std::fs::write(&truth, vcf).unwrap();
+    let gz = fx.dir.path().join("truth.vcf.gz");
+    let sh = format!(
+        "bgzip -c {} > {} && tabix -p vcf {}",
+        truth.display(),
+        gz.display(),
+        gz.display()
+    );
+    if !Command::new("sh")
+        .args(["-c", &sh])
+        .status()
+        .unwrap()
+        .success()
+    {
+        assert!(!ci(), "bgzip/tabix are required when CI=true");
+        return skip("bgzip/tabix not found");
+    }
+    let bed = fx.dir.path().join("conf.bed");
+    std::fs::write(&bed, "chrT\t100\t2900\n").unwrap();
+    let out = fx.dir.path().join("ex");
+    let o = run(&[
+        "make-examples",
+        "--ref",
+        fx.fasta.to_str().unwrap(),
+        "--reads",
+        fx.bam.to_str().unwrap(),
+        "--truth",
+        gz.to_str().unwrap(),
+        "--confident",
+        bed.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+        "--read-tensors",
+    ]);
+    assert_ok(&o);
+    let b = std::fs::read(out.join("shard-00000.r.npy")).unwrap();
+    let hl = u16::from_le_bytes([b[8], b[9]]) as usize;
+    let head = String::from_utf8_lossy(&b[10..10 + hl]).into_owned();
+    use varstream::read_tensors::{GRID, MAX_ROWS, N_READ_CHANNELS, READ_CHANNELS};
+    use varstream::tensors::{CENTER, WINDOW};
+    let n = fx.planted.len();
+    assert!(head.contains("'descr': '|i1'"), "{head}");
+    assert!(
+        head.contains(&format!("({n}, {MAX_ROWS}, {WINDOW}, {N_READ_CHANNELS})")),
+        "{head}"
+    );
+    let rows: Vec<f32> = b[10 + hl..]
+        .iter()
+        .map(|&v| v as i8 as f32 / GRID)
+        .collect();
+    assert_eq!(rows.len(), n * MAX_ROWS * WINDOW * N_READ_CHANNELS);
+    // 40x of 100 bp reads: every row is filled, and at the anchor the `allele` channel
+    // counts the planted copies: all rows ALT for the hom deletion, some REF for the hets.
+    let allele = READ_CHANNELS.iter().position(|c| *c == "allele").unwrap();
+    for (e, p) in fx.planted.iter().enumerate() {
+        let at =
+            |row: usize| rows[((e * MAX_ROWS + row) * WINDOW + CENTER) * N_READ_CHANNELS + allele];
+        let alt = (0..MAX_ROWS).filter(|&r| at(r) == 1.0).count();
+        let refs = (0..MAX_ROWS).filter(|&r| at(r) == -1.0).count();
+        if p.copies == 2 {
+            assert_eq!((alt, refs), (MAX_ROWS, 0), "{}", p.pos);
+        } else {
+            assert!(alt > 5 && refs > 5, "{}: {alt} ALT, {refs} REF rows", p.pos);
+            // ALT rows come first.
+            assert!((0..alt).all(|r| at(r) == 1.0));
+        }
+    }
+    let spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("examples.json")).unwrap()).unwrap();
+    assert_eq!(
+        spec["read_tensors"]["read_tensor_version"],
+        varstream::read_tensors::READ_TENSOR_VERSION
+    );
+}
+
+#[test]
+fn read_tier_replaces_the_routed_sites_probabilities() {
+    if !require_ort() {
+        return;
+    }
+    let fx = build(true);
+    let d = tempfile::tempdir().unwrap();
+    let call = |name: &str, extra: &[&str]| {
+        let (out, vcf) = call_fixture(&fx, &fx.bam, &format!("{name}.vcf.gz"), extra);
+        assert_ok(&out);
+        (vcf_body(&vcf), stderr_text(&out))
+    };
+    let same = test_model(d.path(), "0,1,2", None);
+    let swap = test_model(d.path(), "2,1,0", None);
+    // At 40x the planted calls are confident: nothing is routed, the swap changes nothing.
+    let (one, _) = call("one", &[]);
+    let (deep, log) = call("deep", &["--read-model", swap.to_str().unwrap(), "-v"]);
+    assert_eq!(deep, one);
+    assert!(log.contains("read tier: 0 of 3 candidate sites"), "{log}");
+    // Under 15 reads every site is routed.
+    let cap = ["--max-depth", "10"];
+    let (low, _) = call("low", &cap);
+    let mut args = cap.to_vec();
+    args.extend(["--read-model", same.to_str().unwrap(), "-v"]);
+    let (low_same, log) = call("low_same", &args);
+    assert_eq!(
+        low_same, low,
+        "a read tier repeating the first must change nothing"
+    );
+    let n = low.len();
+    assert!(
+        log.contains(&format!("read tier: {n} of {n} candidate sites")),
+        "{log}"
+    );
+    let mut args = cap.to_vec();
+    args.extend(["--read-model", swap.to_str().unwrap()]);
+    let (low_swap, _) = call("low_swap", &args);
+    let before = genotypes(&low);
+    let after = genotypes(&low_swap);
+    assert_eq!(before.len(), after.len());
+    for ((pos, a), (_, b)) in before.iter().zip(&after) {
+        match a.as_str() {
+            "1/1" => assert_eq!(b, "0/0", "{pos}: hom ALT must become hom REF"),
+            "0/1" => assert_eq!(b, "0/1", "{pos}"),
+            other => panic!("{pos}: unexpected first-tier genotype {other}"),
+        }
+    }
+    assert!(before.iter().any(|(_, g)| g == "1/1"));
+}
+
+#[test]
+fn read_model_for_another_first_tier_is_refused() {
+    if !require_ort() {
+        return;
+    }
+    let fx = build(true);
+    let d = tempfile::tempdir().unwrap();
+    let other = test_model(d.path(), "0,1,2", Some(&"0".repeat(64)));
+    let (out, vcf) = call_fixture(
+        &fx,
+        &fx.bam,
+        "x.vcf.gz",
+        &["--read-model", other.to_str().unwrap()],
+    );
+    let last = assert_fails(&out, &[2], &["read model", "first-tier model"]);
+    assert!(last.contains(other.to_str().unwrap()), "{last}");
+    assert!(!vcf.exists());
+    let missing = d.path().join("absent.onnx");
+    let (out, _) = call_fixture(
+        &fx,
+        &fx.bam,
+        "y.vcf.gz",
+        &["--read-model", missing.to_str().unwrap()],
+    );
+    assert_fails(&out, &[2], &["absent.onnx"]);
+}
