@@ -174,6 +174,12 @@ fn read_tier_replaces_the_routed_sites_probabilities() {
         low_same, low,
         "a read tier repeating the first must change nothing"
     );
+    let head = vcf_header(&fx.dir.path().join("low_same.vcf.gz"));
+    assert!(
+        head.iter()
+            .any(|l| l.starts_with("##varstream_read_model=<Name=read-tier-test-012,SHA256=")),
+        "{head:?}"
+    );
     let n = low.len();
     assert!(
         log.contains(&format!("read tier: {n} of {n} candidate sites")),

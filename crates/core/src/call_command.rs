@@ -17,6 +17,7 @@ use crate::regions;
 use crate::shard_stages::{genotype_records, prepare_shard, tier_inputs, ShardParams};
 use crate::tensors::{N_CHANNELS, WINDOW};
 use crate::vcf::{header, HeaderInfo, VcfWriter};
+use std::sync::atomic::Ordering;
 
 /// QUAL under which non-reference calls are LowQual when the model's sidecar names none.
 pub const DEFAULT_MIN_QUAL: f64 = 1.0;
@@ -260,6 +261,12 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         model_sha256: info.sha256.clone(),
         min_qual,
         extra_meta: std::iter::once(platform.header_line())
+            .chain(read_tier.as_ref().map(|(i, _)| {
+                format!(
+                    "##varstream_read_model=<Name={},SHA256={}>",
+                    i.name, i.sha256
+                )
+            }))
             .chain(sex.iter().map(|c| c.header_line()))
             .collect(),
         phased: cfg.shard.phase,
@@ -359,37 +366,20 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
                             genotype_records(&ex.sites, other, site_reads, &probs, &genotyping)?
                         }
                         Some(read_client) => {
-                            // The first tier calls every site; those it is unsure of are called
-                            // again with the read tier's probabilities in place of its own.
-                            let mut probs = client.infer(ex.tensors.clone())?;
-                            let first = genotype_records(
-                                &ex.sites,
-                                other,
-                                site_reads,
-                                &probs,
-                                &genotyping,
-                            )?;
-                            let routed: Vec<bool> = ex
-                                .sites
-                                .iter()
-                                .zip(&first)
-                                .map(|(s, r)| crate::read_tensors::routed(s.depth, r.call.gq))
-                                .collect();
-                            let n_routed = routed.iter().filter(|&&r| r).count();
-                            all_sites
-                                .fetch_add(ex.sites.len(), std::sync::atomic::Ordering::Relaxed);
-                            if n_routed == 0 {
-                                first
-                            } else {
-                                routed_sites
-                                    .fetch_add(n_routed, std::sync::atomic::Ordering::Relaxed);
-                                let (inputs, which) = tier_inputs(&ex, &probs, &routed);
-                                let second = read_client.infer(inputs)?;
-                                for (e, p) in which.into_iter().zip(second) {
-                                    probs[e] = p;
-                                }
-                                genotype_records(&ex.sites, other, site_reads, &probs, &genotyping)?
-                            }
+                            let probs = client.infer(ex.tensors.clone())?;
+                            let (records, routed) =
+                                two_tier_records(&ex, probs, read_client, |probs| {
+                                    genotype_records(
+                                        &ex.sites,
+                                        other,
+                                        site_reads,
+                                        probs,
+                                        &genotyping,
+                                    )
+                                })?;
+                            all_sites.fetch_add(ex.sites.len(), Ordering::Relaxed);
+                            routed_sites.fetch_add(routed, Ordering::Relaxed);
+                            records
                         }
                     };
                     Ok(ShardCalls {
@@ -492,6 +482,34 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         started.elapsed().as_secs_f64()
     );
     Ok(summary)
+}
+
+/// The read tier's step for one shard: genotype every site from the first tier's `probs`,
+/// then genotype again, with the read tier's probabilities in place of the first tier's,
+/// the sites the routing rule sends it ([`crate::read_tensors::routed`]). Returns the records
+/// and how many sites were routed.
+fn two_tier_records(
+    ex: &crate::shard_stages::ShardExamples,
+    mut probs: Vec<[f32; 3]>,
+    read_client: &crate::pipeline::InferClient,
+    genotype: impl Fn(&[[f32; 3]]) -> Result<Vec<crate::vcf::CallRecord>>,
+) -> Result<(Vec<crate::vcf::CallRecord>, usize)> {
+    let first = genotype(&probs)?;
+    let routed: Vec<bool> = ex
+        .sites
+        .iter()
+        .zip(&first)
+        .map(|(s, r)| crate::read_tensors::routed(s.depth, r.call.gq))
+        .collect();
+    let n = routed.iter().filter(|&&r| r).count();
+    if n == 0 {
+        return Ok((first, 0));
+    }
+    let (inputs, which) = tier_inputs(ex, &probs, &routed);
+    for (e, p) in which.into_iter().zip(read_client.infer(inputs)?) {
+        probs[e] = p;
+    }
+    Ok((genotype(&probs)?, n))
 }
 
 /// What the writers need of a shard beside its records.

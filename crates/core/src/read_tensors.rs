@@ -233,7 +233,14 @@ mod tests {
     /// Rows for site 0 of `reads` over `refseq`, set {0}.
     fn rows_of(refseq: &[u8], reads: &[AlignedRead]) -> (Vec<f32>, Site) {
         let p = Pileup::build(0, refseq.to_vec(), reads, 10);
-        let sites = find_sites("c", &p, reads, 0, refseq.len() as u64, &CandidateParams::default());
+        let sites = find_sites(
+            "c",
+            &p,
+            reads,
+            0,
+            refseq.len() as u64,
+            &CandidateParams::default(),
+        );
         let assigned = assign_reads(&sites[0], &p, reads, 10);
         let mut out = vec![0f32; ROWS_LEN];
         encode_rows(&sites[0], &[0], reads, &assigned, refseq, 0, &mut out);
@@ -276,7 +283,9 @@ mod tests {
             assert_eq!(cell(&rows, row, center, "allele"), -1.0);
             assert_eq!(cell(&rows, row, center, "matches_ref"), 1.0);
         }
-        assert!(rows[6 * WINDOW * N_READ_CHANNELS..].iter().all(|&v| v == 0.0));
+        assert!(rows[6 * WINDOW * N_READ_CHANNELS..]
+            .iter()
+            .all(|&v| v == 0.0));
         // The alt read with the second mismatch shows it 5 positions right of the anchor.
         let second: Vec<f32> = (0..3)
             .map(|row| cell(&rows, row, center + 5, "matches_ref"))
