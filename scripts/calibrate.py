@@ -59,6 +59,21 @@ over-confident wrong call at 30x and 60x (a TCCA-repeat deletion called 1/1, GQ 
 that the third version put at GQ 30-39: the indel hom-alt power 6.0 at 20-39 reads was fitted
 on 79 records with no error.
 
+Sixth version (2026-12-07, third session; written before any fit of it was run):
+- Step 1 as the fifth version's, except that a class cell in which no record's genotype is
+  wrong takes the smaller of its own fitted power and its kind and band's all-class power.
+  Why: with no wrong record the NLL falls monotonically in the power, so the fit runs to the
+  grid's end (6.0) whatever the cell's size: an extrapolation, not a measurement. The fifth
+  version's indel hom-alt cell at 20-39 reads (79 records, no error) is such a cell. This
+  rule was prompted by the fresh_* sets' over-confident TCCA-repeat deletion (fifth version's
+  outcome above), so the fresh_* table is no longer an independent check of it: it is
+  reported, and the held-out depth_* table stays the independent one.
+- Step 2 (ceilings, apart for unexplained reads) and LowQual: as the fifth version's, on
+  step 1's output.
+- Adoption, fixed now: as the fifth's, (a) and (b) on the fitting sets; the depth_* and
+  fresh_* tables are reported afterwards whatever they show and not used to choose; if (a)
+  or (b) fails, the fifth version stays.
+
 The rules of the third version, fixed before any fit was run (2026-11-29; the earlier two
 are kept below it):
 - Fitting sets: the cal_* sets (chr20:4.9-5.5 Mb, 2x101, 6x-60x) and the calb_* sets (the
@@ -360,8 +375,13 @@ def fit(manifest, vcf_dir, prefix="cal"):
                     class_powers[cls] = round(best, 2)
                     continue
                 b = min(GRID, key=lambda a: -sum(log_post(r["pl"], a)[r["true"]] for r in cs))
+                wrong = sum(r["true"] != r["gt"] for r in cs)
+                # Sixth version: without a wrong record the fit only extrapolates; no more
+                # confident than the band's all-class power.
+                if wrong == 0:
+                    b = min(b, best)
                 class_powers[cls] = round(b, 2)
-                print(f"  {cls}: {len(cs)} records, power {b:.2f}", file=sys.stderr)
+                print(f"  {cls}: {len(cs)} records, {wrong} wrong, power {b:.2f}", file=sys.stderr)
             band["class_powers"] = class_powers
             band["class_records"] = class_records
             bands.append(band)
@@ -411,9 +431,10 @@ def fit(manifest, vcf_dir, prefix="cal"):
             "called genotype class (temperature scaling), then a GQ ceiling per kind, called "
             "genotype class and GQ bin (isotonic regression of the observed error), from PL",
             "fitted_on": [name for name, _, _ in sets],
-            "rule": "scripts/calibrate.py, fifth version: powers on a 0.05 grid in 0.5..6 "
+            "rule": "scripts/calibrate.py, sixth version: powers on a 0.05 grid in 0.5..6 "
             "minimising the NLL of the true genotype, per kind, DP band and class of called "
-            "genotype (a class with under 50 records keeps the band's all-class power); "
+            "genotype (a class with under 50 records keeps the band's all-class power; one "
+            "with no wrong record at most that power); "
             "ceilings -10 log10 of the pooled-adjacent-violators share of wrong genotypes per "
             "GQ bin (none where it is 0), apart for records whose alleles leave reads "
             "unexplained (DP - sum AD > max(1, DP/10))",
