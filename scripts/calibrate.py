@@ -74,6 +74,24 @@ Sixth version (2026-12-07, third session; written before any fit of it was run):
   fresh_* tables are reported afterwards whatever they show and not used to choose; if (a)
   or (b) fails, the fifth version stays.
 
+Outcome of the sixth version (fit and fitting-set table run 2026-12-07 after the rule above):
+(a) holds (no band of 100 calls or more over-confident), (b) fails: the clear hom-alt SNV
+median GQ fell from 99 to 25 (79 of 570 at >= 50). The SNV hom-alt cell at 20-39 reads has
+no wrong record of known genotype either (493 records; its one wrong call, chr20:165,108,
+has a truth allele it does not list, so the power fit never sees it), and was capped at the
+band's 0.95. The fifth version stayed.
+
+Seventh version (2026-12-07, written after the sixth's outcome and before any fit of it):
+- Step 1 as the fifth version's, except that a class cell with no wrong record of known
+  genotype and fewer than 300 such records takes the smaller of its own fitted power and its
+  band's all-class power. Why: issue 25 allows clear calls a high GQ "where the observed
+  error is zero in hundreds of calls"; under 300 records a zero says too little (the rule
+  of three: an error rate up to 1 %) for a power fitted to the grid's end. The indel hom-alt
+  cell at 20-39 reads (79 records) is capped; the SNV hom-alt cell there (493) is not. The
+  same caveat on the fresh_* sets as the sixth's.
+- Step 2 and LowQual as the fifth's; adoption as the sixth's: (a) and (b) on the fitting
+  sets, depth_* and fresh_* reported afterwards; the fifth stays if (a) or (b) fails.
+
 The rules of the third version, fixed before any fit was run (2026-11-29; the earlier two
 are kept below it):
 - Fitting sets: the cal_* sets (chr20:4.9-5.5 Mb, 2x101, 6x-60x) and the calb_* sets (the
@@ -273,6 +291,9 @@ def load(manifest, vcf_dir, prefix):
 CLASSES = ("ref", "het", "hom")
 # Fourth version: a class with fewer records of known truth in a band keeps the band's power.
 MIN_CLASS_RECORDS = 50
+# Seventh version: a class cell without a wrong record keeps a power above its band's only
+# with at least this many records of known genotype.
+MIN_ERRORLESS_RECORDS = 300
 GQ_BINS = [0, 10, 20, 30, 40, 50, 60, 80, 100, 150]
 
 
@@ -378,7 +399,8 @@ def fit(manifest, vcf_dir, prefix="cal"):
                 wrong = sum(r["true"] != r["gt"] for r in cs)
                 # Sixth version: without a wrong record the fit only extrapolates; no more
                 # confident than the band's all-class power.
-                if wrong == 0:
+                # Seventh version: unless the cell holds hundreds of records.
+                if wrong == 0 and len(cs) < MIN_ERRORLESS_RECORDS:
                     b = min(b, best)
                 class_powers[cls] = round(b, 2)
                 print(f"  {cls}: {len(cs)} records, {wrong} wrong, power {b:.2f}", file=sys.stderr)
@@ -431,10 +453,10 @@ def fit(manifest, vcf_dir, prefix="cal"):
             "called genotype class (temperature scaling), then a GQ ceiling per kind, called "
             "genotype class and GQ bin (isotonic regression of the observed error), from PL",
             "fitted_on": [name for name, _, _ in sets],
-            "rule": "scripts/calibrate.py, sixth version: powers on a 0.05 grid in 0.5..6 "
+            "rule": "scripts/calibrate.py, seventh version: powers on a 0.05 grid in 0.5..6 "
             "minimising the NLL of the true genotype, per kind, DP band and class of called "
             "genotype (a class with under 50 records keeps the band's all-class power; one "
-            "with no wrong record at most that power); "
+            "with no wrong record and under 300 records at most that power); "
             "ceilings -10 log10 of the pooled-adjacent-violators share of wrong genotypes per "
             "GQ bin (none where it is 0), apart for records whose alleles leave reads "
             "unexplained (DP - sum AD > max(1, DP/10))",
