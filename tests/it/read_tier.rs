@@ -159,11 +159,37 @@ fn read_tier_replaces_the_routed_sites_probabilities() {
     };
     let same = test_model(d.path(), "0,1,2", None);
     let swap = test_model(d.path(), "2,1,0", None);
-    // At 40x the planted calls are confident: nothing is routed, the swap changes nothing.
+    // At 40x the swap changes exactly the sites the rule routes (first-tier GQ < 30 or
+    // DP < 15), and no other.
     let (one, _) = call("one", &[]);
     let (deep, log) = call("deep", &["--read-model", swap.to_str().unwrap(), "-v"]);
-    assert_eq!(deep, one);
-    assert!(log.contains("read tier: 0 of 3 candidate sites"), "{log}");
+    let field = |l: &String, key: &str| -> u32 {
+        let f: Vec<&str> = l.split('\t').collect();
+        let k = f[8].split(':').position(|x| x == key).unwrap();
+        f[9].split(':').nth(k).unwrap().parse().unwrap()
+    };
+    let routed: Vec<bool> = one
+        .iter()
+        .map(|l| field(l, "GQ") < 30 || field(l, "DP") < 15)
+        .collect();
+    let n_routed = routed.iter().filter(|&&r| r).count();
+    assert!(
+        n_routed < one.len(),
+        "the fixture needs confident sites at 40x"
+    );
+    assert!(
+        log.contains(&format!(
+            "read tier: {n_routed} of {} candidate sites",
+            one.len()
+        )),
+        "{log}"
+    );
+    assert_eq!(deep.len(), one.len());
+    for ((a, b), r) in one.iter().zip(&deep).zip(&routed) {
+        if !r {
+            assert_eq!(a, b, "a site the rule does not route must not change");
+        }
+    }
     // Under 15 reads every site is routed.
     let cap = ["--max-depth", "10"];
     let (low, _) = call("low", &cap);
