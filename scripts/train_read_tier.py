@@ -16,6 +16,8 @@ and joins a small dense view of the pileup example.
 The first tier's probabilities are computed here with onnxruntime from the pileup examples
 and FIRST_TIER (default models/varstream-v4.onnx), exactly as `varstream call` computes them.
 
+A GPU is used when torch sees one (`--device auto`); the export is always on the CPU.
+
 Checkpoint and resume: OUT/NAME.ckpt.pt is written after every epoch (model, optimiser,
 epoch, best validation loss); `--resume` continues from it, so a run that cannot finish in
 one sitting loses at most one epoch.
@@ -135,6 +137,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--device", default="auto", help="auto (cuda when torch sees a GPU), cpu or cuda")
     ap.add_argument("--no-pileup-branch", action="store_true",
                     help="the correction sees the rows and the first-tier probabilities only")
     ap.add_argument("--weight-decay", type=float, default=0.0)
@@ -157,14 +160,17 @@ def main():
     first_acc = float((p[va_idx].argmax(1) == y[va_idx]).mean())
     print(f"first tier on validation: loss {first_nll:.5f} accuracy {first_acc:.5f}", flush=True)
 
+    dev = torch.device("cuda" if a.device == "auto" and torch.cuda.is_available() else
+                       ("cpu" if a.device == "auto" else a.device))
+    print(f"training on {dev}", flush=True)
     ReadTier, Exported = build(torch, not a.no_pileup_branch, a.dropout)
-    model = ReadTier()
+    model = ReadTier().to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)
     ckpt = os.path.join(a.out_dir, a.name + ".ckpt.pt")
     best_path = os.path.join(a.out_dir, a.name + ".best.pt")
     start, best, log = 0, float("inf"), []
     if a.resume and os.path.exists(ckpt):
-        c = torch.load(ckpt)
+        c = torch.load(ckpt, map_location=dev)
         model.load_state_dict(c["model"])
         opt.load_state_dict(c["opt"])
         start, best, log = c["epoch"], c["best"], c["log"]
@@ -178,15 +184,15 @@ def main():
         total = 0.0
         for b in range(0, len(order), a.batch):
             idx = np.sort(order[b : b + a.batch])
-            v = assemble(torch, p, x, r, idx)
-            loss = torch.nn.functional.cross_entropy(model(v), yt[idx])
+            v = assemble(torch, p, x, r, idx).to(dev)
+            loss = torch.nn.functional.cross_entropy(model(v), yt[idx].to(dev))
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
         model.eval()
         with torch.no_grad():
-            logits = torch.cat([model(assemble(torch, p, x, r, va_idx[b : b + 2048])) for b in range(0, len(va_idx), 2048)])
+            logits = torch.cat([model(assemble(torch, p, x, r, va_idx[b : b + 2048]).to(dev)).cpu() for b in range(0, len(va_idx), 2048)])
         vloss = float(torch.nn.functional.cross_entropy(logits, yt[va_idx]))
         vacc = float((logits.argmax(1) == yt[va_idx]).float().mean())
         row = {"epoch": epoch + 1, "train_loss": total / len(order), "val_loss": vloss, "val_acc": vacc,
@@ -199,7 +205,8 @@ def main():
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1, "best": best, "log": log}, ckpt + ".tmp")
         os.replace(ckpt + ".tmp", ckpt)
 
-    model.load_state_dict(torch.load(best_path))
+    model.load_state_dict(torch.load(best_path, map_location=dev))
+    model = model.cpu()
     model.eval()
     onnx_path = os.path.join(a.out_dir, a.name + ".onnx")
     torch.onnx.export(Exported(model), (torch.zeros(2, INPUT_LEN),), onnx_path, input_names=["input"],
