@@ -72,19 +72,19 @@ def first_tier_probs(model, x):
     return np.concatenate(out).astype(np.float32)
 
 
-def build(torch, pileup_branch=True, dropout=0.0):
+def build(torch, pileup_branch=True, dropout=0.0, channels=32, kernel=5):
     nn = torch.nn
 
     class ReadTier(nn.Module):
         def __init__(self):
             super().__init__()
             self.conv = nn.Sequential(
-                nn.Conv1d(RCH, 32, 5, padding=2), nn.ReLU(),
-                nn.Conv1d(32, 32, 5, padding=2), nn.ReLU(),
+                nn.Conv1d(RCH, channels, kernel, padding=kernel // 2), nn.ReLU(),
+                nn.Conv1d(channels, channels, kernel, padding=kernel // 2), nn.ReLU(),
             )
             self.pileup_branch = pileup_branch
             self.pile = nn.Sequential(nn.Linear(PILEUP_LEN, 64), nn.ReLU()) if pileup_branch else None
-            width = 64 * 2 + (64 if pileup_branch else 0) + 3 + 1
+            width = channels * 4 + (64 if pileup_branch else 0) + 3 + 1
             self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(width, 64), nn.ReLU(), nn.Linear(64, 3))
             nn.init.zeros_(self.head[3].weight)
             nn.init.zeros_(self.head[3].bias)
@@ -95,8 +95,8 @@ def build(torch, pileup_branch=True, dropout=0.0):
             pile = v[:, 3 : 3 + PILEUP_LEN]
             rows = v[:, 3 + PILEUP_LEN :].reshape(n * ROWS, WINDOW, RCH).transpose(1, 2)
             present = (rows.abs().sum(dim=(1, 2)) > 0).float().reshape(n, ROWS, 1)
-            h = self.conv(rows)  # [n*R, 32, W]
-            per_read = torch.cat([h[:, :, WINDOW // 2], h.amax(dim=2)], dim=1).reshape(n, ROWS, 64)
+            h = self.conv(rows)  # [n*R, channels, W]
+            per_read = torch.cat([h[:, :, WINDOW // 2], h.amax(dim=2)], dim=1).reshape(n, ROWS, 2 * channels)
             count = present.sum(dim=1)  # [n, 1]
             mean = (per_read * present).sum(dim=1) / count.clamp(min=1.0)
             mx = (per_read * present - (1.0 - present) * 1e4).amax(dim=1) * (count > 0).float()
@@ -142,6 +142,8 @@ def main():
                     help="the correction sees the rows and the first-tier probabilities only")
     ap.add_argument("--weight-decay", type=float, default=0.0)
     ap.add_argument("--dropout", type=float, default=0.0)
+    ap.add_argument("--conv-channels", type=int, default=32)
+    ap.add_argument("--kernel", type=int, default=5)
     a = ap.parse_args()
     import torch
 
@@ -163,7 +165,7 @@ def main():
     dev = torch.device("cuda" if a.device == "auto" and torch.cuda.is_available() else
                        ("cpu" if a.device == "auto" else a.device))
     print(f"training on {dev}", flush=True)
-    ReadTier, Exported = build(torch, not a.no_pileup_branch, a.dropout)
+    ReadTier, Exported = build(torch, not a.no_pileup_branch, a.dropout, a.conv_channels, a.kernel)
     model = ReadTier().to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)
     ckpt = os.path.join(a.out_dir, a.name + ".ckpt.pt")
@@ -228,7 +230,8 @@ def main():
         "training": {"examples": [os.path.abspath(d) for d in a.examples], "n_examples": int(len(y)),
                      "validation": "examples whose position lies in a 100 kb block with (pos // 100000) % 10 == 0",
                      "epochs": a.epochs, "lr": a.lr, "weight_decay": a.weight_decay, "dropout": a.dropout,
-                     "pileup_branch": not a.no_pileup_branch, "batch": a.batch, "seed": a.seed, "best_epoch": best_row["epoch"],
+                     "pileup_branch": not a.no_pileup_branch, "conv_channels": a.conv_channels,
+                     "kernel": a.kernel, "batch": a.batch, "seed": a.seed, "best_epoch": best_row["epoch"],
                      "log": log},
     }
     with open(os.path.join(a.out_dir, a.name + ".json"), "w") as f:
