@@ -238,7 +238,6 @@ fn make_examples(a: MakeExamplesArgs) -> Result<ExamplesConfig> {
     shard.keep_reads = a.read_tensors;
     Ok(ExamplesConfig {
         shard,
-        read_tensors: a.read_tensors,
         reference: a.reference,
         reads: a.reads,
         truth: a.truth,

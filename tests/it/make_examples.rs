@@ -242,3 +242,47 @@ fn truth_of_several_samples_is_refused() {
     );
     assert_empty(&fx.dir.path().join("two"));
 }
+
+#[test]
+fn read_tensors_are_exact_int8_rows_alt_reads_first() {
+    let fx = build(true);
+    let truth = write_truth(&fx, "chrT");
+    let out = fx.dir.path().join("ex");
+    let o = make_examples(&fx, &truth, "ex", &["--read-tensors"]);
+    assert_ok(&o);
+    use varstream::read_tensors::{GRID, MAX_ROWS, N_READ_CHANNELS, READ_CHANNELS};
+    use varstream::tensors::{CENTER, WINDOW};
+    let path = out.join("shard-00000.r.npy");
+    let (head, shape, bytes) = npy_shape(&path);
+    let n = fx.planted.len();
+    assert!(head.contains("'descr': '|i1'"), "{head}");
+    assert_eq!(shape, vec![n, MAX_ROWS, WINDOW, N_READ_CHANNELS]);
+    let b = std::fs::read(&path).unwrap();
+    let rows: Vec<f32> = b[b.len() - bytes..]
+        .iter()
+        .map(|&v| v as i8 as f32 / GRID)
+        .collect();
+    assert_eq!(rows.len(), n * MAX_ROWS * WINDOW * N_READ_CHANNELS);
+    // 40x of 100 bp reads: every row is filled, and at the anchor the `allele` channel
+    // counts the planted copies: all rows ALT for the hom deletion, some REF for the hets.
+    let allele = READ_CHANNELS.iter().position(|c| *c == "allele").unwrap();
+    for (e, p) in fx.planted.iter().enumerate() {
+        let at =
+            |row: usize| rows[((e * MAX_ROWS + row) * WINDOW + CENTER) * N_READ_CHANNELS + allele];
+        let alt = (0..MAX_ROWS).filter(|&r| at(r) == 1.0).count();
+        let refs = (0..MAX_ROWS).filter(|&r| at(r) == -1.0).count();
+        if p.copies == 2 {
+            assert_eq!((alt, refs), (MAX_ROWS, 0), "{}", p.pos);
+        } else {
+            assert!(alt > 5 && refs > 5, "{}: {alt} ALT, {refs} REF rows", p.pos);
+            // ALT rows come first.
+            assert!((0..alt).all(|r| at(r) == 1.0));
+        }
+    }
+    let spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("examples.json")).unwrap()).unwrap();
+    assert_eq!(
+        spec["read_tensors"]["read_tensor_version"],
+        varstream::read_tensors::READ_TENSOR_VERSION
+    );
+}

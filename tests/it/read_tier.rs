@@ -1,4 +1,4 @@
-//! The read tier (issue 25): make-examples writes the read rows it is trained on, and
+//! The read tier (issue 25; make-examples' read rows are tested in make_examples.rs):
 //! `call --read-model` routes exactly the sites its rule names to the read-tier model and
 //! genotypes them from that model's probabilities. Models here are one MatMul
 //! (scripts/make_read_tier_test_model.py), so their output is known: "0,1,2" repeats the first
@@ -54,95 +54,6 @@ fn genotypes(body: &[String]) -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-#[test]
-fn make_examples_writes_exact_read_rows() {
-    let fx = build(true);
-    let truth = fx.dir.path().join("truth.vcf");
-    let mut vcf = String::from("##fileformat=VCFv4.2\n##contig=<ID=chrT,length=3000>\n");
-    vcf.push_str("##FORMAT=<ID=GT,Number=1,Type=String,Description=\"GT\">\n");
-    vcf.push_str("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n");
-    for p in &fx.planted {
-        let gt = if p.copies == 2 { "1/1" } else { "0/1" };
-        vcf.push_str(&format!(
-            "chrT\t{}\t.\t{}\t{}\t.\tPASS\t.\tGT\t{gt}\n",
-            p.pos, p.ref_allele, p.alt
-        ));
-    }
-    std::fs::write(&truth, vcf).unwrap();
-    let gz = fx.dir.path().join("truth.vcf.gz");
-    let sh = format!(
-        "bgzip -c {} > {} && tabix -p vcf {}",
-        truth.display(),
-        gz.display(),
-        gz.display()
-    );
-    if !Command::new("sh")
-        .args(["-c", &sh])
-        .status()
-        .unwrap()
-        .success()
-    {
-        assert!(!ci(), "bgzip/tabix are required when CI=true");
-        return skip("bgzip/tabix not found");
-    }
-    let bed = fx.dir.path().join("conf.bed");
-    std::fs::write(&bed, "chrT\t100\t2900\n").unwrap();
-    let out = fx.dir.path().join("ex");
-    let o = run(&[
-        "make-examples",
-        "--ref",
-        fx.fasta.to_str().unwrap(),
-        "--reads",
-        fx.bam.to_str().unwrap(),
-        "--truth",
-        gz.to_str().unwrap(),
-        "--confident",
-        bed.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-        "--read-tensors",
-    ]);
-    assert_ok(&o);
-    let b = std::fs::read(out.join("shard-00000.r.npy")).unwrap();
-    let hl = u16::from_le_bytes([b[8], b[9]]) as usize;
-    let head = String::from_utf8_lossy(&b[10..10 + hl]).into_owned();
-    use varstream::read_tensors::{GRID, MAX_ROWS, N_READ_CHANNELS, READ_CHANNELS};
-    use varstream::tensors::{CENTER, WINDOW};
-    let n = fx.planted.len();
-    assert!(head.contains("'descr': '|i1'"), "{head}");
-    assert!(
-        head.contains(&format!("({n}, {MAX_ROWS}, {WINDOW}, {N_READ_CHANNELS})")),
-        "{head}"
-    );
-    let rows: Vec<f32> = b[10 + hl..]
-        .iter()
-        .map(|&v| v as i8 as f32 / GRID)
-        .collect();
-    assert_eq!(rows.len(), n * MAX_ROWS * WINDOW * N_READ_CHANNELS);
-    // 40x of 100 bp reads: every row is filled, and at the anchor the `allele` channel
-    // counts the planted copies: all rows ALT for the hom deletion, some REF for the hets.
-    let allele = READ_CHANNELS.iter().position(|c| *c == "allele").unwrap();
-    for (e, p) in fx.planted.iter().enumerate() {
-        let at =
-            |row: usize| rows[((e * MAX_ROWS + row) * WINDOW + CENTER) * N_READ_CHANNELS + allele];
-        let alt = (0..MAX_ROWS).filter(|&r| at(r) == 1.0).count();
-        let refs = (0..MAX_ROWS).filter(|&r| at(r) == -1.0).count();
-        if p.copies == 2 {
-            assert_eq!((alt, refs), (MAX_ROWS, 0), "{}", p.pos);
-        } else {
-            assert!(alt > 5 && refs > 5, "{}: {alt} ALT, {refs} REF rows", p.pos);
-            // ALT rows come first.
-            assert!((0..alt).all(|r| at(r) == 1.0));
-        }
-    }
-    let spec: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("examples.json")).unwrap()).unwrap();
-    assert_eq!(
-        spec["read_tensors"]["read_tensor_version"],
-        varstream::read_tensors::READ_TENSOR_VERSION
-    );
 }
 
 #[test]

@@ -14,7 +14,7 @@ use crate::phasing::Phaser;
 use crate::pipeline::{run_ordered, with_inference, with_optional_inference};
 use crate::preamble::{open_reads, Preamble, ReadsUsed, SampleChoice};
 use crate::regions;
-use crate::shard_stages::{genotype_records, prepare_shard, tier_inputs, ShardParams};
+use crate::shard_stages::{genotype_records, prepare_shard, second_tier, ShardParams};
 use crate::tensors::{N_CHANNELS, WINDOW};
 use crate::vcf::{header, HeaderInfo, VcfWriter};
 use std::sync::atomic::Ordering;
@@ -93,10 +93,6 @@ pub struct CallSummary {
     pub pass: usize,
     /// Shards processed.
     pub shards: usize,
-    /// Sites the read tier genotyped again (0 without `--read-model`).
-    pub routed: usize,
-    /// Candidate sites (both tiers).
-    pub sites: usize,
 }
 
 /// Call variants as configured and write the indexed VCF (and gVCF) at the sample's ploidy.
@@ -213,6 +209,12 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
             let m = OnnxModel::load(p, cfg.device, ort_threads).bad_input()?;
             m.check_signature(&[crate::read_tensors::TIER_INPUT_LEN], 3)
                 .bad_input()?;
+            log::info!(
+                "read tier: model {}, for sites with GQ < {} or DP < {}",
+                read_info.name,
+                crate::read_tensors::ROUTE_BELOW_GQ,
+                crate::read_tensors::ROUTE_BELOW_DEPTH
+            );
             Some((read_info, m))
         }
     };
@@ -334,18 +336,7 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         }
     };
     let samples = SampleChoice::One(cfg.sample.as_deref());
-    let (read_info, read_onnx) = match read_tier {
-        Some((i, m)) => (Some(i), Some(m)),
-        None => (None, None),
-    };
-    if let Some(i) = &read_info {
-        log::info!(
-            "read tier: model {}, for sites with GQ < {} or DP < {}",
-            i.name,
-            crate::read_tensors::ROUTE_BELOW_GQ,
-            crate::read_tensors::ROUTE_BELOW_DEPTH
-        );
-    }
+    let read_onnx = read_tier.map(|(_, m)| m);
     let routed_sites = std::sync::atomic::AtomicUsize::new(0);
     let all_sites = std::sync::atomic::AtomicUsize::new(0);
     let tier_shape = [crate::read_tensors::TIER_INPUT_LEN];
@@ -367,8 +358,11 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
                         }
                         Some(read_client) => {
                             let probs = client.infer(ex.tensors.clone())?;
-                            let (records, routed) =
-                                two_tier_records(&ex, probs, read_client, |probs| {
+                            let (records, routed) = second_tier(
+                                &ex,
+                                probs,
+                                |inputs| read_client.infer(inputs),
+                                |probs| {
                                     genotype_records(
                                         &ex.sites,
                                         other,
@@ -376,7 +370,8 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
                                         probs,
                                         &genotyping,
                                     )
-                                })?;
+                                },
+                            )?;
                             all_sites.fetch_add(ex.sites.len(), Ordering::Relaxed);
                             routed_sites.fetch_add(routed, Ordering::Relaxed);
                             records
@@ -413,13 +408,11 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
             )
         })
     })?;
-    summary.routed = routed_sites.into_inner();
-    summary.sites = all_sites.into_inner();
-    if read_info.is_some() {
+    if cfg.read_model.is_some() {
         log::info!(
             "read tier: {} of {} candidate sites genotyped again from their reads",
-            summary.routed,
-            summary.sites
+            routed_sites.into_inner(),
+            all_sites.into_inner()
         );
     }
     let (rest, resolved) = resolver.finish();
@@ -482,34 +475,6 @@ pub fn run(cfg: &CallConfig) -> Result<CallSummary> {
         started.elapsed().as_secs_f64()
     );
     Ok(summary)
-}
-
-/// The read tier's step for one shard: genotype every site from the first tier's `probs`,
-/// then genotype again, with the read tier's probabilities in place of the first tier's,
-/// the sites the routing rule sends it ([`crate::read_tensors::routed`]). Returns the records
-/// and how many sites were routed.
-fn two_tier_records(
-    ex: &crate::shard_stages::ShardExamples,
-    mut probs: Vec<[f32; 3]>,
-    read_client: &crate::pipeline::InferClient,
-    genotype: impl Fn(&[[f32; 3]]) -> Result<Vec<crate::vcf::CallRecord>>,
-) -> Result<(Vec<crate::vcf::CallRecord>, usize)> {
-    let first = genotype(&probs)?;
-    let routed: Vec<bool> = ex
-        .sites
-        .iter()
-        .zip(&first)
-        .map(|(s, r)| crate::read_tensors::routed(s.depth, r.call.gq))
-        .collect();
-    let n = routed.iter().filter(|&&r| r).count();
-    if n == 0 {
-        return Ok((first, 0));
-    }
-    let (inputs, which) = tier_inputs(ex, &probs, &routed);
-    for (e, p) in which.into_iter().zip(read_client.infer(inputs)?) {
-        probs[e] = p;
-    }
-    Ok((genotype(&probs)?, n))
 }
 
 /// What the writers need of a shard beside its records.

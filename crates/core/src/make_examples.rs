@@ -141,11 +141,9 @@ pub struct ExamplesConfig {
     pub name: String,
     /// Worker threads.
     pub threads: usize,
-    /// Per-shard settings (the same as calling uses).
+    /// Per-shard settings (the same as calling uses). With `keep_reads`, each example's read
+    /// rows are written too (`shard-NNNNN.r.npy`, `i8` = value x [`crate::read_tensors::GRID`]).
     pub shard: ShardParams,
-    /// Also write each example's read rows (`shard-NNNNN.r.npy`, `i8` = value x
-    /// [`crate::read_tensors::GRID`]); needs `shard.keep_reads`.
-    pub read_tensors: bool,
     /// The sample whose reads to use, as `call --sample` chooses it: a file of several
     /// samples needs it (they were pooled into one sample's examples).
     pub sample: Option<String>,
@@ -168,9 +166,8 @@ struct ShardWriter {
     index: usize,
     x: Vec<f32>,
     y: Vec<i64>,
-    /// Read rows, quantized, when `read_tensors`.
+    /// Read rows, quantized, when the shards keep their reads (empty otherwise).
     r: Vec<u8>,
-    read_tensors: bool,
     meta: String,
     /// Files written under temporary names: they appear together when the run succeeds.
     written: Vec<crate::output::TempPath>,
@@ -193,7 +190,7 @@ impl ShardWriter {
         )?);
         self.written
             .push(write_npy(&stem.with_extension("y.npy"), "<i8", &[n], &yb)?);
-        if self.read_tensors {
+        if !self.r.is_empty() {
             use crate::read_tensors::{MAX_ROWS, N_READ_CHANNELS};
             self.written.push(write_npy(
                 &stem.with_extension("r.npy"),
@@ -276,7 +273,6 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
         x: Vec::new(),
         y: Vec::new(),
         r: Vec::new(),
-        read_tensors: cfg.read_tensors,
         meta: String::new(),
         written: Vec::new(),
     };
@@ -334,7 +330,7 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
                     summary.per_label[label as usize] += 1;
                     out.x.extend_from_slice(x);
                     out.y.push(label as i64);
-                    if cfg.read_tensors {
+                    if cfg.shard.keep_reads {
                         ex.rows(site_index, set, &mut rows);
                         out.r.extend(crate::read_tensors::quantize(&rows));
                     }
@@ -375,7 +371,7 @@ pub fn run(cfg: &ExamplesConfig) -> Result<ExamplesSummary> {
         .filter(|k| !matched.contains(*k))
         .count();
     let mut spec = tensors::spec_json();
-    if cfg.read_tensors {
+    if cfg.shard.keep_reads {
         spec["read_tensors"] = crate::read_tensors::spec_json();
     }
     spec["labels"] = serde_json::json!(["hom_ref", "het", "hom_alt"]);

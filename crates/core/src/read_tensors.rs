@@ -72,20 +72,23 @@ pub fn encode_rows(
 ) {
     debug_assert_eq!(out.len(), ROWS_LEN);
     out.fill(0.0);
-    let covering: Vec<usize> = (0..reads.len())
+    let mut chosen: Vec<usize> = (0..reads.len())
         .filter(|&i| reads[i].start <= site.pos && site.pos < reads[i].end())
         .collect();
-    let mut chosen = covering;
     if chosen.len() > MAX_ROWS {
         // By name, not by position: a sample that does not favour one side of the window.
         chosen.sort_by_key(|&i| (reads[i].name, reads[i].start, reads[i].reverse));
         chosen.truncate(MAX_ROWS);
     }
-    let rank = |a: &Option<ReadAllele>| match a {
-        Some(ReadAllele::Alt(j)) if set.contains(j) => 0,
-        Some(ReadAllele::Alt(_)) | Some(ReadAllele::Other) => 1,
-        Some(ReadAllele::Ref) => 2,
-        None => 3,
+    // Row order and the `allele` channel's value, by what the read carries.
+    const ALLELE_VALUE: [f32; 4] = [1.0, 0.5, -1.0, 0.0];
+    let rank = |a: &Option<ReadAllele>| -> usize {
+        match a {
+            Some(ReadAllele::Alt(j)) if set.contains(j) => 0,
+            Some(ReadAllele::Alt(_)) | Some(ReadAllele::Other) => 1,
+            Some(ReadAllele::Ref) => 2,
+            None => 3,
+        }
     };
     chosen.sort_by_key(|&i| {
         (
@@ -103,12 +106,7 @@ pub fn encode_rows(
     };
     for (row, &i) in chosen.iter().enumerate() {
         let r = &reads[i];
-        let allele = match assigned[i] {
-            Some(ReadAllele::Alt(j)) if set.contains(&j) => 1.0,
-            Some(ReadAllele::Alt(_)) | Some(ReadAllele::Other) => 0.5,
-            Some(ReadAllele::Ref) => -1.0,
-            None => 0.0,
-        };
+        let allele = ALLELE_VALUE[rank(&assigned[i])];
         let strand = if r.reverse { -1.0 } else { 1.0 };
         let mapq = on_grid(r.mapq.min(60) as f32 / 60.0);
         let cells = &mut out[row * WINDOW * N_READ_CHANNELS..(row + 1) * WINDOW * N_READ_CHANNELS];

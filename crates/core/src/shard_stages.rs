@@ -151,15 +151,40 @@ impl ShardExamples {
     }
 }
 
+/// The read tier's step for one shard (needs [`ShardParams::keep_reads`]): genotype every
+/// site from the first tier's `probs`, then genotype again, with the read tier's
+/// probabilities (`infer`, one row per input) in place of the first tier's, the sites the
+/// routing rule sends it ([`crate::read_tensors::routed`]). Returns the records and how many
+/// sites were routed. No threads: `infer` is the caller's.
+pub fn second_tier(
+    ex: &ShardExamples,
+    mut probs: Vec<[f32; 3]>,
+    infer: impl FnOnce(Vec<f32>) -> Result<Vec<[f32; 3]>>,
+    genotype: impl Fn(&[[f32; 3]]) -> Result<Vec<CallRecord>>,
+) -> Result<(Vec<CallRecord>, usize)> {
+    let first = genotype(&probs)?;
+    let routed: Vec<bool> = ex
+        .sites
+        .iter()
+        .zip(&first)
+        .map(|(s, r)| crate::read_tensors::routed(s.depth, r.call.gq))
+        .collect();
+    let n = routed.iter().filter(|&&r| r).count();
+    if n == 0 {
+        return Ok((first, 0));
+    }
+    let (inputs, which) = tier_inputs(ex, &probs, &routed);
+    for (e, p) in which.into_iter().zip(infer(inputs)?) {
+        probs[e] = p;
+    }
+    Ok((genotype(&probs)?, n))
+}
+
 /// The read tier's inputs for the shard's sites marked in `routed` (one per site): for each
 /// of their examples, the first tier's probabilities, the pileup example and the read rows
 /// ([`crate::read_tensors::tier_input`]); and, per input, the index of the example it stands
-/// for. Needs [`ShardParams::keep_reads`].
-pub fn tier_inputs(
-    ex: &ShardExamples,
-    probs: &[[f32; 3]],
-    routed: &[bool],
-) -> (Vec<f32>, Vec<usize>) {
+/// for.
+fn tier_inputs(ex: &ShardExamples, probs: &[[f32; 3]], routed: &[bool]) -> (Vec<f32>, Vec<usize>) {
     let mut inputs = Vec::new();
     let mut which = Vec::new();
     let mut rows = vec![0f32; crate::read_tensors::ROWS_LEN];
